@@ -1,0 +1,56 @@
+"""The contract of a module type: a settings model, the sources it reads, and `extract`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from .result import Result
+from .rules import Rule
+from .sources import Inputs, Source
+
+
+class ModuleSettings(BaseModel):
+    """Base of every module type's settings: unknown keys are mistakes, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+S = TypeVar("S", bound=ModuleSettings)
+
+
+class Module(Generic[S]):
+    """A module type. Subclasses set `Settings`, optionally `source_names`, and write `extract`.
+
+    `extract` is pure: given the fetched inputs and the time of the run it returns a Result. It
+    never opens sockets or touches the database; it may raise ExtractError (or any exception),
+    which the run turns into this module's error status with the message.
+    """
+
+    Settings: ClassVar[type[ModuleSettings]] = ModuleSettings
+    #: names of the sources this type reads; the config gives each a URL
+    source_names: ClassVar[tuple[str, ...]] = ("main",)
+    #: rules applied when the site configures none for the instance
+    default_rules: ClassVar[tuple[Rule, ...]] = ()
+    #: the Jinja template (under web/templates/modules/) of this type's detail view, if any
+    template: ClassVar[str | None] = None
+
+    def __init__(self, settings: S, sources: Mapping[str, Source]) -> None:
+        self.settings = settings
+        self.configured_sources = dict(sources)
+
+    def sources(self) -> Mapping[str, Source]:
+        """What to fetch before `extract`; by default the sources the config gives."""
+        return self.configured_sources
+
+    def extract(self, inputs: Inputs, now: datetime) -> Result:
+        raise NotImplementedError(f"{type(self).__name__} does not implement extract()")
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """A summary of the type for `happyface modules` and the docs."""
+        doc = (cls.__doc__ or "").strip().splitlines()
+        return {"summary": doc[0] if doc else "", "sources": list(cls.source_names)}

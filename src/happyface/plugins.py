@@ -1,0 +1,63 @@
+"""Discovery of module types through the entry-point group `happyface.modules`.
+
+The built-in types register through the same group as third-party ones, so the core only ever
+knows module types through this contract. Types load lazily: a broken plugin only fails when used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
+
+from .errors import PluginError
+from .module import Module
+
+GROUP = "happyface.modules"
+
+
+class Registry:
+    """The module types available to a site, by type name."""
+
+    def __init__(self, points: Iterable[EntryPoint] | None = None) -> None:
+        self._points: dict[str, EntryPoint] = {}
+        self._loaded: dict[str, type[Module]] = {}
+        for point in entry_points(group=GROUP) if points is None else points:
+            self._add_point(point)
+
+    def _add_point(self, point: EntryPoint) -> None:
+        known = self._points.get(point.name)
+        if known is not None and known.value != point.value:
+            raise PluginError(
+                f"module type {point.name!r} is registered twice: by {known.value} and by "
+                f"{point.value}; uninstall one of them"
+            )
+        self._points[point.name] = point
+
+    def register(self, name: str, cls: type[Module]) -> None:
+        """Add a type directly (tests, embedded use); refuses a name already taken."""
+        if name in self._points or name in self._loaded:
+            raise PluginError(f"module type {name!r} is already registered")
+        self._loaded[name] = cls
+
+    def names(self) -> list[str]:
+        return sorted(set(self._points) | set(self._loaded))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._points or name in self._loaded
+
+    def get(self, name: str) -> type[Module]:
+        """The module type class; a PluginError names the known types when it is missing."""
+        if name in self._loaded:
+            return self._loaded[name]
+        point = self._points.get(name)
+        if point is None:
+            known = ", ".join(self.names()) or "none"
+            raise PluginError(f"unknown module type {name!r}; installed types: {known}")
+        try:
+            cls = point.load()
+        except Exception as exc:
+            raise PluginError(f"module type {name!r} ({point.value}) fails to load: {exc}") from exc
+        if not (isinstance(cls, type) and issubclass(cls, Module)):
+            raise PluginError(f"module type {name!r} ({point.value}) is not a Module subclass")
+        self._loaded[name] = cls
+        return cls

@@ -1,0 +1,121 @@
+"""Where a module's inputs come from (`Source`), how secrets are referenced, what arrives (`RawInput`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .errors import ConfigError
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+
+class SecretRef(BaseModel):
+    """A secret named by reference, never written in the configuration itself."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: str | None = Field(None, description="name of the environment variable holding it")
+    file: Path | None = Field(None, description="file whose content (stripped) is the secret")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("a secret needs exactly one of `env = \"NAME\"` or `file = \"PATH\"`")
+        return self
+
+    def resolve(self) -> str:
+        """The secret's value; a ConfigError says which reference is empty or unreadable."""
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if not value:
+                raise ConfigError([f"environment variable {self.env!r} is not set or empty"])
+            return value
+        assert self.file is not None
+        try:
+            return self.file.read_text().strip()
+        except OSError as exc:
+            raise ConfigError([f"secret file {str(self.file)!r}: {exc.strerror}"]) from exc
+
+
+class Source(BaseModel):
+    """One input of a module: a URL (http, https, file) or a local path, and how to fetch it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(description="http(s):// URL, file:// URL or a local path")
+    timeout: float = Field(30.0, gt=0, description="total deadline of the fetch, in seconds")
+    max_bytes: int = Field(DEFAULT_MAX_BYTES, gt=0, description="largest body accepted")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra request headers")
+    cert: Path | None = Field(None, description="X.509 client certificate (PEM)")
+    key: Path | None = Field(None, description="private key of `cert` (PEM)")
+    proxy: Path | None = Field(None, description="grid proxy file holding certificate and key")
+    ca_dir: Path | None = Field(None, description="hashed CA directory, e.g. /etc/grid-security/certificates")
+    ca_file: Path | None = Field(None, description="CA bundle to verify the server with")
+    token: SecretRef | None = Field(None, description="bearer token, by reference")
+    username: str | None = Field(None, description="user name for basic auth")
+    password: SecretRef | None = Field(None, description="password for basic auth, by reference")
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        if "://" in url and not url.startswith(("http://", "https://", "file://")):
+            raise ValueError(f"{url!r}: only http://, https://, file:// or a local path")
+        if not url.strip():
+            raise ValueError("the URL is empty")
+        return url
+
+    @model_validator(mode="after")
+    def _consistent_credentials(self) -> Source:
+        if self.key is not None and self.cert is None:
+            raise ValueError("`key` given without `cert`")
+        if self.proxy is not None and self.cert is not None:
+            raise ValueError("give either `proxy` or `cert`/`key`, not both")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("basic auth needs both `username` and `password`")
+        if self.token is not None and self.username is not None:
+            raise ValueError("give either `token` or `username`/`password`, not both")
+        return self
+
+    @property
+    def is_local(self) -> bool:
+        return not self.url.startswith(("http://", "https://"))
+
+    @property
+    def local_path(self) -> Path:
+        return Path(self.url.removeprefix("file://"))
+
+    def identity(self) -> str:
+        """Equal for sources that fetch the same thing the same way, so they are fetched once."""
+        return self.model_dump_json()
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """What one fetch brought back: the body and where and when it came from."""
+
+    url: str
+    content: bytes
+    fetched_at: datetime
+    content_type: str = ""
+    status_code: int = 200
+    elapsed: float = 0.0
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8, with undecodable bytes replaced rather than failing."""
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON (raises ValueError on garbage)."""
+        return json.loads(self.content)
+
+
+Inputs = Mapping[str, RawInput]

@@ -1,0 +1,3 @@
+"""Fixtures shared by every test area; each area's own fixtures live in tests/fixtures/."""
+
+pytest_plugins: list[str] = []
