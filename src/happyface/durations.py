@@ -21,7 +21,9 @@ def parse_duration(value: object) -> float:
         text = value.strip().lower().replace(" ", "")
         parts = _PART.findall(text)
         if not parts or "".join(n + u for n, u in parts) != text:
-            raise ValueError(f"{value!r} is not a duration; write e.g. 900, \"90s\", \"15m\", \"1h30m\", \"2d\"")
+            raise ValueError(
+                f"{value!r} is not a duration; write e.g. 900, \"90s\", \"15m\", \"1h30m\""
+            )
         seconds = sum(float(n) * _UNIT[u] for n, u in parts)
     else:
         raise ValueError(f"expected a duration such as 900 or \"15m\", got {type(value).__name__}")

@@ -1,4 +1,4 @@
-"""Declarative rating rules: "metric > warning -> neutral, > critical -> unhappy", for any module."""
+"""Declarative rating rules for any module: "metric > warning: neutral, > critical: unhappy"."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where a module's inputs come from (`Source`), how secrets are referenced, what arrives (`RawInput`)."""
+"""Where a module's inputs come from (`Source`), secrets by reference, what arrives (`RawInput`)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ class Source(BaseModel):
     cert: Path | None = Field(None, description="X.509 client certificate (PEM)")
     key: Path | None = Field(None, description="private key of `cert` (PEM)")
     proxy: Path | None = Field(None, description="grid proxy file holding certificate and key")
-    ca_dir: Path | None = Field(None, description="hashed CA directory, e.g. /etc/grid-security/certificates")
+    ca_dir: Path | None = Field(
+        None, description="hashed CA directory, e.g. /etc/grid-security/certificates"
+    )
     ca_file: Path | None = Field(None, description="CA bundle to verify the server with")
     token: SecretRef | None = Field(None, description="bearer token, by reference")
     username: str | None = Field(None, description="user name for basic auth")

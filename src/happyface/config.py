@@ -1,0 +1,224 @@
+"""Loading the site configuration: `happyface.toml` and `conf.d/*.toml`, all problems at once."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError, PluginError
+from .plugins import Registry
+from .settings import SiteSettings
+from .site import ModuleInstance, Site
+from .site_model import CategoryConfig, ModuleConfig
+from .sources import SecretRef, Source
+
+CONFIG_NAME = "happyface.toml"
+_TOP_LEVEL = {"site", "category", "module"}
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class _Document:
+    """One parsed TOML file and the text it came from, to point problems at lines."""
+
+    path: Path
+    text: str
+    data: dict[str, Any]
+
+    def line_of(self, entry_id: object) -> int | None:
+        if not isinstance(entry_id, str):
+            return None
+        pattern = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(entry_id)}[\"']", re.MULTILINE)
+        match = pattern.search(self.text)
+        return self.text.count("\n", 0, match.start()) + 1 if match else None
+
+    def where(self, table: str, index: int, entry: object) -> str:
+        entry_id = entry.get("id") if isinstance(entry, dict) else None
+        line = self.line_of(entry_id)
+        place = f"{self.path}:{line}" if line else str(self.path)
+        name = f" ({entry_id!r})" if entry_id else ""
+        return f"{place}: {table}[{index}]{name}"
+
+
+@dataclass
+class _Problems:
+    items: list[str] = field(default_factory=list)
+
+    def add(self, where: str, message: str) -> None:
+        self.items.append(f"{where}: {message}")
+
+    def add_validation(self, where: str, error: ValidationError, prefix: str = "") -> None:
+        for detail in error.errors():
+            key = ".".join(str(p) for p in (prefix, *detail["loc"]) if p != "")
+            text = detail["msg"].removeprefix("Value error, ")
+            self.add(where, f"{key}: {text}" if key else text)
+
+
+def find_config(path: Path) -> Path:
+    """The config file: PATH itself, or PATH/happyface.toml when PATH is a folder."""
+    return path / CONFIG_NAME if path.is_dir() else path
+
+
+def load_site(path: Path, registry: Registry | None = None) -> Site:
+    """Read, validate and assemble a site; a ConfigError lists every problem found."""
+    registry = registry if registry is not None else Registry()
+    config_path = find_config(Path(path))
+    problems = _Problems()
+    documents = _read_documents(config_path, problems)
+    if problems.items:
+        raise ConfigError(problems.items)
+    site = _assemble(config_path, documents, registry, problems)
+    if problems.items or site is None:
+        raise ConfigError(problems.items)
+    return site
+
+
+def _read_documents(config_path: Path, problems: _Problems) -> list[_Document]:
+    if not config_path.is_file():
+        problems.add(str(config_path), "no such file; create one with `happyface init DIR`")
+        return []
+    paths = [config_path, *sorted((config_path.parent / "conf.d").glob("*.toml"))]
+    documents = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+            documents.append(_Document(path, text, tomllib.loads(text)))
+        except tomllib.TOMLDecodeError as exc:
+            problems.add(str(path), f"TOML syntax error: {_located(exc)}")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.add(str(path), f"cannot be read: {exc}")
+    return documents
+
+
+def _located(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib says "(at line 3, column 7)"; put the line first where a reader looks for it."""
+    match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    if not match:
+        return str(exc)
+    message = str(exc)[: match.start()].strip()
+    return f"line {match.group(1)}, column {match.group(2)}: {message}"
+
+
+def _assemble(
+    config_path: Path, documents: list[_Document], registry: Registry, problems: _Problems
+) -> Site | None:
+    main = documents[0]
+    for doc in documents:
+        for key in sorted(set(doc.data) - _TOP_LEVEL):
+            problems.add(str(doc.path), f"unknown table {key!r}; expected [site], "
+                         "[[category]] or [[module]]")
+        if doc is not main and "site" in doc.data:
+            problems.add(str(doc.path), "[site] belongs in the main happyface.toml only")
+    settings = _site_settings(main, problems)
+    categories = _entries(documents, "category", CategoryConfig, problems)
+    modules = _entries(documents, "module", ModuleConfig, problems)
+    _check_unique(categories, "category", problems)
+    _check_unique(modules, "module", problems)
+    known_categories = {c.id for c, _ in categories}
+    instances = [
+        inst
+        for config, where in modules
+        if (inst := _instance(config, where, settings, known_categories, registry, problems))
+    ]
+    if settings is None:
+        return None
+    return Site(
+        settings=settings,
+        root=config_path.parent.resolve(),
+        categories=tuple(sorted((c for c, _ in categories), key=lambda c: c.order)),
+        modules=tuple(instances),
+    )
+
+
+def _site_settings(doc: _Document, problems: _Problems) -> SiteSettings | None:
+    table = doc.data.get("site")
+    if not isinstance(table, dict):
+        problems.add(str(doc.path), "[site] is missing; it needs at least `title = \"...\"`")
+        return None
+    try:
+        return SiteSettings.model_validate(table)
+    except ValidationError as exc:
+        problems.add_validation(str(doc.path), exc, prefix="site")
+        return None
+
+
+def _entries(
+    documents: list[_Document], table: str, model: type[M], problems: _Problems
+) -> list[tuple[M, str]]:
+    """Every `[[table]]` of every file validated as `model`, with where it was written."""
+    entries: list[tuple[M, str]] = []
+    for doc in documents:
+        raw = doc.data.get(table, [])
+        if not isinstance(raw, list):
+            problems.add(str(doc.path), f"`{table}` must be written as [[{table}]] tables")
+            continue
+        for index, entry in enumerate(raw):
+            where = doc.where(table, index, entry)
+            try:
+                entries.append((model.model_validate(entry), where))
+            except ValidationError as exc:
+                problems.add_validation(where, exc)
+    return entries
+
+
+def _check_unique(entries: list[tuple[Any, str]], table: str, problems: _Problems) -> None:
+    seen: dict[str, str] = {}
+    for entry, where in entries:
+        if entry.id in seen:
+            problems.add(where, f"{table} id {entry.id!r} is already used at {seen[entry.id]}")
+        seen.setdefault(entry.id, where)
+
+
+def _instance(
+    config: ModuleConfig,
+    where: str,
+    settings: SiteSettings | None,
+    categories: set[str],
+    registry: Registry,
+    problems: _Problems,
+) -> ModuleInstance | None:
+    """The module object for one instance, or None after reporting why it cannot be built."""
+    if config.category not in categories:
+        known = ", ".join(sorted(categories)) or "none defined"
+        problems.add(where, f"category {config.category!r} does not exist (categories: {known})")
+    try:
+        module_type = registry.get(config.type)
+    except PluginError as exc:
+        problems.add(where, str(exc))
+        return None
+    try:
+        type_settings = module_type.Settings.model_validate(config.settings)
+    except ValidationError as exc:
+        problems.add_validation(where, exc, prefix="settings")
+        return None
+    timeout = settings.fetch_timeout if settings is not None else 30.0
+    sources = config.named_sources(timeout)
+    missing = [n for n in module_type.source_names if n not in sources]
+    if missing:
+        names = ", ".join(repr(n) for n in missing)
+        hint = 'source = "https://..."' if missing == ["main"] else f"sources.{missing[0]} = ..."
+        problems.add(where, f"type {config.type!r} needs the source(s) {names}; add `{hint}`")
+        return None
+    _check_secrets(sources, where, problems)
+    try:
+        module = module_type(type_settings, sources)
+    except Exception as exc:  # a type may reject a combination of settings in its constructor
+        problems.add(where, f"type {config.type!r} rejects these settings: {exc}")
+        return None
+    rules = tuple(config.rules) if config.rules is not None else module_type.default_rules
+    return ModuleInstance(config=config, module=module, rules=rules)
+
+
+def _check_secrets(sources: dict[str, Source], where: str, problems: _Problems) -> None:
+    for name, source in sources.items():
+        for ref in (source.token, source.password):
+            if isinstance(ref, SecretRef):
+                try:
+                    ref.resolve()
+                except ConfigError as exc:
+                    problems.add(where, f"sources.{name}: {exc.problems[0]}")

@@ -1,0 +1,96 @@
+"""A loaded site: its settings, categories and ready-to-run module instances."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .module import Module
+from .rules import Rule
+from .settings import SiteSettings
+from .site_model import CategoryConfig, ModuleConfig
+
+
+@dataclass(frozen=True)
+class ModuleInstance:
+    """One configured module: its declaration, the module object and the rules that rate it."""
+
+    config: ModuleConfig
+    module: Module[Any]
+    rules: tuple[Rule, ...]
+
+    @property
+    def id(self) -> str:
+        return self.config.id
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything a run and the web need to know about one site."""
+
+    settings: SiteSettings
+    root: Path
+    categories: tuple[CategoryConfig, ...]
+    modules: tuple[ModuleInstance, ...]
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the config, relative to the folder of the config file."""
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def database_url(self) -> str:
+        """The database URL, with a relative SQLite path made relative to the config file."""
+        url = self.settings.database
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.root / url.removeprefix(prefix))
+        return url
+
+    def category(self, category_id: str) -> CategoryConfig | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def module(self, module_id: str) -> ModuleInstance | None:
+        return next((m for m in self.modules if m.id == module_id), None)
+
+    def modules_of(self, category_id: str) -> list[ModuleInstance]:
+        """The modules of a category, in their configured order."""
+        members = [m for m in self.modules if m.config.category == category_id]
+        return sorted(members, key=lambda m: m.config.order)
+
+    @cached_property
+    def snapshot(self) -> dict[str, Any]:
+        """The JSON-able description of the site stored with every run (once per version)."""
+        return {
+            "title": self.settings.title,
+            "categories": [c.model_dump(mode="json") for c in self.categories],
+            "modules": [_module_snapshot(m) for m in self.modules],
+        }
+
+    @cached_property
+    def version(self) -> str:
+        """A short hash of the snapshot: equal for equal configurations."""
+        data = json.dumps(self.snapshot, sort_keys=True).encode()
+        return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _module_snapshot(instance: ModuleInstance) -> dict[str, Any]:
+    config = instance.config
+    return {
+        "id": config.id,
+        "type": config.type,
+        "category": config.category,
+        "title": config.title,
+        "description": config.description,
+        "instruction": config.instruction,
+        "kind": config.kind.value,
+        "weight": config.weight,
+        "access": config.access,
+        "order": config.order,
+        # only where the data comes from: credentials stay out of the stored history
+        "sources": {name: s.url for name, s in instance.module.sources().items()},
+        "rules": [r.model_dump(mode="json") for r in instance.rules],
+    }

@@ -1,0 +1,80 @@
+"""The categories and module instances of a site, as the configuration declares them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .rules import Rule
+from .sources import Source
+from .status import Algorithm, Kind
+
+Access = Literal["open", "restricted", "hidden"]
+
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid id: start with a letter, then letters, digits, _ or -"
+        )
+    return value
+
+
+class CategoryConfig(BaseModel):
+    """One `[[category]]`: a group of modules rolled up into one status."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="short unique name, used in URLs")
+    title: str = Field(description="title shown to the shift crew")
+    description: str = Field("", description="what this category watches")
+    algorithm: Algorithm = Field(Algorithm.WORST, description="worst | weighted")
+    access: Access = Field("open", description="open | restricted | hidden")
+    order: int = Field(0, description="position on the overview; lower comes first")
+
+    _valid_id = field_validator("id")(_check_id)
+
+
+class ModuleConfig(BaseModel):
+    """One `[[module]]`: an instance of a module type with its sources, settings and rules."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="short unique name, used in URLs and metric names")
+    type: str = Field(description="module type (see `happyface modules`)")
+    category: str = Field(description="id of the category this module belongs to")
+    title: str = Field(description="title shown to the shift crew")
+    description: str = Field("", description="what this module watches")
+    instruction: str = Field("", description="what the shift crew should do when it is not happy")
+    kind: Kind = Field(Kind.RATED, description="rated | unrated | plots")
+    weight: float = Field(1.0, ge=0, description="weight in a `weighted` category")
+    access: Access = Field("open", description="open | restricted | hidden")
+    order: int = Field(0, description="position within its category; lower comes first")
+    source: str | Source | None = Field(None, description="shorthand for `sources.main`")
+    sources: dict[str, str | Source] = Field(default_factory=dict,
+                                             description="named inputs of the module")
+    settings: dict[str, Any] = Field(default_factory=dict, description="the type's settings")
+    rules: list[Rule] | None = Field(None, description="rating rules; none: the type's defaults")
+    archive: bool | None = Field(None, description="archive raw inputs; none: the site default")
+
+    _valid_id = field_validator("id")(_check_id)
+
+    @model_validator(mode="after")
+    def _one_way_to_name_main(self) -> ModuleConfig:
+        if self.source is not None and "main" in self.sources:
+            raise ValueError("give `source` or `sources.main`, not both")
+        return self
+
+    def named_sources(self, default_timeout: float) -> dict[str, Source]:
+        """Every source by name, shorthand strings expanded with the site's default deadline."""
+        named: dict[str, str | Source] = dict(self.sources)
+        if self.source is not None:
+            named["main"] = self.source
+        return {
+            name: Source(url=s, timeout=default_timeout) if isinstance(s, str) else s
+            for name, s in named.items()
+        }
