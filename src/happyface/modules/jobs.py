@@ -1,0 +1,252 @@
+"""The `jobs` module type: batch jobs per group and the share of inefficient running jobs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from ..errors import ExtractError
+from ..module import Module, ModuleSettings
+from ..result import Result, Table
+from ..sources import Inputs, RawInput
+from ..status import Status
+from .common import age_hours, load_json, metric_name, read_input
+from .jobformats import Job, JobList, read_condor_json, read_jobinfo_xml, read_slurm_json
+from .jobgroups import GroupCounts, count_groups, is_inefficient, ordered, totals, tree
+
+#: the per-job table is for looking at jobs, not an export; beyond this it would swamp the page
+MAX_JOB_ROWS = 5000
+#: groups beyond this many are shown but not kept as metrics (each group is five series)
+MAX_METRIC_GROUPS = 300
+
+
+class JobsSettings(ModuleSettings):
+    """Settings of the `jobs` module type."""
+
+    format: Literal["auto", "xml", "condor", "slurm"] = Field(
+        "auto",
+        description="input format; auto tells XML, a JSON list (condor), an object (slurm) apart",
+    )
+    groups: list[str] = Field(
+        default_factory=list,
+        description="groups whose efficiency is rated; empty rates every group",
+    )
+    min_jobs: int = Field(
+        10, ge=0, description="a group is rated only with at least this many running jobs"
+    )
+    warning: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="fraction of inefficient running jobs above which a group is neutral",
+    )
+    critical: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="fraction of inefficient running jobs above which a group is unhappy",
+    )
+    efficiency_threshold: float = Field(
+        0.1,
+        ge=0,
+        le=1,
+        description="a running job below this CPU/wall-time efficiency is inefficient",
+    )
+    min_walltime_minutes: float = Field(
+        10.0,
+        ge=0,
+        description="running jobs younger than this are not judged (they are still starting)",
+    )
+    max_age_hours: float | None = Field(
+        2.0,
+        gt=0,
+        description="input older than this many hours is unhappy (stale); null never checks",
+    )
+
+
+class Jobs(Module[JobsSettings]):
+    """Batch-system jobs per group: running, pending, held, and inefficient running jobs."""
+
+    Settings = JobsSettings
+
+    def extract(self, inputs: Inputs, now: datetime) -> Result:
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+        found = _read(read_input(inputs), self.settings.format, now)
+        s = self.settings
+        flags = [
+            is_inefficient(j, s.efficiency_threshold, s.min_walltime_minutes * 60)
+            for j in found.jobs
+        ]
+        groups = count_groups(found, flags)
+        total = totals(groups)
+        age = age_hours(found.date, now) if found.date else None
+        status, problems = self._rate(groups, age)
+        return Result(
+            status=status,
+            message="; ".join(problems) or _summary(total),
+            metrics=_metrics(groups, total, age),
+            tables=(_groups_table(groups, self._rated(groups)), _jobs_table(found.jobs, flags)),
+            details={
+                "format": found.format,
+                "date": found.date.isoformat() if found.date else None,
+                "age_hours": age,
+                "tree": tree(groups),
+                "rated_groups": sorted(self._rated(groups)),
+                "totals": {
+                    k: getattr(total, k)
+                    for k in ("total", "running", "pending", "held", "inefficient")
+                },
+                "jobs_total": len(found.jobs),
+                "jobs_shown": min(len(found.jobs), MAX_JOB_ROWS),
+                "efficiency_threshold": s.efficiency_threshold,
+            },
+        )
+
+    def _rated(self, groups: dict[str, GroupCounts]) -> set[str]:
+        return set(self.settings.groups) if self.settings.groups else set(groups)
+
+    def _rate(
+        self, groups: dict[str, GroupCounts], age: float | None
+    ) -> tuple[Status | None, list[str]]:
+        """The worst verdict over the rated groups and the input's age, with what caused it."""
+        s, verdicts = self.settings, []
+        for name in sorted(self._rated(groups)):
+            counts = groups.get(name)
+            fraction = counts.inefficient_fraction if counts else None
+            if counts is None or fraction is None or counts.running < s.min_jobs:
+                continue
+            for limit, status in ((s.critical, Status.UNHAPPY), (s.warning, Status.NEUTRAL)):
+                if fraction > limit:
+                    verdicts.append(
+                        (
+                            status,
+                            f"{name}: {counts.inefficient} of {counts.running} "
+                            f"running jobs inefficient ({fraction:.0%} > {limit:.0%})",
+                        )
+                    )
+                    break
+        if age is not None and s.max_age_hours is not None and age > s.max_age_hours:
+            verdicts.append(
+                (Status.UNHAPPY, f"input is {age:.1f} h old (limit {s.max_age_hours:g} h)")
+            )
+        if not verdicts:
+            return None, []
+        worst = max((v[0] for v in verdicts), key=lambda st: st.severity)
+        return worst, [m for st, m in verdicts if st is worst]
+
+
+def _read(raw: RawInput, fmt: str, now: datetime) -> JobList:
+    if fmt == "auto":
+        head = raw.content.lstrip()[:1]
+        fmt = (
+            "xml" if head == b"<" else "condor" if head == b"[" else "slurm" if head == b"{" else ""
+        )
+        if not fmt:
+            raise ExtractError(
+                "cannot tell the format: the input is neither XML nor JSON; "
+                'set `format` to "xml", "condor" or "slurm"'
+            )
+    if fmt == "xml":
+        return read_jobinfo_xml(raw.content)
+    data = load_json(raw)
+    return read_condor_json(data) if fmt == "condor" else read_slurm_json(data, now)
+
+
+def _summary(total: GroupCounts) -> str:
+    return (
+        f"{total.total} jobs: {total.running} running, {total.pending} pending, "
+        f"{total.held} held, {total.inefficient} inefficient"
+    )
+
+
+def _metrics(
+    groups: dict[str, GroupCounts], total: GroupCounts, age: float | None
+) -> dict[str, float]:
+    metrics: dict[str, float] = {}
+    for name, _ in [("total", 0), *ordered(groups)[:MAX_METRIC_GROUPS]]:
+        c = total if name == "total" else groups[name]
+        for key, value in (
+            ("all", c.total),
+            ("running", c.running),
+            ("pending", c.pending),
+            ("held", c.held),
+            ("inefficient", c.inefficient),
+            ("inefficient_fraction", c.inefficient_fraction),
+        ):
+            if value is not None:
+                metrics[metric_name(name, key)] = float(value)
+    if age is not None:
+        metrics["age_hours"] = age
+    return metrics
+
+
+def _groups_table(groups: dict[str, GroupCounts], rated: set[str]) -> Table:
+    rows = []
+    for name, depth in ordered(groups):
+        c = groups[name]
+        fraction = c.inefficient_fraction
+        rows.append(
+            (
+                name,
+                c.parent,
+                depth,
+                c.total,
+                c.running,
+                c.pending,
+                c.held,
+                c.inefficient,
+                round(fraction * 100, 1) if fraction is not None else None,
+                name in rated,
+            )
+        )
+    columns = (
+        "group",
+        "parent",
+        "depth",
+        "jobs",
+        "running",
+        "pending",
+        "held",
+        "inefficient",
+        "inefficient %",
+        "rated",
+    )
+    return Table(name="groups", columns=columns, rows=tuple(rows), title="Jobs per group")
+
+
+def _jobs_table(jobs: list[Job], flags: list[bool]) -> Table:
+    # Inefficient jobs first, so that the cap never hides the ones a shifter is looking for.
+    pairs = sorted(zip(jobs, flags, strict=True), key=lambda p: (not p[1], p[0].group, p[0].id))
+    rows = tuple(
+        (
+            j.id,
+            j.user,
+            j.group,
+            j.state,
+            round(j.walltime / 3600, 2) if j.walltime is not None else None,
+            round(j.efficiency * 100, 1) if j.efficiency is not None else None,
+            round(j.memory_mb) if j.memory_mb is not None else None,
+            j.host,
+            flag,
+        )
+        for j, flag in pairs[:MAX_JOB_ROWS]
+    )
+    title = (
+        "Jobs"
+        if len(jobs) <= MAX_JOB_ROWS
+        else (f"Jobs (first {MAX_JOB_ROWS} of {len(jobs)}, inefficient first)")
+    )
+    columns = (
+        "id",
+        "user",
+        "group",
+        "state",
+        "runtime h",
+        "cpu efficiency %",
+        "memory MB",
+        "host",
+        "inefficient",
+    )
+    return Table(name="jobs", columns=columns, rows=rows, title=title)
