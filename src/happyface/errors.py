@@ -34,3 +34,7 @@ class StorageError(HappyFaceError):
 
 class RunLockedError(HappyFaceError):
     """Raised when another process, here or on another host, holds this site's run lock."""
+
+
+class RunFailedError(HappyFaceError):
+    """Raised when a run began but could not be completed; it is recorded as failed."""

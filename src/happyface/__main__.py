@@ -1,0 +1,5 @@
+"""`python -m happyface` is the `happyface` command."""
+
+from .cli import run
+
+run()

@@ -1,0 +1,47 @@
+"""Retention applied automatically: old history and archived inputs removed now and then."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..errors import StorageError
+from ..settings import SiteSettings
+from ..storage import Retention, Store
+from .archive import Archive
+
+log = logging.getLogger("happyface.maintenance")
+
+# Cleaning after every run would repeat the same empty deletes; hourly keeps the work small.
+CLEAN_EVERY = timedelta(hours=1)
+
+
+@dataclass
+class Maintenance:
+    """Applies the site's retention to the database and the archive."""
+
+    settings: SiteSettings
+    store: Store
+    archive: Archive | None
+    last_clean: datetime | None = None
+
+    def maybe_clean(self, now: datetime) -> None:
+        if self.last_clean is None or now - self.last_clean >= CLEAN_EVERY:
+            self.clean(now)
+
+    def clean(self, now: datetime) -> dict[str, int]:
+        """Delete what the retention settings no longer keep; the counts of what went."""
+        self.last_clean = now
+        retention = Retention.model_validate(self.settings.retention.model_dump())
+        try:
+            counts = self.store.cleanup(now, retention)
+        except StorageError as exc:
+            log.error("cleanup failed: %s", exc)
+            return {}
+        keep = self.settings.archive.keep_days
+        if self.archive is not None and keep > 0:
+            counts["archived runs"] = self.archive.cleanup(now - timedelta(days=keep))
+        if any(counts.values()):
+            log.info("cleanup removed %s", ", ".join(f"{v} {k}" for k, v in counts.items()))
+        return counts

@@ -1,0 +1,110 @@
+"""One module's part of a run: wait for its sources, extract with a deadline, rate, archive."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..errors import ExtractError, FetchError
+from ..result import Result
+from ..rules import rate
+from ..site import ModuleInstance
+from ..sources import RawInput
+from ..status import Status
+from ..storage import ModuleRecord
+from .archive import Archive
+
+log = logging.getLogger("happyface.module")
+
+Fetched = RawInput | FetchError
+
+
+@dataclass(frozen=True)
+class ModuleJob:
+    """What a module needs to do its part of a run."""
+
+    instance: ModuleInstance
+    fetches: Mapping[str, asyncio.Task[Fetched]]  # by source name, shared between modules
+    now: datetime
+    extract_timeout: float
+    archive: Archive | None
+    archive_always: bool
+
+
+async def run_module(job: ModuleJob) -> ModuleRecord:
+    """The module's record for this run; every failure ends as its error, never an exception."""
+    module_id = job.instance.id
+    started = time.perf_counter()
+    inputs = {name: await task for name, task in job.fetches.items()}
+    fetch_seconds = time.perf_counter() - started
+    failed = {n: i for n, i in inputs.items() if isinstance(i, FetchError)}
+    extract_started = time.perf_counter()
+    if failed:
+        result = Result.error("; ".join(f"source {n!r}: {e}" for n, e in failed.items()))
+    else:
+        good = {n: i for n, i in inputs.items() if isinstance(i, RawInput)}
+        result = await _extract(job, good)
+    extract_seconds = time.perf_counter() - extract_started
+    status, message = rate(result, job.instance.rules)
+    archive_path = await _archive(job, inputs, failed=status is Status.ERROR)
+    _log_outcome(module_id, status, message, fetch_seconds, extract_seconds)
+    return ModuleRecord(
+        module_id=module_id,
+        category_id=job.instance.config.category,
+        status=status,
+        message=message,
+        result=result,
+        archive=archive_path,
+        fetch_seconds=fetch_seconds,
+        extract_seconds=extract_seconds,
+        error=message if status is Status.ERROR else "",
+    )
+
+
+async def _extract(job: ModuleJob, inputs: dict[str, RawInput]) -> Result:
+    module = job.instance.module
+    try:
+        # A thread keeps a slow parser from stalling the other modules. A thread cannot be
+        # killed, so one that overruns its deadline is abandoned and its result ignored.
+        result = await asyncio.wait_for(
+            asyncio.to_thread(module.extract, inputs, job.now), job.extract_timeout
+        )
+    except TimeoutError:
+        return Result.error(f"extract took longer than {job.extract_timeout:g} s")
+    except ExtractError as exc:
+        return Result.error(str(exc) or "the input could not be understood")
+    except Exception as exc:
+        log.exception("module %s: extract failed unexpectedly", job.instance.id)
+        return Result.error(f"extract failed: {type(exc).__name__}: {exc}")
+    if not isinstance(result, Result):
+        return Result.error(f"extract returned {type(result).__name__}, not a Result")
+    return result
+
+
+async def _archive(job: ModuleJob, inputs: Mapping[str, Fetched], failed: bool) -> str | None:
+    if job.archive is None or not inputs or not (failed or job.archive_always):
+        return None
+    try:
+        return await asyncio.to_thread(job.archive.store, job.now, job.instance.id, inputs)
+    except OSError as exc:
+        log.warning("module %s: raw inputs not archived: %s", job.instance.id, exc)
+        return None
+
+
+def _log_outcome(
+    module_id: str, status: Status, message: str, fetch_s: float, extract_s: float
+) -> None:
+    level = logging.WARNING if status is Status.ERROR else logging.INFO
+    log.log(
+        level,
+        "[%s] %s (fetch %.2f s, extract %.2f s) %s",
+        module_id,
+        status.value,
+        fetch_s,
+        extract_s,
+        message,
+    )

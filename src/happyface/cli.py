@@ -1,0 +1,81 @@
+"""The `happyface` command: parses arguments, calls the package, shows messages, not tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import commands
+from .errors import ConfigError, HappyFaceError
+
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (also the source of the CLI reference)."""
+    parser = argparse.ArgumentParser(
+        prog="happyface", description="Meta-monitoring for computing sites.")
+    parser.add_argument("-c", "--config", type=Path,
+                        default=Path(os.environ.get("HAPPYFACE_CONFIG", "happyface.toml")),
+                        help="site configuration file or its folder "
+                             "(default: $HAPPYFACE_CONFIG or ./happyface.toml)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("check", help="validate the configuration and print a summary")
+    sub.add_parser("modules", help="list the installed module types")
+    skeleton = sub.add_parser("module-config", help="print a commented config skeleton for a type")
+    skeleton.add_argument("type", help="module type, see `happyface modules`")
+    init = sub.add_parser("init", help="create a new site folder that validates and runs as is")
+    init.add_argument("dir", type=Path, help="folder to create")
+    init.add_argument("--title", default="My site", help="the site's title")
+    sub.add_parser("acquire", help="run one acquisition now; non-zero exit if it failed")
+    serve = sub.add_parser("serve", help="run the scheduler and the web dashboard")
+    serve.add_argument("--no-acquire", action="store_true",
+                       help="serve the dashboard only (another process acquires)")
+    serve.add_argument("--host", help="address to bind (default: [site.web] host)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: [site.web] port)")
+    sub.add_parser("cleanup", help="apply the retention settings now")
+    demo = sub.add_parser("demo", help="run a simulated site offline: sources, runs, dashboard")
+    demo.add_argument("--port", type=int, default=8080, help="dashboard port (default 8080)")
+    demo.add_argument("--dir", type=Path, default=Path("happyface-demo"),
+                      help="folder for the demo's config and database (default ./happyface-demo)")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "check": commands.check,
+    "modules": commands.modules,
+    "module-config": commands.module_config,
+    "init": commands.init,
+    "acquire": commands.acquire,
+    "serve": commands.serve,
+    "cleanup": commands.cleanup,
+    "demo": commands.demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `happyface` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        print(f"happyface: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except HappyFaceError as exc:
+        print(f"happyface: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,123 @@
+"""What each `happyface` subcommand does, given its parsed arguments; returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+
+from .acquisition.run import RunOutcome
+from .config import CONFIG_NAME, find_config, load_site
+from .errors import HappyFaceError, StorageError
+from .logs import setup_logging
+from .plugins import Registry
+from .progress import RunProgress
+from .service import build_service, record_unreachable
+from .site import Site
+from .skeleton import NEW_SITE, module_skeleton
+from .status import Status
+
+
+def check(args: argparse.Namespace) -> int:
+    site = load_site(args.config)
+    print(f"{find_config(args.config)}: valid")
+    print(f"site        {site.settings.title!r}, a run every {site.settings.interval:g} s")
+    print(f"database    {_safe_url(site.database_url)}")
+    for category in site.categories:
+        members = site.modules_of(category.id)
+        print(f"category    {category.id:<20} {len(members)} module(s), {category.algorithm}")
+        for m in members:
+            print(f"  module    {m.id:<20} {m.config.type} ({m.config.kind})")
+    return 0
+
+
+def modules(args: argparse.Namespace) -> int:
+    registry = Registry()
+    for name in registry.names():
+        try:
+            summary = registry.get(name).describe()["summary"]
+        except HappyFaceError as exc:
+            summary = f"(broken: {exc})"
+        print(f"{name:<22} {summary}")
+    return 0
+
+
+def module_config(args: argparse.Namespace) -> int:
+    print(module_skeleton(args.type, Registry().get(args.type)), end="")
+    return 0
+
+
+def init(args: argparse.Namespace) -> int:
+    target = args.dir / CONFIG_NAME
+    if target.exists():
+        raise HappyFaceError(f"{target} already exists; choose another folder")
+    (args.dir / "conf.d").mkdir(parents=True, exist_ok=True)
+    target.write_text(NEW_SITE.format(title=args.title.replace('"', "'")), encoding="utf-8")
+    load_site(target)  # what init writes must validate as is
+    print(f"created {target}; try `happyface -c {args.dir} acquire` and `... serve`")
+    return 0
+
+
+def acquire(args: argparse.Namespace) -> int:
+    site = load_site(args.config)
+    setup_logging(site.settings.log_level)
+    outcome = asyncio.run(_acquire(site))
+    if outcome is None:
+        return 1
+    counts = {s: sum(r.status is s for r in outcome.records) for s in Status}
+    summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    print(f"run {outcome.run_id} stored: {len(outcome.records)} modules ({summary})")
+    return 0
+
+
+async def _acquire(site: Site) -> RunOutcome | None:
+    started = datetime.now(UTC)
+    try:
+        service = build_service(site)
+    except StorageError as exc:
+        record_unreachable(site, started, exc)
+        message = f"{exc}\nthe run is recorded as failed once the database is back"
+        raise StorageError(message) from exc
+    try:
+        with RunProgress(len(site.modules), enabled=sys.stderr.isatty()) as progress:
+            return await service.acquire_once(progress.advance)
+    finally:
+        await service.aclose()
+
+
+def serve(args: argparse.Namespace) -> int:
+    from .server import serve_site
+
+    site = load_site(args.config)
+    setup_logging(site.settings.log_level)
+    asyncio.run(serve_site(site, host=args.host, port=args.port, acquire=not args.no_acquire))
+    return 0
+
+
+def cleanup(args: argparse.Namespace) -> int:
+    site = load_site(args.config)
+    setup_logging(site.settings.log_level)
+    service = build_service(site)
+    try:
+        assert service.scheduler.maintenance is not None
+        counts = service.scheduler.maintenance.clean(datetime.now(UTC))
+    finally:
+        asyncio.run(service.aclose())
+    print("removed: " + (", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing"))
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from .demo.launch import run_demo
+
+    setup_logging("info")
+    asyncio.run(run_demo(args.dir, port=args.port))
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

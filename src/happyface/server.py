@@ -1,0 +1,60 @@
+"""`happyface serve`: the scheduler and the web dashboard in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import uvicorn
+
+from .errors import StorageError
+from .service import Service, build_service, record_unreachable
+from .site import Site
+
+log = logging.getLogger("happyface.server")
+
+# How long to wait before trying an unreachable database again at start-up.
+RETRY_SECONDS = 30.0
+
+
+async def serve_site(site: Site, host: str | None = None, port: int | None = None,
+                     acquire: bool = True) -> None:
+    """Serve the dashboard, and acquire on schedule unless `acquire` is false."""
+    service = await _open_service(site, acquire)
+    from .web.app import create_app
+
+    background: list[Callable[[], Awaitable[None]]] = []
+    if acquire:
+        background.append(service.scheduler.forever)
+    app = create_app(site, service.store, archive=service.archive, background=background)
+    config = uvicorn.Config(app, host=host or site.settings.web.host,
+                            port=port if port is not None else site.settings.web.port,
+                            log_level="warning", access_log=False, lifespan="on")
+    log.info("dashboard on http://%s:%d/", config.host, config.port)
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        await service.aclose()
+
+
+async def _open_service(site: Site, acquire: bool) -> Service:
+    """Open the database, waiting while it is unreachable instead of exiting in a loop.
+
+    Each interval spent waiting counts as one failed run, recorded once the database is back.
+    """
+    interval = site.settings.interval
+    last_recorded: datetime | None = None
+    while True:
+        started = datetime.now(UTC)
+        try:
+            return build_service(site)
+        except StorageError as exc:
+            retry = min(RETRY_SECONDS, interval)
+            log.error("%s; trying again in %g s", exc, retry)
+            due = last_recorded is None or (started - last_recorded).total_seconds() >= interval
+            if acquire and due:
+                record_unreachable(site, started, exc)
+                last_recorded = started
+            await asyncio.sleep(retry)

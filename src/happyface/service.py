@@ -1,0 +1,65 @@
+"""Assembling a site's parts (store, fetcher, archive, runner, scheduler) for the CLI and tests."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .acquisition.archive import Archive
+from .acquisition.fetch import Fetcher
+from .acquisition.maintenance import Maintenance
+from .acquisition.pending import PendingFailures
+from .acquisition.run import Progress, Runner, RunOutcome
+from .acquisition.schedule import Scheduler
+from .errors import StorageError
+from .site import Site
+from .storage import Store, open_store
+
+log = logging.getLogger("happyface")
+
+PENDING_FILE = Path("state") / "pending-failures.jsonl"
+
+
+def pending_failures(site: Site) -> PendingFailures:
+    """Where runs that could not reach the database wait to be recorded."""
+    return PendingFailures(site.resolve(PENDING_FILE))
+
+
+@dataclass
+class Service:
+    """One site's running parts; close() releases them."""
+
+    site: Site
+    store: Store
+    fetcher: Fetcher
+    archive: Archive | None
+    runner: Runner
+    scheduler: Scheduler
+
+    async def acquire_once(self, progress: Progress | None = None) -> RunOutcome | None:
+        """One run now, after recording the runs that failed while the database was down."""
+        self.scheduler.pending.flush(self.store)
+        return await self.runner.run(datetime.now(UTC), progress)
+
+    async def aclose(self) -> None:
+        await self.fetcher.aclose()
+        self.store.close()
+
+
+def build_service(site: Site, store: Store | None = None) -> Service:
+    """Open the database (StorageError when it cannot be reached) and wire the parts."""
+    store = store if store is not None else open_store(site.database_url)
+    archive = Archive(site.resolve(site.settings.archive.dir))
+    fetcher = Fetcher(base_dir=site.root)
+    log_dir = site.resolve(site.settings.log_dir) if site.settings.log_dir else None
+    runner = Runner(site=site, store=store, fetcher=fetcher, archive=archive, log_dir=log_dir)
+    maintenance = Maintenance(site.settings, store, archive)
+    scheduler = Scheduler(runner=runner, pending=pending_failures(site), maintenance=maintenance)
+    return Service(site, store, fetcher, archive, runner, scheduler)
+
+
+def record_unreachable(site: Site, started: datetime, error: StorageError) -> None:
+    """Remember a run that could not even open the database, to record it once it is back."""
+    pending_failures(site).add(started, datetime.now(UTC), f"database unreachable: {error}")
