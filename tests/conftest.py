@@ -1,3 +1,7 @@
 """Fixtures shared by every test area; each area's own fixtures live in tests/fixtures/."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.site",
+    "tests.fixtures.sources",
+    "tests.fixtures.pki",
+]

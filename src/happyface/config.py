@@ -30,16 +30,17 @@ class _Document:
     text: str
     data: dict[str, Any]
 
-    def line_of(self, entry_id: object) -> int | None:
-        if not isinstance(entry_id, str):
-            return None
-        pattern = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(entry_id)}[\"']", re.MULTILINE)
-        match = pattern.search(self.text)
-        return self.text.count("\n", 0, match.start()) + 1 if match else None
+    def line_of(self, table: str, index: int) -> int | None:
+        """The line of the index-th `[[table]]` header, where that entry starts."""
+        headers = re.finditer(rf"^\s*\[\[\s*{table}\s*\]\]", self.text, re.MULTILINE)
+        for position, match in enumerate(headers):
+            if position == index:
+                return self.text.count("\n", 0, match.start()) + 1
+        return None
 
     def where(self, table: str, index: int, entry: object) -> str:
         entry_id = entry.get("id") if isinstance(entry, dict) else None
-        line = self.line_of(entry_id)
+        line = self.line_of(table, index)
         place = f"{self.path}:{line}" if line else str(self.path)
         name = f" ({entry_id!r})" if entry_id else ""
         return f"{place}: {table}[{index}]{name}"

@@ -1,0 +1,62 @@
+"""The status model: scores, severities and how categories roll modules up."""
+
+import pytest
+
+from happyface import Algorithm, Kind, Status
+from happyface.status import Rated, category_status
+
+H, N, U, E, I = Status.HAPPY, Status.NEUTRAL, Status.UNHAPPY, Status.ERROR, Status.NOINFO
+
+
+def members(*statuses: Status, kind: Kind = Kind.RATED) -> list[Rated]:
+    return [Rated(s, kind) for s in statuses]
+
+
+def test_classic_scores() -> None:
+    assert [s.score for s in (H, N, U, E, I)] == [1.0, 0.5, 0.0, -1.0, -2.0]
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_score_round_trips(status: Status) -> None:
+    assert Status.from_score(status.score) is status
+
+
+@pytest.mark.parametrize("algorithm", list(Algorithm))
+def test_all_failed_is_error_not_happy(algorithm: Algorithm) -> None:
+    assert category_status(members(E, E), algorithm) is E
+
+
+@pytest.mark.parametrize("algorithm", list(Algorithm))
+def test_no_rated_member_is_noinfo(algorithm: Algorithm) -> None:
+    assert category_status(members(U, kind=Kind.UNRATED), algorithm) is I
+    assert category_status([], algorithm) is I
+
+
+def test_worst_takes_unhappy_over_error_and_error_over_happy() -> None:
+    assert category_status(members(H, E, U), Algorithm.WORST) is U
+    assert category_status(members(H, E), Algorithm.WORST) is E
+    assert category_status(members(H, N), Algorithm.WORST) is N
+
+
+def test_unrated_and_plots_never_count() -> None:
+    rated = members(H)
+    others = [Rated(U, Kind.UNRATED), Rated(E, Kind.PLOTS)]
+    assert category_status(rated + others, Algorithm.WORST) is H
+
+
+def test_weighted_averages_by_weight() -> None:
+    heavy_happy = [Rated(H, weight=3.0), Rated(U, weight=1.0)]
+    assert category_status(heavy_happy, Algorithm.WEIGHTED) is H  # 0.75
+    even = [Rated(H), Rated(U)]
+    assert category_status(even, Algorithm.WEIGHTED) is N  # 0.5
+    heavy_unhappy = [Rated(H, weight=1.0), Rated(U, weight=3.0)]
+    assert category_status(heavy_unhappy, Algorithm.WEIGHTED) is U
+
+
+def test_weighted_with_a_failure_is_never_happy() -> None:
+    assert category_status(members(H, H, H, E), Algorithm.WEIGHTED) is N
+
+
+def test_weighted_with_zero_weights_falls_back_to_worst() -> None:
+    zero = [Rated(H, weight=0.0), Rated(N, weight=0.0)]
+    assert category_status(zero, Algorithm.WEIGHTED) is N
