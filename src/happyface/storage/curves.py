@@ -1,0 +1,130 @@
+"""Curves over time: a metric at the finest resolution that fits, and a module's statuses.
+
+A metric is read from raw samples when they fit under `max_points`, else from hourly rollups,
+else from daily ones. Raw samples and rollups that retention has removed are not offered: the
+`meta` table records from when on each level is complete.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, Table, func, select
+
+from ..status import Status
+from .read import count_ok_runs
+from .records import STATUS_OF_CODE, Point, utc
+from .rollup import LEVELS, bucket_of, bucket_start
+from .schema import meta, modules, results, runs, samples, series
+
+SAMPLES_FROM = "samples_from"
+
+
+def level_key(table: Table) -> str:
+    """The `meta` key recording from when on a rollup level is complete."""
+    return f"{table.name}_from"
+
+
+def horizons(conn: Connection) -> dict[str, datetime]:
+    """From when on each level of metric history is complete, for the levels cleaned so far."""
+    rows = conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.like("%_from")))
+    return {key: datetime.fromisoformat(value) for key, value in rows}
+
+
+def metric_names(conn: Connection, module_id: str) -> list[str]:
+    """The names of the metrics a module has recorded, sorted."""
+    stmt = (
+        select(series.c.name)
+        .join(modules, modules.c.id == series.c.module_id)
+        .where(modules.c.name == module_id)
+        .order_by(series.c.name)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
+def metric_series(
+    conn: Connection,
+    module_id: str,
+    metric: str,
+    since: datetime,
+    until: datetime,
+    max_points: int,
+) -> list[Point]:
+    """A metric's points in [since, until]: raw, hourly or daily, the finest that fits."""
+    since, until = utc(since), utc(until)
+    find = (
+        select(series.c.id)
+        .join(modules, modules.c.id == series.c.module_id)
+        .where(modules.c.name == module_id, series.c.name == metric)
+    )
+    series_id = conn.execute(find).scalar()
+    if series_id is None or until < since:
+        return []
+    complete_from = horizons(conn)
+    if _covers(complete_from.get(SAMPLES_FROM), since) and (
+        count_ok_runs(conn, since, until) <= max_points
+    ):
+        return _raw(conn, series_id, since, until)
+    for table, width in LEVELS:
+        buckets = bucket_of(until, width) - bucket_of(since, width) + 1
+        if buckets <= max_points and _covers(complete_from.get(level_key(table)), since):
+            return _rollup(conn, table, width, series_id, since, until)
+    table, width = LEVELS[-1]
+    return _rollup(conn, table, width, series_id, since, until)
+
+
+def _covers(complete_from: datetime | None, since: datetime) -> bool:
+    return complete_from is None or since >= complete_from
+
+
+def _raw(conn: Connection, series_id: int, since: datetime, until: datetime) -> list[Point]:
+    in_range = runs.c.state == "ok", runs.c.started_at.between(since, until)
+    # Bounding the run ids first lets the samples be read as one primary-key range.
+    lowest, highest = conn.execute(
+        select(func.min(runs.c.id), func.max(runs.c.id)).where(*in_range)
+    ).one()
+    if lowest is None:
+        return []
+    stmt = (
+        select(runs.c.started_at, samples.c.value)
+        .join(runs, runs.c.id == samples.c.run_id)
+        .where(samples.c.series_id == series_id, samples.c.run_id.between(lowest, highest))
+        .where(*in_range)
+        .order_by(runs.c.started_at)
+    )
+    return [Point(utc(t), v, v, v) for t, v in conn.execute(stmt)]
+
+
+def _rollup(
+    conn: Connection, table: Table, width: int, series_id: int, since: datetime, until: datetime
+) -> list[Point]:
+    stmt = (
+        select(table.c.bucket, table.c.n, table.c.sum, table.c.min, table.c.max)
+        .where(
+            table.c.series_id == series_id,
+            table.c.bucket.between(bucket_of(since, width), bucket_of(until, width)),
+        )
+        .order_by(table.c.bucket)
+    )
+    return [
+        Point(bucket_start(bucket, width), total / n, low, high)
+        for bucket, n, total, low, high in conn.execute(stmt)
+    ]
+
+
+def status_series(
+    conn: Connection, module_id: str, since: datetime, until: datetime
+) -> list[tuple[datetime, Status]]:
+    """A module's status in every visible run started in [since, until], oldest first."""
+    stmt = (
+        select(runs.c.started_at, results.c.status)
+        .join(runs, runs.c.id == results.c.run_id)
+        .join(modules, modules.c.id == results.c.module_id)
+        .where(
+            modules.c.name == module_id,
+            runs.c.state == "ok",
+            runs.c.started_at.between(utc(since), utc(until)),
+        )
+        .order_by(runs.c.started_at)
+    )
+    return [(utc(t), STATUS_OF_CODE[code]) for t, code in conn.execute(stmt)]

@@ -1,0 +1,195 @@
+"""Reading runs and results: the site at a time, a run's neighbours, a module's history.
+
+Only runs in state 'ok' are shown as the site's state: a run's results appear all at once when
+it commits, and a run that is still going or failed never shows up as the site at some time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, and_, func, or_, select
+
+from .records import (
+    STATUS_OF_CODE,
+    ResultRow,
+    RunInfo,
+    links_from_json,
+    tables_from_json,
+    utc,
+)
+from .schema import categories, config_versions, modules, results, run_categories, runs
+
+_RUN_COLUMNS = (runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.state, runs.c.error)
+_OK = runs.c.state == "ok"
+
+
+def run_info(row: Row[Any]) -> RunInfo:
+    """A RunInfo from a row of the run columns."""
+    return RunInfo(
+        id=row.id,
+        started_at=utc(row.started_at),
+        finished_at=None if row.finished_at is None else utc(row.finished_at),
+        state=row.state,
+        error=row.error,
+    )
+
+
+def _one(conn: Connection, stmt: Select[Any]) -> RunInfo | None:
+    row = conn.execute(stmt.limit(1)).first()
+    return None if row is None else run_info(row)
+
+
+def latest_run(conn: Connection) -> RunInfo | None:
+    """The newest visible run."""
+    newest = runs.c.started_at.desc(), runs.c.id.desc()
+    return _one(conn, select(*_RUN_COLUMNS).where(_OK).order_by(*newest))
+
+
+def first_run(conn: Connection) -> RunInfo | None:
+    """The oldest visible run."""
+    return _one(conn, select(*_RUN_COLUMNS).where(_OK).order_by(runs.c.started_at, runs.c.id))
+
+
+def run_at(conn: Connection, t: datetime) -> RunInfo | None:
+    """The newest visible run that started at or before `t`: the site as it was at `t`."""
+    stmt = select(*_RUN_COLUMNS).where(_OK, runs.c.started_at <= t)
+    return _one(conn, stmt.order_by(runs.c.started_at.desc(), runs.c.id.desc()))
+
+
+def run(conn: Connection, run_id: int) -> RunInfo | None:
+    """Any run by id, whatever its state."""
+    return _one(conn, select(*_RUN_COLUMNS).where(runs.c.id == run_id))
+
+
+def neighbours(conn: Connection, run_id: int) -> tuple[RunInfo | None, RunInfo | None]:
+    """The visible runs just before and just after run `run_id`."""
+    this = run(conn, run_id)
+    if this is None:
+        return None, None
+    t, i = this.started_at, this.id
+    before = or_(runs.c.started_at < t, and_(runs.c.started_at == t, runs.c.id < i))
+    after = or_(runs.c.started_at > t, and_(runs.c.started_at == t, runs.c.id > i))
+    previous = select(*_RUN_COLUMNS).where(_OK, before)
+    following = select(*_RUN_COLUMNS).where(_OK, after)
+    return (
+        _one(conn, previous.order_by(runs.c.started_at.desc(), runs.c.id.desc())),
+        _one(conn, following.order_by(runs.c.started_at, runs.c.id)),
+    )
+
+
+def runs_between(
+    conn: Connection, since: datetime, until: datetime, limit: int, include_failed: bool
+) -> list[RunInfo]:
+    """The runs started in [since, until], newest first."""
+    states = ["ok", "failed"] if include_failed else ["ok"]
+    stmt = (
+        select(*_RUN_COLUMNS)
+        .where(runs.c.state.in_(states), runs.c.started_at.between(since, until))
+        .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+        .limit(limit)
+    )
+    return [run_info(row) for row in conn.execute(stmt)]
+
+
+_RESULT_COLUMNS = (
+    results.c.run_id,
+    modules.c.name.label("module"),
+    categories.c.name.label("category"),
+    runs.c.started_at,
+    results.c.status,
+    results.c.message,
+    results.c.data,
+    results.c.archive,
+    results.c.fetch_seconds,
+    results.c.extract_seconds,
+    results.c.error,
+)
+
+
+def _results() -> Select[Any]:
+    return (
+        select(*_RESULT_COLUMNS)
+        .join(runs, runs.c.id == results.c.run_id)
+        .join(modules, modules.c.id == results.c.module_id)
+        .join(categories, categories.c.id == results.c.category_id)
+    )
+
+
+def result_row(row: Row[Any]) -> ResultRow:
+    """A ResultRow from a row of the result columns."""
+    data = json.loads(row.data)
+    return ResultRow(
+        run_id=row.run_id,
+        module_id=row.module,
+        category_id=row.category,
+        time=utc(row.started_at),
+        status=STATUS_OF_CODE[row.status],
+        message=row.message,
+        metrics=data.get("metrics", {}),
+        tables=tables_from_json(data.get("tables", [])),
+        links=links_from_json(data.get("links", [])),
+        details=data.get("details", {}),
+        archive=row.archive,
+        fetch_seconds=row.fetch_seconds,
+        extract_seconds=row.extract_seconds,
+        error=row.error,
+    )
+
+
+def run_results(conn: Connection, run_id: int) -> list[ResultRow]:
+    """Every module's result in run `run_id`, ordered by module id."""
+    stmt = _results().where(results.c.run_id == run_id, _OK).order_by(modules.c.name)
+    return [result_row(row) for row in conn.execute(stmt)]
+
+
+def one_result(conn: Connection, run_id: int, module_id: str) -> ResultRow | None:
+    """One module's result in run `run_id`."""
+    stmt = _results().where(results.c.run_id == run_id, _OK, modules.c.name == module_id)
+    row = conn.execute(stmt).first()
+    return None if row is None else result_row(row)
+
+
+def module_history(
+    conn: Connection, module_id: str, since: datetime, until: datetime, limit: int
+) -> list[ResultRow]:
+    """A module's results in visible runs started in [since, until], newest first."""
+    stmt = (
+        _results()
+        .where(modules.c.name == module_id, _OK, runs.c.started_at.between(since, until))
+        .order_by(runs.c.started_at.desc(), runs.c.id.desc())
+        .limit(limit)
+    )
+    return [result_row(row) for row in conn.execute(stmt)]
+
+
+def category_statuses(conn: Connection, run_id: int) -> dict[str, Any]:
+    """Each category's status in run `run_id`."""
+    stmt = (
+        select(categories.c.name, run_categories.c.status)
+        .join(categories, categories.c.id == run_categories.c.category_id)
+        .join(runs, runs.c.id == run_categories.c.run_id)
+        .where(run_categories.c.run_id == run_id, _OK)
+    )
+    return {name: STATUS_OF_CODE[code] for name, code in conn.execute(stmt)}
+
+
+def config_of(conn: Connection, run_id: int) -> dict[str, Any]:
+    """The configuration snapshot run `run_id` ran with; empty when it has none."""
+    stmt = (
+        select(config_versions.c.config)
+        .join(runs, runs.c.config_id == config_versions.c.id)
+        .where(runs.c.id == run_id)
+    )
+    text = conn.execute(stmt).scalar()
+    return {} if text is None else dict(json.loads(text))
+
+
+def count_ok_runs(conn: Connection, since: datetime, until: datetime) -> int:
+    """How many visible runs started in [since, until]: one index range count."""
+    stmt = (
+        select(func.count()).select_from(runs).where(_OK, runs.c.started_at.between(since, until))
+    )
+    return int(conn.execute(stmt).scalar_one())

@@ -1,0 +1,141 @@
+"""The records the storage layer takes and gives back, and how their values are encoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..result import Link, Result, Table
+from ..status import Status
+
+RunState = Literal["running", "ok", "failed"]
+
+# Statuses are stored as small integers; the codes are part of the schema, never renumber them.
+STATUS_CODES: dict[Status, int] = {
+    Status.HAPPY: 0,
+    Status.NEUTRAL: 1,
+    Status.UNHAPPY: 2,
+    Status.NOINFO: 3,
+    Status.ERROR: 4,
+}
+STATUS_OF_CODE: dict[int, Status] = {code: status for status, code in STATUS_CODES.items()}
+
+
+@dataclass(frozen=True)
+class ModuleRecord:
+    """One module's outcome in a run, as the acquisition hands it to `Store.finish_run`."""
+
+    module_id: str
+    category_id: str
+    status: Status
+    message: str
+    result: Result
+    archive: str | None = None
+    fetch_seconds: float = 0.0
+    extract_seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One acquisition run: when it ran, and whether its results are visible."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    state: RunState
+    error: str
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to finish, or None while it has not finished."""
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """A stored result of one module in one run, as web pages, the API and alarms read it."""
+
+    run_id: int
+    module_id: str
+    category_id: str
+    time: datetime
+    status: Status
+    message: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    tables: list[Table] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    archive: str | None = None
+    fetch_seconds: float = 0.0
+    extract_seconds: float = 0.0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a metric curve; for a rollup `value` is the mean of the bucket."""
+
+    t: datetime
+    value: float
+    min: float
+    max: float
+
+
+class Retention(BaseModel):
+    """How long each kind of history is kept; 0 keeps it forever."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    results_days: int = Field(
+        730, ge=0, description="Runs, module results and category statuses older than this go."
+    )
+    samples_days: int = Field(
+        90, ge=0, description="Raw metric samples; older ranges are served by the rollups."
+    )
+    hourly_days: int = Field(730, ge=0, description="Hourly rollups (mean, min, max) of metrics.")
+    daily_days: int = Field(0, ge=0, description="Daily rollups of metrics.")
+
+
+def utc(value: datetime) -> datetime:
+    """The same instant as an aware UTC datetime; naive values are taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def result_payload(result: Result) -> dict[str, Any]:
+    """The JSON document a result's metrics, tables, links and details are stored as."""
+    payload: dict[str, Any] = {}
+    if result.metrics:
+        payload["metrics"] = dict(result.metrics)
+    if result.tables:
+        payload["tables"] = [t.to_json() for t in result.tables]
+    if result.links:
+        payload["links"] = [[link.title, link.url] for link in result.links]
+    if result.details:
+        payload["details"] = dict(result.details)
+    return payload
+
+
+def tables_from_json(items: list[dict[str, Any]]) -> list[Table]:
+    """Tables back from their stored JSON form."""
+    return [
+        Table(
+            name=t["name"],
+            columns=tuple(t["columns"]),
+            rows=tuple(tuple(r) for r in t["rows"]),
+            title=t.get("title", ""),
+        )
+        for t in items
+    ]
+
+
+def links_from_json(items: list[list[str]]) -> list[Link]:
+    """Links back from their stored `[title, url]` pairs."""
+    return [Link(title=title, url=url) for title, url in items]

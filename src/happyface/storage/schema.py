@@ -1,0 +1,189 @@
+"""The tables: narrow rows keyed for the two questions asked most, the site at T and a curve.
+
+Texts that repeat (module, category and metric names, the configuration with its descriptions
+and instructions) are stored once and referenced by small integers. On SQLite the narrow tables
+are WITHOUT ROWID, so a row lives in its primary-key B-tree and nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.types import TypeDecorator
+
+from .records import utc
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend; SQLite keeps it as sortable naive text."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = utc(value)
+        # SQLite would store an aware value's wall time and drop the offset: store UTC itself.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else utc(value)
+
+
+metadata = MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+    }
+)
+
+NARROW = {"sqlite_with_rowid": False}
+
+config_versions = Table(
+    "config_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("config", Text, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("state", String(8), nullable=False),
+    Column("holder", String(200), nullable=False, server_default=""),
+    Column("config_id", Integer, ForeignKey("config_versions.id")),
+    Column("error", Text, nullable=False, server_default=""),
+    # "the newest visible run at or before T" is one descent of this index
+    Index("ix_runs_state_started_at", "state", "started_at"),
+)
+
+modules = Table(
+    "modules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+)
+
+categories = Table(
+    "categories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+)
+
+results = Table(
+    "results",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("module_id", Integer, ForeignKey("modules.id"), nullable=False),
+    Column("category_id", Integer, ForeignKey("categories.id"), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("data", Text, nullable=False),  # JSON: metrics, tables, links, details
+    Column("archive", Text),
+    Column("fetch_seconds", Float, nullable=False),
+    Column("extract_seconds", Float, nullable=False),
+    Column("error", Text, nullable=False),
+    PrimaryKeyConstraint("run_id", "module_id"),
+    # a module's history (status curve, past results) without touching other modules' rows
+    Index("ix_results_module_id", "module_id", "run_id", "status"),
+)
+
+run_categories = Table(
+    "run_categories",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("category_id", Integer, ForeignKey("categories.id"), nullable=False),
+    Column("status", Integer, nullable=False),
+    PrimaryKeyConstraint("run_id", "category_id"),
+    **NARROW,
+)
+
+series = Table(
+    "series",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("module_id", Integer, ForeignKey("modules.id"), nullable=False),
+    Column("name", String(128), nullable=False),
+    UniqueConstraint("module_id", "name"),
+)
+
+# One row per metric per run. No foreign key on run_id: checking it would cost a lookup per
+# sample on insert and a full scan per deleted run; retention removes samples before runs.
+samples = Table(
+    "samples",
+    metadata,
+    Column("series_id", Integer, ForeignKey("series.id"), nullable=False),
+    Column("run_id", Integer, nullable=False),
+    Column("value", Float, nullable=False),
+    PrimaryKeyConstraint("series_id", "run_id"),
+    **NARROW,
+)
+
+
+def _rollup(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("series_id", Integer, ForeignKey("series.id"), nullable=False),
+        Column("bucket", Integer, nullable=False),  # hours (or days) since 1970-01-01 UTC
+        Column("n", Integer, nullable=False),
+        Column("sum", Float, nullable=False),
+        Column("min", Float, nullable=False),
+        Column("max", Float, nullable=False),
+        PrimaryKeyConstraint("series_id", "bucket"),
+        **NARROW,
+    )
+
+
+rollups_hourly = _rollup("rollups_hourly")
+rollups_daily = _rollup("rollups_daily")
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Small facts about the store itself, e.g. from when on raw samples are complete.
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def dialect_insert(conn: Connection, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT with the backend's ON CONFLICT clauses (both spell them the same way)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

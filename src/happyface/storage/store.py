@@ -1,0 +1,224 @@
+"""The Store: HappyFace's one door to its database, for the scheduler, the web and alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import URL
+
+from ..status import Status
+from . import curves, lock, read, write
+from .catalogue import Catalogue
+from .engine import make_engine, parse_url, translated, upgrade
+from .retention import cleanup as cleanup_history
+from .records import ModuleRecord, Point, ResultRow, Retention, RunInfo, utc
+
+T = TypeVar("T")
+
+# Far enough in both directions for "all of history" without special cases.
+BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+END = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def open_store(url: str | URL) -> Store:
+    """Connect to the database at `url`, creating or upgrading its schema to the newest.
+
+    `url` is e.g. ``sqlite:///var/happyface.db`` or ``postgresql+psycopg://user@host/db``.
+    Raises StorageError when the database cannot be reached or upgraded.
+    """
+    parsed = parse_url(url)
+    with translated(parsed, "opening the database"):
+        engine = make_engine(parsed)
+    try:
+        with translated(parsed, "upgrading the schema"):
+            upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, parsed)
+
+
+class Store:
+    """Runs, results and metric history of one site; every method is one short transaction."""
+
+    def __init__(self, engine: Engine, url: URL) -> None:
+        self._engine = engine
+        # writers take SQLite's write lock at BEGIN: see engine._sqlite_engine
+        self._writer = engine.execution_options(happyface_write=True)
+        self._url = url
+        self._catalogue = Catalogue()
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        """The backend's name: 'sqlite' or 'postgresql'."""
+        return self._engine.dialect.name
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[Connection]:
+        with translated(self._url, doing), self._writer.begin() as conn:
+            yield conn
+
+    def _read(self, doing: str, query: Callable[[Connection], T]) -> T:
+        with translated(self._url, doing), self._engine.connect() as conn:
+            return query(conn)
+
+    # -- the lock ---------------------------------------------------------------------------
+
+    def acquire_lock(self, holder: str, ttl: float, now: datetime) -> bool:
+        """Take the site's run lock for `ttl` seconds if free, expired, or already `holder`'s."""
+        with self._writing("taking the run lock") as conn:
+            return lock.acquire(conn, holder, ttl, now)
+
+    def renew_lock(self, holder: str, ttl: float, now: datetime) -> bool:
+        """Extend `holder`'s lock by `ttl` seconds from `now`; False if it is not theirs."""
+        with self._writing("renewing the run lock") as conn:
+            return lock.renew(conn, holder, ttl, now)
+
+    def release_lock(self, holder: str) -> None:
+        """Give the lock up if `holder` holds it."""
+        with self._writing("releasing the run lock") as conn:
+            lock.release(conn, holder)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def begin_run(self, started_at: datetime, holder: str, config: Mapping[str, Any]) -> int:
+        """Record a run as 'running' at once, so a killed process leaves a trace; its id."""
+        with self._writing("beginning a run") as conn:
+            return write.begin_run(conn, started_at, holder, config)
+
+    def finish_run(
+        self,
+        run_id: int,
+        records: Sequence[ModuleRecord],
+        category_statuses: Mapping[str, Status],
+        finished_at: datetime,
+    ) -> None:
+        """Store a run's results, statuses, samples and rollups in one transaction; mark it ok."""
+        try:
+            with self._writing(f"storing run {run_id}") as conn:
+                write.finish_run(
+                    conn, self._catalogue, run_id, records, category_statuses, finished_at
+                )
+        except BaseException:
+            self._catalogue.forget_fresh()
+            raise
+        self._catalogue.keep_fresh()
+
+    def fail_run(self, run_id: int, finished_at: datetime, error: str) -> None:
+        """Mark a running run as failed with the reason."""
+        with self._writing(f"failing run {run_id}") as conn:
+            write.fail_run(conn, run_id, finished_at, error)
+
+    def record_failed_run(self, started_at: datetime, finished_at: datetime, error: str) -> int:
+        """Record a run that could not even begin (the database was down); its id."""
+        with self._writing("recording a failed run") as conn:
+            return write.record_failed_run(conn, started_at, finished_at, error)
+
+    def abandon_stale_runs(self, now: datetime) -> int:
+        """Fail the runs left 'running' by a process that died; how many there were."""
+        with self._writing("abandoning stale runs") as conn:
+            return write.abandon_stale_runs(conn, now)
+
+    # -- reading runs and results -----------------------------------------------------------
+
+    def latest_run(self) -> RunInfo | None:
+        """The newest visible ('ok') run."""
+        return self._read("reading the latest run", read.latest_run)
+
+    def first_run(self) -> RunInfo | None:
+        """The oldest visible run."""
+        return self._read("reading the first run", read.first_run)
+
+    def run_at(self, t: datetime) -> RunInfo | None:
+        """The newest visible run started at or before `t`."""
+        return self._read("finding a run", lambda c: read.run_at(c, utc(t)))
+
+    def run(self, run_id: int) -> RunInfo | None:
+        """Run `run_id` in whatever state it is."""
+        return self._read("reading a run", lambda c: read.run(c, run_id))
+
+    def neighbours(self, run_id: int) -> tuple[RunInfo | None, RunInfo | None]:
+        """The visible runs just before and just after `run_id`."""
+        return self._read("reading neighbouring runs", lambda c: read.neighbours(c, run_id))
+
+    def runs(
+        self,
+        since: datetime = BEGINNING,
+        until: datetime = END,
+        limit: int = 1000,
+        include_failed: bool = False,
+    ) -> list[RunInfo]:
+        """Runs started in [since, until], newest first; failed ones too if asked."""
+        return self._read(
+            "listing runs",
+            lambda c: read.runs_between(c, utc(since), utc(until), limit, include_failed),
+        )
+
+    def results(self, run_id: int) -> list[ResultRow]:
+        """Every module's result in a visible run, by module id."""
+        return self._read("reading results", lambda c: read.run_results(c, run_id))
+
+    def result(self, run_id: int, module_id: str) -> ResultRow | None:
+        """One module's result in a visible run."""
+        return self._read("reading a result", lambda c: read.one_result(c, run_id, module_id))
+
+    def category_statuses(self, run_id: int) -> dict[str, Status]:
+        """Each category's status in a visible run."""
+        return self._read("reading category statuses", lambda c: read.category_statuses(c, run_id))
+
+    def config_of(self, run_id: int) -> dict[str, Any]:
+        """The configuration snapshot a run ran with (empty if it has none)."""
+        return self._read("reading a configuration", lambda c: read.config_of(c, run_id))
+
+    def module_history(
+        self, module_id: str, since: datetime, until: datetime, limit: int = 1000
+    ) -> list[ResultRow]:
+        """A module's results in visible runs started in [since, until], newest first."""
+        return self._read(
+            "reading a module's history",
+            lambda c: read.module_history(c, module_id, utc(since), utc(until), limit),
+        )
+
+    # -- curves -----------------------------------------------------------------------------
+
+    def metric_names(self, module_id: str) -> list[str]:
+        """The metrics a module has recorded."""
+        return self._read("reading metric names", lambda c: curves.metric_names(c, module_id))
+
+    def metric_series(
+        self,
+        module_id: str,
+        metric: str,
+        since: datetime,
+        until: datetime,
+        max_points: int = 2000,
+    ) -> list[Point]:
+        """A metric over [since, until] at the finest resolution with at most `max_points`."""
+        return self._read(
+            "reading a metric",
+            lambda c: curves.metric_series(c, module_id, metric, since, until, max_points),
+        )
+
+    def status_series(
+        self, module_id: str, since: datetime, until: datetime
+    ) -> list[tuple[datetime, Status]]:
+        """A module's status in each visible run started in [since, until], oldest first."""
+        return self._read(
+            "reading a status history",
+            lambda c: curves.status_series(c, module_id, since, until),
+        )
+
+    # -- retention --------------------------------------------------------------------------
+
+    def cleanup(self, now: datetime, retention: Retention) -> dict[str, int]:
+        """Delete history `retention` no longer keeps, in small batches; counts per kind."""
+        with translated(self._url, "cleaning up old history"):
+            return cleanup_history(self._writer, now, retention)

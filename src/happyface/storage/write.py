@@ -1,0 +1,176 @@
+"""Writing runs: begin, finish in one transaction, fail, and recover from killed processes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, insert, select, update
+
+from ..errors import StorageError
+from ..status import Status
+from . import rollup
+from .catalogue import Catalogue
+from .records import STATUS_CODES, ModuleRecord, result_payload, utc
+from .schema import config_versions, dialect_insert, locks, results, run_categories, runs, samples
+
+INTERRUPTED = "interrupted: the process ended mid-run"
+
+
+def dumps(value: Any) -> str:
+    """Compact, stable JSON: the same content always gives the same text."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def begin_run(
+    conn: Connection, started_at: datetime, holder: str, config: Mapping[str, Any]
+) -> int:
+    """Insert a run in state 'running' that references its configuration snapshot."""
+    values = {
+        "started_at": started_at,
+        "state": "running",
+        "holder": holder,
+        "config_id": config_version(conn, config, started_at),
+        "error": "",
+    }
+    return int(conn.execute(insert(runs).values(values)).inserted_primary_key[0])
+
+
+def config_version(conn: Connection, config: Mapping[str, Any], now: datetime) -> int:
+    """The id of this configuration's content, stored the first time it is seen."""
+    text = dumps(config)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    find = select(config_versions.c.id).where(config_versions.c.hash == digest)
+    found = conn.execute(find).scalar()
+    if found is None:
+        row = {"hash": digest, "created_at": now, "config": text}
+        conn.execute(dialect_insert(conn, config_versions).values(row).on_conflict_do_nothing())
+        found = conn.execute(find).scalar_one()
+    return int(found)
+
+
+def finish_run(
+    conn: Connection,
+    catalogue: Catalogue,
+    run_id: int,
+    records: Sequence[ModuleRecord],
+    category_statuses: Mapping[str, Status],
+    finished_at: datetime,
+) -> None:
+    """Store every result, category status, sample and rollup of a run and mark it 'ok'.
+
+    The caller commits; nothing of the run is visible to readers before that.
+    """
+    started_at = _running_run_start(conn, run_id)
+    module_ids = catalogue.module_ids(conn, (r.module_id for r in records))
+    category_ids = catalogue.category_ids(
+        conn, [r.category_id for r in records] + list(category_statuses)
+    )
+    if records:
+        conn.execute(
+            insert(results),
+            [
+                _result_row(run_id, module_ids[r.module_id], category_ids[r.category_id], r)
+                for r in records
+            ],
+        )
+    if category_statuses:
+        conn.execute(
+            insert(run_categories),
+            [
+                {"run_id": run_id, "category_id": category_ids[c], "status": STATUS_CODES[s]}
+                for c, s in category_statuses.items()
+            ],
+        )
+    _store_samples(conn, catalogue, run_id, started_at, records, module_ids)
+    done = conn.execute(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.state == "running")
+        .values(state="ok", finished_at=finished_at)
+    )
+    if done.rowcount != 1:
+        raise StorageError(f"run {run_id} stopped being 'running' while it was being stored")
+
+
+def _running_run_start(conn: Connection, run_id: int) -> datetime:
+    row = conn.execute(select(runs.c.started_at, runs.c.state).where(runs.c.id == run_id)).first()
+    if row is None:
+        raise StorageError(f"run {run_id} does not exist; begin it with begin_run first")
+    if row.state != "running":
+        raise StorageError(f"run {run_id} is {row.state}, not running; its results are dropped")
+    return utc(row.started_at)
+
+
+def _result_row(run_id: int, module: int, category: int, record: ModuleRecord) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "module_id": module,
+        "category_id": category,
+        "status": STATUS_CODES[record.status],
+        "message": record.message,
+        "data": dumps(result_payload(record.result)),
+        "archive": record.archive,
+        "fetch_seconds": record.fetch_seconds,
+        "extract_seconds": record.extract_seconds,
+        "error": record.error,
+    }
+
+
+def _store_samples(
+    conn: Connection,
+    catalogue: Catalogue,
+    run_id: int,
+    started_at: datetime,
+    records: Sequence[ModuleRecord],
+    module_ids: Mapping[str, int],
+) -> None:
+    keyed = [
+        ((module_ids[r.module_id], name), value)
+        for r in records
+        for name, value in r.result.metrics.items()
+    ]
+    if not keyed:
+        return
+    series_ids = catalogue.series_ids(conn, (key for key, _ in keyed))
+    values = [(series_ids[key], value) for key, value in keyed]
+    conn.execute(
+        insert(samples), [{"series_id": s, "run_id": run_id, "value": v} for s, v in values]
+    )
+    rollup.add_samples(conn, started_at, values)
+
+
+def fail_run(conn: Connection, run_id: int, finished_at: datetime, error: str) -> None:
+    """Mark a running run as failed with the reason; a finished run is left as it is."""
+    conn.execute(
+        update(runs)
+        .where(runs.c.id == run_id, runs.c.state == "running")
+        .values(state="failed", finished_at=finished_at, error=error)
+    )
+
+
+def record_failed_run(
+    conn: Connection, started_at: datetime, finished_at: datetime, error: str
+) -> int:
+    """Insert a run that failed before it could begin, e.g. while the database was down."""
+    values = {
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "state": "failed",
+        "holder": "",
+        "error": error,
+    }
+    return int(conn.execute(insert(runs).values(values)).inserted_primary_key[0])
+
+
+def abandon_stale_runs(conn: Connection, now: datetime) -> int:
+    """Fail the runs left 'running' whose holder no longer holds a live lock."""
+    live_lock = exists().where(and_(locks.c.holder == runs.c.holder, locks.c.expires_at > utc(now)))
+    stmt = (
+        update(runs)
+        .where(runs.c.state == "running", ~live_lock)
+        .values(state="failed", finished_at=now, error=INTERRUPTED)
+    )
+    return conn.execute(stmt).rowcount
