@@ -1,0 +1,188 @@
+"""The dCache module types reading the info service XML: `dcache_pools` and `dcache_movers`."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from happyface import Status
+from happyface.modules.dcache_movers import DCacheMovers
+from happyface.modules.dcache_pools import DCachePools
+from happyface.plugins import Registry
+from tests.fixtures.modules import (
+    BILLION_LAUGHS,
+    EXTERNAL_ENTITY,
+    assert_clean_failure,
+    data,
+    hostile_xml,
+    huge_input,
+    result_or_extract_error,
+    run,
+)
+
+TYPES = [DCachePools, DCacheMovers]
+TiB = 1024**4
+
+
+def test_registered_through_the_entry_points():
+    registry = Registry()
+    assert registry.get("dcache_pools") is DCachePools
+    assert registry.get("dcache_movers") is DCacheMovers
+
+
+def test_pools_overall_space_counts_enabled_pools():
+    result = run(DCachePools, data("dcache_info.xml"))
+    assert result.metrics["pools"] == 8  # the disabled lhcb pool is left out
+    assert result.metrics["total"] == 1550 * TiB
+    assert result.metrics["removable"] == 80 * TiB
+    # free + removable over total
+    assert result.metrics["free_ratio"] == pytest.approx((276 + 80) / 1550)
+    assert result.metrics["pools_full"] == 2 and result.metrics["pools_low"] == 2
+    assert result.status is None  # two full pools are within max_pools_below = 2
+
+
+def test_pools_per_group_metrics_use_the_reported_group_space():
+    result = run(DCachePools, data("dcache_info.xml"))
+    assert result.metrics["group.cms-disk.total"] == 600 * TiB
+    assert result.metrics["group.cms-disk.free"] == 44 * TiB
+    assert result.metrics["group.atlas-tape.precious"] == 70 * TiB
+
+
+def test_pools_rating_on_full_pools_and_overall_ratio():
+    unhappy = run(DCachePools, data("dcache_info.xml"), max_pools_below=1)
+    assert unhappy.status is Status.UNHAPPY
+    assert "2 pools full: f01-080-111-e_D_cms, f01-080-112-e_D_cms" in unhappy.message
+    neutral = run(DCachePools, data("dcache_info.xml"), warning=0.3, critical=0.1)
+    assert neutral.status is Status.NEUTRAL and "free overall" in neutral.message
+
+
+def test_pools_restricted_to_pool_groups():
+    result = run(DCachePools, data("dcache_info.xml"), pool_groups=["cms-disk"])
+    assert result.metrics["pools"] == 3
+    assert result.metrics["free_ratio"] == pytest.approx(44 / 600)
+    assert result.status is Status.NEUTRAL  # 7 % free overall
+    assert "group.atlas-disk.total" not in result.metrics
+
+
+def test_pools_without_removable_as_free():
+    result = run(DCachePools, data("dcache_info.xml"), pool_groups=["cms-tape"])
+    strict = run(
+        DCachePools, data("dcache_info.xml"), pool_groups=["cms-tape"], removable_is_free=False
+    )
+    assert result.metrics["free_ratio"] == pytest.approx(0.62)
+    assert strict.metrics["free_ratio"] == pytest.approx(0.02)
+
+
+def test_pools_table_lists_the_fullest_first():
+    table = run(DCachePools, data("dcache_info.xml")).tables[0]
+    assert table.rows[0][0] == "f01-080-112-e_D_cms" and table.rows[0][-1] == "full"
+    assert table.rows[-1][-1] == "not rated"
+
+
+def test_pools_settings_refuse_inverted_thresholds():
+    with pytest.raises(ValueError, match="critical"):
+        DCachePools.Settings(warning=0.05, critical=0.2)
+
+
+def test_movers_sum_queues_over_pools():
+    result = run(DCacheMovers, data("dcache_info.xml"))
+    assert result.metrics["regular.active"] == 405
+    assert result.metrics["regular.queued"] == 170
+    assert result.metrics["restore.queued"] == 35
+    assert result.metrics["pools_with_queued"] == 5
+    assert result.metrics["pools_congested"] == 2  # the cms restore pool and f01-080-112
+    assert result.status is Status.NEUTRAL  # restore: 35 queued for 30 active
+    assert "restore" in result.message
+
+
+def test_movers_rating_thresholds_and_queue_choice():
+    assert run(DCacheMovers, data("dcache_info.xml"), queues=["regular"]).status is None
+    critical = run(DCacheMovers, data("dcache_info.xml"), queues=["restore"], critical=1.0)
+    assert critical.status is Status.UNHAPPY
+    assert run(DCacheMovers, data("dcache_info.xml"), min_queued=100).status is None
+
+
+def test_movers_table_lists_the_longest_queues_first():
+    table = run(DCacheMovers, data("dcache_info.xml")).tables[0]
+    assert table.rows[0] == ("f01-080-112-e_D_cms", "regular", 100, 100, 120)
+
+
+@pytest.mark.parametrize("module_type", TYPES)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "garbage",
+        '{"pools": []}',
+        "<dCache xmlns='http://www.dcache.org/2008/01/Info'><pools><pool>",
+        "<html><title>503 Service Unavailable</title></html>",
+        "<dCache><pools><pool/></pools></dCache>",
+    ],
+)
+def test_bad_input_is_an_extract_error(module_type, text):
+    assert_clean_failure(module_type, text)
+
+
+@pytest.mark.parametrize("module_type", TYPES)
+def test_truncated_huge_and_hostile_inputs(module_type):
+    body = data("dcache_info.xml")
+    assert_clean_failure(module_type, body[: len(body) // 3])
+    assert "MB" in assert_clean_failure(module_type, huge_input(b"<dCache>"))
+    for template in (BILLION_LAUGHS, EXTERNAL_ENTITY):
+        assert "unsafe" in assert_clean_failure(module_type, hostile_xml(template, "dCache"))
+
+
+@pytest.mark.parametrize("module_type", TYPES)
+def test_pools_with_odd_numbers_still_give_a_result(module_type):
+    odd = data("dcache_info.xml").replace(b">0</metric>", b">n/a</metric>", 5)
+    odd = odd.replace(b'type="integer">2341', b'type="integer">-7')
+    assert run(module_type, odd).metrics
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2000))
+def test_random_bytes_never_escape(body):
+    for module_type in TYPES:
+        result_or_extract_error(module_type, body)
+
+
+_NODES = st.sampled_from(
+    [
+        "dCache",
+        "pools",
+        "pool",
+        "space",
+        "metric",
+        "queues",
+        "queue",
+        "poolgroups",
+        "poolgroup",
+        "poolgroupref",
+        "pools",
+        "poolref",
+    ]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            _NODES,
+            st.sampled_from(["", ' name="total"', ' name="p1"', ' type="store"']),
+            st.sampled_from(["", "12", "-1", "1e400", "x", "nan"]),
+        ),
+        max_size=30,
+    )
+)
+def test_random_info_like_xml_never_escapes(parts):
+    body = (
+        "<dCache>"
+        + "".join(
+            f"<{t}{a}>{v}" + ("" if i % 3 else f"</{t}>") for i, (t, a, v) in enumerate(parts)
+        )
+        + "</dCache>"
+    )
+    for module_type in TYPES:
+        result_or_extract_error(module_type, body)
