@@ -32,7 +32,7 @@ class _Document:
 
     def line_of(self, table: str, index: int) -> int | None:
         """The line of the index-th `[[table]]` header, where that entry starts."""
-        headers = re.finditer(rf"^\s*\[\[\s*{table}\s*\]\]", self.text, re.MULTILINE)
+        headers = re.finditer(rf"^[ \t]*\[\[[ \t]*{table}[ \t]*\]\]", self.text, re.MULTILINE)
         for position, match in enumerate(headers):
             if position == index:
                 return self.text.count("\n", 0, match.start()) + 1
