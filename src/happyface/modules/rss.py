@@ -1,0 +1,184 @@
+"""The `rss` module type: recent entries of an RSS or Atom feed, optionally rated by keywords."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import feedparser
+import nh3
+from pydantic import Field
+
+from ..errors import ExtractError
+from ..module import Module, ModuleSettings
+from ..result import Link, Result, Table
+from ..sources import Inputs
+from ..status import Status
+from .common import read_input
+
+# What an entry's HTML may keep: text formatting and links, nothing that runs or loads.
+_TAGS = {"a", "b", "strong", "i", "em", "p", "br", "ul", "ol", "li", "code", "pre", "blockquote"}
+_ATTRIBUTES = {"a": {"href", "title"}}
+_URL_SCHEMES = {"http", "https", "mailto"}
+_PROLOG_END = re.compile(rb"<(?:rss|feed|rdf:RDF|RDF)\b", re.IGNORECASE)
+
+
+class RssSettings(ModuleSettings):
+    """Settings of the `rss` module type."""
+
+    days: float = Field(7.0, gt=0, description="entries older than this many days are left out")
+    max_entries: int = Field(20, ge=1, le=500, description="most entries shown, newest first")
+    unhappy_keywords: list[str] = Field(
+        default_factory=list,
+        description="words (case-insensitive) that make the module unhappy when a recent entry "
+        'has one, e.g. ["outage", "down"]',
+    )
+    neutral_keywords: list[str] = Field(
+        default_factory=list,
+        description="words that make the module neutral when a recent entry has one",
+    )
+
+
+class Rss(Module[RssSettings]):
+    """Recent entries of an RSS or Atom feed, sanitised; unrated unless keywords are set."""
+
+    Settings = RssSettings
+
+    def extract(self, inputs: Inputs, now: datetime) -> Result:
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
+        feed = _parse(read_input(inputs).content)
+        cutoff = now - timedelta(days=self.settings.days)
+        entries = [_entry(e) for e in feed.entries]
+        recent = [e for e in entries if e["published"] is None or e["published"] >= cutoff]
+        recent.sort(key=lambda e: e["published"] or now, reverse=True)
+        recent = recent[: self.settings.max_entries]
+        status, hits = self._rate(recent)
+        metrics = {"entries": float(len(recent))}
+        if self.settings.unhappy_keywords or self.settings.neutral_keywords:
+            metrics["keyword_hits"] = float(len(hits))
+        title = _text(feed.feed.get("title", "")) or "feed"
+        link = _safe_url(feed.feed.get("link"))
+        message = (
+            f"{hits[0]['keyword']!r} in: {hits[0]['title']}"
+            if hits
+            else f"{len(recent)} entries in the last {self.settings.days:g} days"
+        )
+        return Result(
+            status=status,
+            message=message,
+            metrics=metrics,
+            tables=(_table(recent),),
+            links=(Link(title=title, url=link),) if link else (),
+            details={
+                "feed_title": title,
+                "entries": [_jsonable(e) for e in recent],
+                "parse_warning": _warning(feed),
+            },
+        )
+
+    def _rate(self, entries: list[dict[str, Any]]) -> tuple[Status | None, list[dict[str, Any]]]:
+        hits: list[dict[str, Any]] = []
+        worst: Status | None = None
+        for words, status in (
+            (self.settings.unhappy_keywords, Status.UNHAPPY),
+            (self.settings.neutral_keywords, Status.NEUTRAL),
+        ):
+            for entry in entries:
+                word = _find_keyword(words, f"{entry['title']} {entry['text']}")
+                if word and not entry.get("keyword"):
+                    entry["keyword"] = word
+                    hits.append(entry)
+                    worst = worst or status
+        return worst, hits
+
+
+def _parse(content: bytes) -> Any:
+    prolog = content[: m.start()] if (m := _PROLOG_END.search(content)) else content[:4096]
+    if b"<!entity" in prolog.lower():
+        raise ExtractError("the feed was refused as unsafe: it declares XML entities")
+    feed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
+    problem = feed.get("bozo_exception")
+    if not feed.get("version") and not feed.entries:
+        reason = f" ({problem})" if problem else ""
+        raise ExtractError(f"the input is not an RSS or Atom feed{reason}")
+    if problem is not None and "no element found" in str(problem):
+        raise ExtractError(f"the feed is truncated ({problem})")
+    return feed
+
+
+def _warning(feed: Any) -> str | None:
+    problem = feed.get("bozo_exception")
+    return f"the feed is not well-formed; read leniently: {problem}" if problem else None
+
+
+def _entry(raw: Any) -> dict[str, Any]:
+    summary = raw.get("summary", "") or ""
+    contents = raw.get("content") or []
+    if contents and isinstance(contents[0], dict):
+        summary = contents[0].get("value", summary) or summary
+    return {
+        "title": _text(raw.get("title", "")) or "(untitled)",
+        "link": _safe_url(raw.get("link")),
+        "published": _time(raw.get("published_parsed") or raw.get("updated_parsed")),
+        "author": _text(raw.get("author", "")),
+        "summary_html": nh3.clean(
+            str(summary),
+            tags=_TAGS,
+            attributes=_ATTRIBUTES,
+            url_schemes=_URL_SCHEMES,
+            link_rel="noopener noreferrer nofollow",
+        ),
+        "text": _text(str(summary)),
+        "keyword": None,
+    }
+
+
+def _text(value: Any) -> str:
+    """Plain text: every tag removed, entities decoded (the page escapes it again)."""
+    return html.unescape(nh3.clean(str(value), tags=set())).strip()
+
+
+def _safe_url(value: Any) -> str | None:
+    url = str(value or "").strip()
+    return url if re.match(r"https?://", url, re.IGNORECASE) else None
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _find_keyword(words: list[str], text: str) -> str | None:
+    for word in words:
+        if re.search(rf"\b{re.escape(word)}\b", text, re.IGNORECASE):
+            return word
+    return None
+
+
+def _jsonable(entry: dict[str, Any]) -> dict[str, Any]:
+    published = entry["published"]
+    return {k: v for k, v in entry.items() if k != "text"} | {
+        "published": published.isoformat() if published else None
+    }
+
+
+def _table(entries: list[dict[str, Any]]) -> Table:
+    rows = tuple(
+        (
+            e["published"].strftime("%Y-%m-%d %H:%M") if e["published"] else None,
+            e["title"],
+            e["link"],
+            e["author"],
+            e["keyword"],
+        )
+        for e in entries
+    )
+    columns = ("published", "title", "link", "author", "keyword")
+    return Table(name="entries", columns=columns, rows=rows, title="Recent entries")
