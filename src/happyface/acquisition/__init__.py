@@ -1,0 +1,1 @@
+"""Acquisition: fetching the sources of a run and archiving what came in."""

@@ -1,0 +1,289 @@
+"""Fetching sources concurrently, each under a total deadline and a size cap."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import mimetypes
+import threading
+import time
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from importlib import metadata
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from ..errors import FetchError
+from ..sources import RawInput, Source
+from .reasons import describe_transport_error
+from .tls import TlsSettings, auth_headers, ssl_context
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 5
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+# enough for one run of a large site; more sources to one host wait for a free connection
+_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=32)
+
+
+@dataclass
+class _Progress:
+    """How far one fetch got, for the message when its deadline strikes."""
+
+    received: int = 0
+    in_body: bool = False
+    expected: int | None = None
+
+
+class Fetcher:
+    """Fetches sources over http(s) or from local files, sharing clients per TLS setting.
+
+    `transport` replaces the network (an `httpx.MockTransport` in unit tests); `base_dir`
+    anchors relative local paths and credential files.
+    """
+
+    def __init__(
+        self, *, transport: httpx.AsyncBaseTransport | None = None, base_dir: Path | None = None
+    ) -> None:
+        self._transport = transport
+        self._base_dir = base_dir
+        self._clients: dict[Hashable, httpx.AsyncClient] = {}
+        self._user_agent = f"HappyFace/{_version()}"
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every client and its connections."""
+        clients, self._clients = list(self._clients.values()), {}
+        await asyncio.gather(*(c.aclose() for c in clients))
+
+    async def fetch_all(
+        self, sources: Iterable[Source], now: datetime
+    ) -> dict[str, RawInput | FetchError]:
+        """Fetch all sources concurrently, each distinct one once; keyed by `Source.identity()`.
+
+        One source's failure is its entry's FetchError, never an exception of the whole call.
+        """
+        unique = {source.identity(): source for source in sources}
+        async with asyncio.TaskGroup() as group:
+            tasks = {
+                key: group.create_task(self._fetch_or_error(s, now)) for key, s in unique.items()
+            }
+        return {key: task.result() for key, task in tasks.items()}
+
+    async def fetch(self, source: Source, now: datetime) -> RawInput:
+        """Fetch one source within its deadline and size cap; raises FetchError saying why not.
+
+        `fetched_at` of the answer is `now`, the time of the run the fetch belongs to.
+        """
+        shown = shown_url(source.url)
+        progress = _Progress()
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(source.timeout):
+                if source.is_local:
+                    status, content_type, content = await self._read_local(source, progress)
+                else:
+                    status, content_type, content = await self._fetch_http(source, progress)
+        except TimeoutError:
+            raise FetchError(
+                f"no complete answer from {shown} within {source.timeout:g} s "
+                f"({progress.received} bytes received)"
+            ) from None
+        log.debug("fetched %s: %d bytes", shown, len(content))
+        return RawInput(
+            url=shown,
+            content=content,
+            fetched_at=now,
+            content_type=content_type,
+            status_code=status,
+            elapsed=time.monotonic() - started,
+        )
+
+    async def _fetch_or_error(self, source: Source, now: datetime) -> RawInput | FetchError:
+        try:
+            return await self.fetch(source, now)
+        except FetchError as exc:
+            log.debug("%s", exc)
+            return exc
+        except Exception as exc:  # a bug in one fetch must not cost the others their answers
+            log.exception("fetching %s failed unexpectedly", shown_url(source.url))
+            return FetchError(f"fetching {shown_url(source.url)} failed unexpectedly: {exc!r}")
+
+    # -- http(s) -------------------------------------------------------------------------------
+
+    async def _fetch_http(self, source: Source, progress: _Progress) -> tuple[int, str, bytes]:
+        client = self._client_for(source)
+        headers = {"User-Agent": self._user_agent, **source.headers}
+        auth = auth_headers(source)
+        cert = source.cert is not None or source.proxy is not None
+        try:
+            url = httpx.URL(source.url)
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"{shown_url(source.url)} is not a valid URL: {exc}") from exc
+        for hops in itertools.count():
+            # credentials go only to the host they were configured for, never along a redirect
+            hop_headers = headers | auth if url.host == httpx.URL(source.url).host else headers
+            try:
+                async with client.stream("GET", url, headers=hop_headers) as response:
+                    target = _redirect_target(response)
+                    if target is None:
+                        return await _answer(response, source.max_bytes, progress)
+            except httpx.HTTPError as exc:
+                raise FetchError(
+                    describe_transport_error(exc, _shown(url), progress, cert)
+                ) from exc
+            _check_redirect(url, target, hops)
+            url = target
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _client_for(self, source: Source) -> httpx.AsyncClient:
+        """The client of the source's TLS setting, created on first use."""
+        settings = TlsSettings.of(source, self._base_dir)
+        key: Hashable = "injected" if self._transport is not None else settings.cache_key()
+        client = self._clients.get(key)
+        if client is None:
+            # an injected transport replaces the network, so there is no TLS to set up
+            verify = True if self._transport is not None else ssl_context(settings)
+            client = httpx.AsyncClient(
+                verify=verify,
+                transport=self._transport,
+                follow_redirects=False,  # followed by hand, each hop checked
+                timeout=None,  # the total deadline around each fetch is the one limit
+                limits=_LIMITS,
+                cookies=_no_cookies(),
+            )
+            self._clients[key] = client
+        return client
+
+    # -- local files ---------------------------------------------------------------------------
+
+    async def _read_local(self, source: Source, progress: _Progress) -> tuple[int, str, bytes]:
+        path = source.local_path.expanduser()
+        if self._base_dir is not None and not path.is_absolute():
+            path = self._base_dir / path
+        stop = threading.Event()
+        try:
+            content = await asyncio.to_thread(_read_file, path, source.max_bytes, progress, stop)
+        finally:
+            stop.set()  # a read still running in its thread gives up at its next chunk
+        return 200, mimetypes.guess_type(path.name)[0] or "", content
+
+
+async def _answer(
+    response: httpx.Response, limit: int, progress: _Progress
+) -> tuple[int, str, bytes]:
+    """Status, content type and body of a final (non-redirect) response."""
+    shown = _shown(response.url)
+    if not 200 <= response.status_code < 300:
+        raise FetchError(f"HTTP {response.status_code} {_phrase(response)} from {shown}")
+    progress.expected = _content_length(response)
+    if progress.expected is not None and progress.expected > limit:
+        raise FetchError(
+            f"answer from {shown} is larger than the limit of {limit} bytes "
+            f"(Content-Length {progress.expected})"
+        )
+    progress.in_body = True
+    chunks = []
+    async for chunk in response.aiter_bytes():
+        progress.received += len(chunk)
+        if progress.received > limit:
+            raise FetchError(f"answer from {shown} is larger than the limit of {limit} bytes")
+        chunks.append(chunk)
+    return response.status_code, response.headers.get("content-type", ""), b"".join(chunks)
+
+
+def _redirect_target(response: httpx.Response) -> httpx.URL | None:
+    if response.status_code not in _REDIRECT_CODES or "location" not in response.headers:
+        return None
+    try:
+        return response.url.join(response.headers["location"])
+    except httpx.InvalidURL as exc:
+        raise FetchError(f"{_shown(response.url)} redirects to an invalid URL: {exc}") from exc
+
+
+def _check_redirect(current: httpx.URL, target: httpx.URL, hops: int) -> None:
+    where = f"redirect from {_shown(current)} to {_shown(target)}"
+    if target.scheme not in ("http", "https"):
+        raise FetchError(f"{where} refused: only http and https are followed")
+    if current.scheme == "https" and target.scheme == "http":
+        raise FetchError(f"{where} refused: it would leave https for unencrypted http")
+    if hops >= MAX_REDIRECTS:
+        raise FetchError(f"too many redirects (more than {MAX_REDIRECTS}), the last {where}")
+
+
+def _read_file(path: Path, limit: int, progress: _Progress, stop: threading.Event) -> bytes:
+    """Read at most `limit` bytes of `path` in a thread; FetchError when too big or unreadable."""
+    try:
+        with path.open("rb") as stream:
+            chunks = []
+            while not stop.is_set():
+                chunk = stream.read(min(_CHUNK, limit + 1 - progress.received))
+                if not chunk:
+                    return b"".join(chunks)
+                progress.received += len(chunk)
+                if progress.received > limit:
+                    raise FetchError(
+                        f"file {str(path)!r} is larger than the limit of {limit} bytes"
+                    )
+                chunks.append(chunk)
+    except OSError as exc:
+        raise FetchError(f"cannot read file {str(path)!r}: {exc.strerror or exc}") from exc
+    raise TimeoutError  # the deadline stopped the read; the caller has already given up
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    try:
+        return int(response.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _phrase(response: httpx.Response) -> str:
+    try:
+        return HTTPStatus(response.status_code).phrase
+    except ValueError:
+        return response.reason_phrase or "(unknown status)"
+
+
+def _no_cookies() -> CookieJar:
+    """A jar that keeps nothing: each fetch stands alone, no session leaks between sources."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
+def shown_url(url: str) -> str:
+    """`url` as it may appear in messages, logs and archives: without user name and password."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _shown(url: httpx.URL) -> str:
+    return shown_url(str(url))
+
+
+def _version() -> str:
+    try:
+        return metadata.version("happyface")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
