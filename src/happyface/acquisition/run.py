@@ -25,8 +25,8 @@ log = logging.getLogger("happyface.run")
 
 Progress = Callable[[ModuleRecord], None]
 
-# The lock outlives a run's deadline by this much, so a live run never loses it.
-LOCK_MARGIN = 60.0
+# A live run renews its lock every third of this; a killed one frees it this long after.
+LOCK_TTL = 30.0
 
 
 def default_holder() -> str:
@@ -59,6 +59,7 @@ class Runner:
     archive: Archive | None = None
     holder: str = ""
     log_dir: Path | None = None  # one log file per run goes here
+    lock_ttl: float = LOCK_TTL
 
     def __post_init__(self) -> None:
         self.holder = self.holder or default_holder()
@@ -75,9 +76,8 @@ class Runner:
         the database cannot be reached. A run that fails after it began is recorded as failed.
         """
         now = now or datetime.now(UTC)
-        ttl = self.site.settings.run_timeout + LOCK_MARGIN
         self.store.abandon_stale_runs(now)
-        if not self.store.acquire_lock(self.holder, ttl, now):
+        if not self.store.acquire_lock(self.holder, self.lock_ttl, now):
             raise RunLockedError(
                 "another HappyFace process is running an acquisition for this site right now"
             )
@@ -89,10 +89,25 @@ class Runner:
             ):
                 log.info("the run of the slot at %s was already done", slot_start.isoformat())
                 return None
-            with run_log(self.log_dir, now):
-                return await self._locked_run(now, progress)
+            heartbeat = asyncio.create_task(self._keep_lock())
+            try:
+                with run_log(self.log_dir, now):
+                    return await self._locked_run(now, progress)
+            finally:
+                heartbeat.cancel()
+                await asyncio.gather(heartbeat, return_exceptions=True)
         finally:
             self.store.release_lock(self.holder)
+
+    async def _keep_lock(self) -> None:
+        """Renew the run lock while the run lasts, so only a dead process loses it."""
+        while True:
+            await asyncio.sleep(self.lock_ttl / 3)
+            renewed = await asyncio.to_thread(
+                self.store.renew_lock, self.holder, self.lock_ttl, datetime.now(UTC)
+            )
+            if not renewed:
+                log.warning("the run lock was lost; another process may start a run")
 
     async def _locked_run(self, now: datetime, progress: Progress | None) -> RunOutcome:
         run_id = self.store.begin_run(now, self.holder, self.site.snapshot)
