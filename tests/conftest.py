@@ -4,4 +4,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.site",
     "tests.fixtures.sources",
     "tests.fixtures.pki",
+    "tests.fixtures.postgres",
 ]

@@ -9,6 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
@@ -62,13 +64,14 @@ def _sqlite_engine(url: URL) -> Engine:
         # outside transactions and start them lazily; we emit BEGIN ourselves below.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
+        # first, so that switching to WAL below waits for a concurrent opener too
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         if not memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             # with WAL, NORMAL cannot corrupt the database; at worst a power cut loses the
             # last committed run, which the next run replaces anyway
             cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -85,6 +88,11 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest revision with Alembic; a no-op when it already is."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    # Check first without the write lock: opening an up-to-date store must not wait for a run.
+    with engine.connect() as conn:
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return
     with engine.execution_options(happyface_write=True).connect() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
