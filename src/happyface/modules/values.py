@@ -1,0 +1,65 @@
+"""What `json_value` and `xml_value` share: turning matched values into one number per metric."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ..module import ModuleSettings
+from ..result import Result, Table
+from .common import to_float
+
+Aggregate = Literal["first", "sum", "min", "max", "count"]
+
+_AGGREGATES: dict[str, Callable[[list[float]], float]] = {
+    "first": lambda xs: xs[0],
+    "sum": sum,
+    "min": min,
+    "max": max,
+}
+
+
+class ValueSettings(ModuleSettings):
+    """Settings both value types have: how several matches become one number."""
+
+    aggregate: Aggregate = Field(
+        "first",
+        description="how several matches of one expression become a number: first, sum, min, "
+        "max, or count (the number of matches)",
+    )
+
+
+def number(value: Any) -> float | None:
+    """A number from a matched value: numbers, numeric text, booleans (1/0); None otherwise."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    return to_float(value)
+
+
+def combine(matches: list[Any], aggregate: str) -> tuple[float | None, str]:
+    """The metric value of a list of matches, or None and the reason there is none."""
+    if aggregate == "count":
+        return float(len(matches)), ""
+    if not matches:
+        return None, "no match"
+    numbers = [n for n in (number(m) for m in matches) if n is not None]
+    if not numbers:
+        return None, f"not a number: {str(matches[0])[:60]!r}"
+    return _AGGREGATES[aggregate](numbers), ""
+
+
+def value_result(found: Iterable[tuple[str, str, float | None, str]], what: str) -> Result:
+    """A Result of metrics (name, expression, value, problem), the problems in the message."""
+    rows = list(found)
+    metrics = {name: value for name, _, value, _ in rows if value is not None}
+    problems = [f"{name}: {problem} for {expr!r}" for name, expr, _, problem in rows if problem]
+    message = "; ".join(problems) or ", ".join(f"{n} = {v:g}" for n, v in metrics.items())
+    table = Table(
+        name="values",
+        columns=("metric", what, "value", "problem"),
+        rows=tuple((n, e, v, p or None) for n, e, v, p in rows),
+        title="Values",
+    )
+    return Result(message=message, metrics=metrics, tables=(table,), details={"problems": problems})

@@ -1,0 +1,82 @@
+"""The `xml_value` module type: numbers picked out of an XML document with XPath."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+from pydantic import Field, model_validator
+
+from ..module import Module
+from ..result import Result
+from ..sources import Inputs
+from .common import read_input
+from .values import ValueSettings, combine, value_result
+from .xmlsafe import parse_lxml
+
+_METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]{0,127}$")
+
+
+class XmlValueSettings(ValueSettings):
+    """Settings of the `xml_value` module type."""
+
+    values: dict[str, str] = Field(
+        description="metric name -> XPath, e.g. "
+        "{free = \"sum(//d:pool/d:space/d:metric[@name='free'])\"}",
+        min_length=1,
+    )
+    namespaces: dict[str, str] = Field(
+        default_factory=dict,
+        description='prefix -> namespace URI used in the XPaths, e.g. {d = "http://www.dcache.org/2008/01/Info"}',
+    )
+
+    @model_validator(mode="after")
+    def _valid(self) -> XmlValueSettings:
+        for name, expression in self.values.items():
+            if not _METRIC.match(name):
+                raise ValueError(f"{name!r} is not a metric name (letters, digits, _.:/-)")
+            xpath = compile_xpath(expression, self.namespaces)
+            try:
+                # an undefined prefix only shows when evaluated: try it on an empty document
+                xpath(etree.Element("empty"))
+            except etree.XPathError as exc:
+                raise ValueError(f"{expression!r} is not a valid XPath here: {exc}") from exc
+        return self
+
+
+def compile_xpath(expression: str, namespaces: dict[str, str]) -> etree.XPath:
+    """The compiled XPath; ValueError with lxml's reason when it is not valid."""
+    try:
+        return etree.XPath(expression, namespaces=namespaces or None)
+    except etree.XPathError as exc:
+        raise ValueError(f"{expression!r} is not a valid XPath: {exc}") from exc
+
+
+class XmlValue(Module[XmlValueSettings]):
+    """Numbers from an XML document, one metric per XPath expression, for rules to rate."""
+
+    Settings = XmlValueSettings
+
+    def extract(self, inputs: Inputs, now: datetime) -> Result:
+        root = parse_lxml(read_input(inputs).content)
+        found = []
+        for name, expression in self.settings.values.items():
+            xpath = compile_xpath(expression, self.settings.namespaces)
+            try:
+                matches = _matches(xpath(root))
+            except etree.XPathError as exc:
+                found.append((name, expression, None, f"cannot evaluate ({exc})"))
+                continue
+            value, problem = combine(matches, self.settings.aggregate)
+            found.append((name, expression, value, problem))
+        return value_result(found, "XPath")
+
+
+def _matches(result: Any) -> list[Any]:
+    """XPath results as a list: elements become their text, numbers and strings stay."""
+    items = result if isinstance(result, list) else [result]
+    return [
+        "".join(item.itertext()) if isinstance(item, etree._Element) else item for item in items
+    ]
