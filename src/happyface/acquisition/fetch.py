@@ -138,9 +138,10 @@ class Fetcher:
             url = httpx.URL(source.url)
         except httpx.InvalidURL as exc:
             raise FetchError(f"{shown_url(source.url)} is not a valid URL: {exc}") from exc
+        home = url.host
         for hops in itertools.count():
             # credentials go only to the host they were configured for, never along a redirect
-            hop_headers = headers | auth if url.host == httpx.URL(source.url).host else headers
+            hop_headers = headers | auth if url.host == home else headers
             try:
                 async with client.stream("GET", url, headers=hop_headers) as response:
                     target = _redirect_target(response)
@@ -201,7 +202,7 @@ async def _answer(
             f"(Content-Length {progress.expected})"
         )
     progress.in_body = True
-    chunks = []
+    chunks: list[bytes] = []
     async for chunk in response.aiter_bytes():
         progress.received += len(chunk)
         if progress.received > limit:
@@ -233,7 +234,7 @@ def _read_file(path: Path, limit: int, progress: _Progress, stop: threading.Even
     """Read at most `limit` bytes of `path` in a thread; FetchError when too big or unreadable."""
     try:
         with path.open("rb") as stream:
-            chunks = []
+            chunks: list[bytes] = []
             while not stop.is_set():
                 chunk = stream.read(min(_CHUNK, limit + 1 - progress.received))
                 if not chunk:
