@@ -20,10 +20,10 @@ def acquire(conn: Connection, holder: str, ttl: float, now: datetime) -> bool:
     """Take the lock for `ttl` seconds if it is free, expired, or already held by `holder`."""
     expires = utc(now) + timedelta(seconds=ttl)
     values = {"name": RUN_LOCK, "holder": holder, "expires_at": expires}
-    stmt = dialect_insert(conn, locks).values(values)
-    stmt = stmt.on_conflict_do_update(
+    insert = dialect_insert(conn, locks).values(values)
+    stmt = insert.on_conflict_do_update(
         index_elements=[locks.c.name],
-        set_={"holder": stmt.excluded.holder, "expires_at": stmt.excluded.expires_at},
+        set_={"holder": insert.excluded.holder, "expires_at": insert.excluded.expires_at},
         where=or_(locks.c.holder == holder, locks.c.expires_at <= utc(now)),
     ).returning(locks.c.holder)
     return conn.execute(stmt).first() is not None

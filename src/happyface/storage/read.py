@@ -10,8 +10,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, func, or_, select
 
+from ..status import Status
 from .records import (
     STATUS_OF_CODE,
     ResultRow,
@@ -26,7 +27,7 @@ _RUN_COLUMNS = (runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.state, 
 _OK = runs.c.state == "ok"
 
 
-def run_info(row: Row[Any]) -> RunInfo:
+def run_info(row: Any) -> RunInfo:
     """A RunInfo from a row of the run columns."""
     return RunInfo(
         id=row.id,
@@ -84,7 +85,8 @@ def runs_between(
     conn: Connection, since: datetime, until: datetime, limit: int, include_failed: bool
 ) -> list[RunInfo]:
     """The runs started in [since, until], newest first."""
-    states = ["ok", "failed"] if include_failed else ["ok"]
+    # "failed" here means every run that is not visible: failed ones and those still running
+    states = ["ok", "failed", "running"] if include_failed else ["ok"]
     stmt = (
         select(*_RUN_COLUMNS)
         .where(runs.c.state.in_(states), runs.c.started_at.between(since, until))
@@ -118,7 +120,7 @@ def _results() -> Select[Any]:
     )
 
 
-def result_row(row: Row[Any]) -> ResultRow:
+def result_row(row: Any) -> ResultRow:
     """A ResultRow from a row of the result columns."""
     data = json.loads(row.data)
     return ResultRow(
@@ -165,7 +167,7 @@ def module_history(
     return [result_row(row) for row in conn.execute(stmt)]
 
 
-def category_statuses(conn: Connection, run_id: int) -> dict[str, Any]:
+def category_statuses(conn: Connection, run_id: int) -> dict[str, Status]:
     """Each category's status in run `run_id`."""
     stmt = (
         select(categories.c.name, run_categories.c.status)

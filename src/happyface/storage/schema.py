@@ -58,7 +58,6 @@ metadata = MetaData(
     }
 )
 
-NARROW = {"sqlite_with_rowid": False}
 
 config_versions = Table(
     "config_versions",
@@ -122,7 +121,7 @@ run_categories = Table(
     Column("category_id", Integer, ForeignKey("categories.id"), nullable=False),
     Column("status", Integer, nullable=False),
     PrimaryKeyConstraint("run_id", "category_id"),
-    **NARROW,
+    sqlite_with_rowid=False,
 )
 
 series = Table(
@@ -143,7 +142,7 @@ samples = Table(
     Column("run_id", Integer, nullable=False),
     Column("value", Float, nullable=False),
     PrimaryKeyConstraint("series_id", "run_id"),
-    **NARROW,
+    sqlite_with_rowid=False,
 )
 
 
@@ -158,7 +157,7 @@ def _rollup(name: str) -> Table:
         Column("min", Float, nullable=False),
         Column("max", Float, nullable=False),
         PrimaryKeyConstraint("series_id", "bucket"),
-        **NARROW,
+        sqlite_with_rowid=False,
     )
 
 

@@ -14,8 +14,8 @@ from ..status import Status
 from . import curves, lock, read, write
 from .catalogue import Catalogue
 from .engine import make_engine, parse_url, translated, upgrade
-from .retention import cleanup as cleanup_history
 from .records import ModuleRecord, Point, ResultRow, Retention, RunInfo, utc
+from .retention import cleanup as cleanup_history
 
 T = TypeVar("T")
 
@@ -156,7 +156,7 @@ class Store:
         limit: int = 1000,
         include_failed: bool = False,
     ) -> list[RunInfo]:
-        """Runs started in [since, until], newest first; failed ones too if asked."""
+        """Runs started in [since, until], newest first; failed and running ones too if asked."""
         return self._read(
             "listing runs",
             lambda c: read.runs_between(c, utc(since), utc(until), limit, include_failed),

@@ -36,7 +36,7 @@ def begin_run(
         "config_id": config_version(conn, config, started_at),
         "error": "",
     }
-    return int(conn.execute(insert(runs).values(values)).inserted_primary_key[0])
+    return int(conn.execute(insert(runs).values(values).returning(runs.c.id)).scalar_one())
 
 
 def config_version(conn: Connection, config: Mapping[str, Any], now: datetime) -> int:
@@ -162,7 +162,7 @@ def record_failed_run(
         "holder": "",
         "error": error,
     }
-    return int(conn.execute(insert(runs).values(values)).inserted_primary_key[0])
+    return int(conn.execute(insert(runs).values(values).returning(runs.c.id)).scalar_one())
 
 
 def abandon_stale_runs(conn: Connection, now: datetime) -> int:
