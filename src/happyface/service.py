@@ -54,7 +54,8 @@ def build_service(site: Site, store: Store | None = None) -> Service:
     archive = Archive(site.resolve(site.settings.archive.dir))
     fetcher = Fetcher(base_dir=site.root)
     log_dir = site.resolve(site.settings.log_dir) if site.settings.log_dir else None
-    runner = Runner(site=site, store=store, fetcher=fetcher, archive=archive, log_dir=log_dir)
+    runner = Runner(site=site, store=store, fetcher=fetcher, archive=archive, log_dir=log_dir,
+                    lock_ttl=site.settings.lock_ttl)
     maintenance = Maintenance(site.settings, store, archive)
     scheduler = Scheduler(runner=runner, pending=pending_failures(site), maintenance=maintenance)
     return Service(site, store, fetcher, archive, runner, scheduler)

@@ -58,6 +58,8 @@ class SiteSettings(BaseModel):
     stale_after: Duration = Field(2700, gt=0, description="the newest run is stale (warned "
                                   "about on every page) when older than this")
     run_timeout: Duration = Field(300, gt=0, description="a whole run is abandoned after this")
+    lock_ttl: Duration = Field(30, gt=0, description="a live run renews the site's run lock; "
+                               "a dead process's lock frees after this, and another host takes over")
     extract_timeout: Duration = Field(60, gt=0, description="deadline of one module's extract")
     fetch_timeout: Duration = Field(30, gt=0, description="default total deadline of one fetch")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="log level")
