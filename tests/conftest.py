@@ -5,4 +5,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.sources",
     "tests.fixtures.pki",
     "tests.fixtures.postgres",
+    "tests.fixtures.web",
 ]

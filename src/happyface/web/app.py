@@ -1,0 +1,154 @@
+"""The app factory: routes, error pages, static files and the background tasks' lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from ..errors import StorageError
+from ..site import Site
+from .boxes import ArchiveReader
+from .errors import WebError, internal_error, storage_unavailable
+from .handlers import Dashboard, cancel_all
+from .render import render_html
+
+if TYPE_CHECKING:
+    from ..storage import Store
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+Background = Callable[[], Awaitable[None]]
+
+
+def create_app(
+    site: Site,
+    store: Store,
+    *,
+    archive: ArchiveReader | None = None,
+    background: Sequence[Background] = (),
+) -> FastAPI:
+    """The web app of one site; each `background` coroutine runs for the app's lifetime."""
+    dash = Dashboard(site, store, archive)
+    app = FastAPI(
+        title=site.settings.title, lifespan=_lifespan(background), docs_url=None, redoc_url=None
+    )
+    app.state.dashboard = dash
+    _routes(app, dash)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _error_pages(app, dash)
+    return app
+
+
+def _lifespan(
+    background: Sequence[Background],
+) -> Callable[[FastAPI], AsyncIterator[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(job(), name=getattr(job, "__name__", "background"))
+            for job in background
+        ]
+        for task in tasks:
+            task.add_done_callback(_report_crash)
+        try:
+            yield
+        finally:
+            await cancel_all(tasks)
+
+    return lifespan  # type: ignore[return-value]
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s stopped", task.get_name(), exc_info=task.exception())
+
+
+def _routes(app: FastAPI, dash: Dashboard) -> None:
+    async def overview(request: Request) -> Response:
+        return await dash.page(request, "overview")
+
+    async def category(request: Request) -> Response:
+        return await dash.page(request, "category", request.path_params["ident"])
+
+    async def module(request: Request) -> Response:
+        return await dash.page(request, "module", request.path_params["ident"])
+
+    def plot(fmt: str) -> Callable[[Request], Awaitable[Response]]:
+        async def handler(request: Request) -> Response:
+            return await dash.plot(request, fmt)
+
+        return handler
+
+    async def archived(request: Request) -> Response:
+        p = request.path_params
+        return await dash.archived(p["run"], p["module"], p["name"])
+
+    routes: list[tuple[str, Callable[[Request], Awaitable[Response]]]] = [
+        ("/", overview),
+        ("/overview.json", overview),
+        ("/category/{ident}", category),
+        ("/module/{ident}", module),
+        ("/plot", plot("html")),
+        ("/plot.json", plot("json")),
+        ("/plot.png", plot("png")),
+        ("/plot.svg", plot("svg")),
+        ("/live", dash.live),
+        ("/archive/{run:int}/{module}/{name}", archived),
+    ]
+    for path, endpoint in routes:
+        app.add_route(path, endpoint, methods=["GET", "HEAD"], include_in_schema=False)
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.endswith(".json") or path == "/live"
+
+
+def _error_response(dash: Dashboard, request: Request, error: WebError) -> Response:
+    if _wants_json(request):
+        return JSONResponse(error.view(), status_code=error.status)
+    view = {
+        **error.view(),
+        "site": {"title": dash.site.settings.title, "home": dash.urls.overview()},
+    }
+    return Response(
+        render_html(dash.env, "error.html", view),
+        status_code=error.status,
+        media_type="text/html; charset=utf-8",
+    )
+
+
+def _error_pages(app: FastAPI, dash: Dashboard) -> None:
+    async def web_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, WebError)
+        return _error_response(dash, request, exc)
+
+    async def storage_error(request: Request, exc: Exception) -> Response:
+        log.error("storage failed on %s", request.url.path, exc_info=exc)
+        return _error_response(dash, request, storage_unavailable())
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message = (
+            "There is no page at this address." if exc.status_code == 404 else (str(exc.detail))
+        )
+        return _error_response(dash, request, WebError(message, status=exc.status_code))
+
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.error("page %s failed", request.url.path, exc_info=exc)
+        return _error_response(dash, request, internal_error())
+
+    app.add_exception_handler(WebError, web_error)
+    app.add_exception_handler(StorageError, storage_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, crash)

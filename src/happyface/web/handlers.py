@@ -1,0 +1,221 @@
+"""The request handlers: parse, find the run, build the view data, render, cache."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..site import Site
+from .boxes import ArchiveReader, BoxContext
+from .cache import Memo, PageCache, Rendered
+from .errors import WebError, not_found
+from .modulepage import module_view
+from .pages import ViewContext, category_view, overview_view
+from .plots import choices, parse_curves, parse_interval, plot_view
+from .render import environment, has_template, render_html, render_json
+from .timemachine import Moment, parse_time_query, resolve
+from .urls import Urls
+
+if TYPE_CHECKING:
+    from ..storage import RunInfo, Store
+
+MAX_QUERY = 4096
+PAST_MAX_AGE = 300
+PAGES: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
+    "overview": ("overview.html", lambda ctx, moment, ident, params: overview_view(ctx, moment)),
+    "category": (
+        "category.html",
+        lambda ctx, moment, ident, params: category_view(ctx, moment, ident),
+    ),
+    "module": ("module.html", module_view),
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Dashboard:
+    """The dashboard of one site: its store, templates, URLs and page cache."""
+
+    def __init__(
+        self,
+        site: Site,
+        store: Store,
+        archive: ArchiveReader | None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.site = site
+        self.store = store
+        self.archive = archive
+        self.urls = Urls(site.settings.web.base_url)
+        self.env = environment(self.urls)
+        self.cache = PageCache()
+        self.latest: Memo[RunInfo | None] = Memo(store.latest_run, ttl=1.0)
+        self.now = now
+        self.boxes = BoxContext(site, self.urls, archive, lambda name: has_template(self.env, name))
+
+    def context(self, now: datetime) -> ViewContext:
+        return ViewContext(self.site, self.store, self.urls, self.boxes, now)
+
+    async def newest(self) -> RunInfo | None:
+        """The newest run, from memory when asked within the last second."""
+        fresh, value = self.latest.peek()
+        if fresh:
+            return value
+        return await run_in_threadpool(self.latest.get)
+
+    async def page(self, request: Request, kind: str, ident: str = "") -> Response:
+        """An overview, category or module page, as HTML or (`.json`) as JSON."""
+        fmt = "json" if request.url.path.endswith(".json") else "html"
+        ident = ident.removesuffix(".json")
+        params = _params(request)
+        now = self.now()
+        latest = await self.newest()
+        if latest is None:
+            return self._no_run(fmt)
+        query = parse_time_query(params, self.site.settings.interval, now)
+        stale = (now - latest.started_at).total_seconds() > self.site.settings.stale_after
+        key = (kind, ident, fmt, latest.id, stale, query.at is None, request.url.query)
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = await run_in_threadpool(
+                self._build_page, kind, ident, fmt, params, query, latest, now
+            )
+            self.cache.put(key, cached)
+        return _response(cached)
+
+    def _build_page(
+        self,
+        kind: str,
+        ident: str,
+        fmt: str,
+        params: Mapping[str, str],
+        query: Any,
+        latest: RunInfo,
+        now: datetime,
+    ) -> Rendered:
+        def first_link(when: datetime) -> str:
+            return self.urls.page(kind, ident, when, None)
+
+        moment: Moment = resolve(self.store, query, latest, now, first_link)
+        template, build = PAGES[kind]
+        view = build(self.context(now), moment, ident, params)
+        cache_control = "no-cache" if moment.live else f"public, max-age={PAST_MAX_AGE}"
+        headers = (("Cache-Control", cache_control),)
+        if fmt == "json":
+            return Rendered(render_json(view), "application/json", headers=headers)
+        return Rendered(
+            render_html(self.env, template, view), "text/html; charset=utf-8", headers=headers
+        )
+
+    def _no_run(self, fmt: str) -> Response:
+        """The friendly page of a new site whose first run has not landed yet."""
+        if fmt == "json":
+            return JSONResponse({"run": None, "message": "no run yet"})
+        view = {
+            "site": {"title": self.site.settings.title, "home": self.urls.overview()},
+            "interval": self.site.settings.interval,
+            "live_url": self.urls.live(None),
+        }
+        body = render_html(self.env, "norun.html", view)
+        return Response(
+            body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+        )
+
+    async def live(self, request: Request) -> Response:
+        """The tiny answer the live view polls: is there a newer run than the one shown?"""
+        shown = request.query_params.get("run", "")
+        latest = await self.newest()
+        now = self.now()
+        body: dict[str, Any] = {"run": None, "changed": shown != "", "stale": False}
+        if latest is not None:
+            body = {
+                "run": latest.id,
+                "changed": shown != str(latest.id),
+                "time": latest.started_at.isoformat(),
+                "stale": (now - latest.started_at).total_seconds() > self.site.settings.stale_after,
+            }
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def plot(self, request: Request, fmt: str) -> Response:
+        """The plot page, its JSON data, or the same plot as a PNG or SVG image."""
+        params = _params(request)
+        curves_asked = request.query_params.getlist("m")
+        now = self.now()
+        latest = await self.newest()
+        interval_text = (params.get("from", ""), params.get("to", ""))
+        interval = parse_interval(*interval_text, now)
+        # relative intervals move with the clock: such answers are kept a minute at most
+        minute = int(now.timestamp() // 60) if interval.relative else 0
+        key = ("plot", fmt, latest.id if latest else None, minute, request.url.query)
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = await run_in_threadpool(self._build_plot, fmt, curves_asked, interval)
+            self.cache.put(key, cached)
+        return _response(cached)
+
+    def _build_plot(self, fmt: str, curves_asked: list[str], interval: Any) -> Rendered:
+        if fmt == "html" and not curves_asked:
+            view = plot_view(self.store, self.site, self.urls, [], interval)
+        else:
+            curves = parse_curves(curves_asked, self.site, self.store)
+            view = plot_view(self.store, self.site, self.urls, curves, interval)
+        if fmt == "json":
+            return Rendered(render_json(view), "application/json")
+        if fmt in ("png", "svg"):
+            from .plotimage import render_image  # matplotlib loads only when an image is asked
+
+            body, media = render_image(view, fmt, self.site.settings.title)
+            return Rendered(body, media)
+        view["site"] = {"title": self.site.settings.title, "home": self.urls.overview()}
+        view["choices"] = choices(self.site, self.store)
+        view["selected"] = curves_asked
+        return Rendered(render_html(self.env, "plot.html", view), "text/html; charset=utf-8")
+
+    async def archived(self, run_id: int, module_id: str, name: str) -> Response:
+        """One archived raw input, always as plain text so no browser runs what came in."""
+        body = await run_in_threadpool(self._archived, run_id, module_id, name)
+        return Response(
+            body,
+            media_type="text/plain; charset=utf-8",
+            headers={
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "sandbox",
+                "Content-Disposition": "inline",
+            },
+        )
+
+    def _archived(self, run_id: int, module_id: str, name: str) -> bytes:
+        row = self.store.result(run_id, module_id)
+        if row is None or not row.archive or self.archive is None:
+            raise not_found("archived input", f"{run_id}/{module_id}/{name}")
+        try:
+            return self.archive.open(row.archive, name)
+        except Exception:  # missing, pruned or a name that tries to leave the archive
+            raise not_found("archived input", f"{run_id}/{module_id}/{name}") from None
+
+
+def _params(request: Request) -> dict[str, str]:
+    if len(request.url.query) > MAX_QUERY:
+        raise WebError("This address is too long to be a dashboard link.")
+    return dict(request.query_params)
+
+
+def _response(item: Rendered) -> Response:
+    return Response(
+        item.body, status_code=item.status, media_type=item.media_type, headers=dict(item.headers)
+    )
+
+
+async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel background tasks and wait until each has stopped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,166 @@
+"""The view data of a module's page: everything about one module, for admins."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..status import Status
+from .boxes import module_box, status_view, table_view
+from .errors import WebError, bad_parameter, not_found
+from .pages import ViewContext, frame, modules_of, snapshot_of
+from .plots import Interval, parse_interval, status_segments
+from .timemachine import Moment
+
+TABLE_ROWS = 100
+HISTORY_ROWS = 50
+MAX_CHARTS = 8
+
+
+def module_view(
+    ctx: ViewContext, moment: Moment, module_id: str, params: Mapping[str, str]
+) -> dict[str, Any]:
+    """One module at one run: box, status timeline, metric charts, tables and history."""
+    run = moment.run
+    at = None if moment.live else run.started_at
+    snapshot = snapshot_of(ctx, run.id)
+    meta = next((m for m in modules_of(snapshot, None) if m["id"] == module_id), None)
+    if meta is None:
+        raise _unknown_module(ctx, snapshot, module_id)
+    row = ctx.store.result(run.id, module_id)
+    box = module_box(meta, row, ctx.boxes, run.id, at, table_rows=None)
+    page, table_name = _page(params)
+    if row is not None:
+        box["tables"] = [
+            table_view(t, page if t.name == table_name else 1, TABLE_ROWS) for t in row.tables
+        ]
+    # relative times count back from the shown run, so a past page keeps its meaning
+    interval = parse_interval(
+        params.get("from", ""), params.get("to", ""), run.started_at, default_from="-1d"
+    )
+    return {
+        **frame(ctx, moment, "module", module_id),
+        "module": box,
+        "interval": {
+            "from": interval.start,
+            "to": interval.end,
+            "from_text": interval.start_text,
+            "to_text": interval.end_text,
+        },
+        "timeline": _timeline(ctx, module_id, interval),
+        "charts": _charts(ctx, module_id, interval),
+        "history": _history(ctx, module_id, interval),
+        "table_links": _table_links(ctx, module_id, at, box["tables"]),
+    }
+
+
+def _page(params: Mapping[str, str]) -> tuple[int, str]:
+    text = params.get("page", "1")
+    if not text.isdigit() or not 0 < int(text) < 10**6:
+        raise bad_parameter("page", text, "a page number such as 2")
+    return int(text), params.get("table", "")
+
+
+def _unknown_module(ctx: ViewContext, snapshot: Mapping[str, Any], ident: str) -> WebError:
+    if ctx.site.module(ident) is not None:
+        return WebError(
+            f"The module {ident!r} did not exist at the time shown.",
+            status=404,
+            links=(("Show it now", ctx.urls.module(ident)),),
+        )
+    return not_found("module", ident, [m["id"] for m in snapshot.get("modules", [])])
+
+
+def _timeline(ctx: ViewContext, module_id: str, interval: Interval) -> dict[str, Any]:
+    """The status over the interval as segments placed in percent of its width."""
+    series = ctx.store.status_series(module_id, interval.start, interval.end)
+    segments = status_segments(series, interval.end, ctx.site.settings.interval)
+    span = (interval.end - interval.start).total_seconds()
+
+    def pct(t: datetime) -> float:
+        return round(max(0.0, min(1.0, (t - interval.start).total_seconds() / span)) * 100, 3)
+
+    return {
+        "segments": [
+            {
+                "x": pct(a),
+                "width": max(pct(b) - pct(a), 0.05),
+                "from": a,
+                "to": b,
+                "status": status_view(s),
+                "level": s.severity,
+            }
+            for a, b, s in segments
+        ],
+        "counts": _share(segments, span),
+    }
+
+
+def _share(segments: list[tuple[datetime, datetime, Status]], span: float) -> list[dict[str, Any]]:
+    """How much of the interval each status held, in percent."""
+    totals: dict[Status, float] = {}
+    for a, b, s in segments:
+        totals[s] = totals.get(s, 0.0) + (b - a).total_seconds()
+    return [
+        {"status": status_view(s), "percent": round(100 * t / span, 1)}
+        for s, t in sorted(totals.items(), key=lambda i: i[0].severity)
+    ]
+
+
+def _charts(ctx: ViewContext, module_id: str, interval: Interval) -> dict[str, Any]:
+    start, end = _iso(interval.start), _iso(interval.end)
+    names = ctx.store.metric_names(module_id)
+    charts = [
+        {
+            "metric": n,
+            "page": ctx.urls.plot([f"{module_id}:{n}"], start, end),
+            "json": ctx.urls.plot_json([f"{module_id}:{n}"], start, end),
+            "png": ctx.urls.plot_png([f"{module_id}:{n}"], start, end),
+        }
+        for n in names
+    ]
+    return {
+        "shown": charts[:MAX_CHARTS],
+        "more": charts[MAX_CHARTS:],
+        "status_plot": ctx.urls.plot([f"{module_id}:status"], start, end),
+    }
+
+
+def _history(ctx: ViewContext, module_id: str, interval: Interval) -> list[dict[str, Any]]:
+    rows = ctx.store.module_history(module_id, interval.start, interval.end, limit=HISTORY_ROWS)
+    rows = sorted(rows, key=lambda r: r.time, reverse=True)
+    return [
+        {
+            "time": r.time,
+            "status": status_view(r.status),
+            "message": r.message,
+            "error": r.error,
+            "url": ctx.urls.module(module_id, r.time),
+        }
+        for r in rows
+    ]
+
+
+def _table_links(
+    ctx: ViewContext,
+    module_id: str,
+    at: datetime | None,
+    tables: list[dict[str, Any]],
+) -> dict[str, dict[str, str]]:
+    """Previous/next page links of each paginated table."""
+    links: dict[str, dict[str, str]] = {}
+    for t in tables:
+
+        def page_url(n: int, name: str = t["name"]) -> str:
+            return ctx.urls.module(module_id, at, None, [("table", name), ("page", str(n))])
+
+        links[t["name"]] = {
+            "previous": page_url(t["page"] - 1) if t["page"] > 1 else "",
+            "next": page_url(t["page"] + 1) if t["page"] < t["pages"] else "",
+        }
+    return links
+
+
+def _iso(moment: datetime) -> str:
+    return (moment - timedelta(microseconds=moment.microsecond)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,182 @@
+"""The view data of the overview and category pages: one function per page, a dict each.
+
+A page shows the site as it was configured at the shown run (titles, instructions, which
+modules existed), read from the configuration stored with that run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..site import Site
+from ..status import Status
+from .boxes import BoxContext, module_box, status_view, troubled_first
+from .errors import WebError, not_found
+from .timemachine import Moment, time_view
+from .urls import Urls
+
+if TYPE_CHECKING:
+    from ..storage import ResultRow, Store
+
+CATEGORY_TABLE_ROWS = 20
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """Everything a view function reads: the site, the store, URLs, and the time of the request."""
+
+    site: Site
+    store: Store
+    urls: Urls
+    boxes: BoxContext
+    now: datetime
+
+
+def snapshot_of(ctx: ViewContext, run_id: int) -> dict[str, Any]:
+    """The site's configuration at a run; the current one if the run has none stored."""
+    snapshot = ctx.store.config_of(run_id)
+    return snapshot if snapshot and snapshot.get("categories") is not None else ctx.site.snapshot
+
+
+def categories_of(snapshot: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return sorted(snapshot.get("categories", []), key=lambda c: c.get("order", 0))
+
+
+def modules_of(snapshot: Mapping[str, Any], category_id: str | None) -> list[dict[str, Any]]:
+    members = [
+        m
+        for m in snapshot.get("modules", [])
+        if category_id is None or m.get("category") == category_id
+    ]
+    return sorted(members, key=lambda m: m.get("order", 0))
+
+
+def frame(ctx: ViewContext, moment: Moment, kind: str, ident: str = "") -> dict[str, Any]:
+    """What every page around its content shows: title, navigation, the time bar."""
+    run = moment.run
+    at = None if moment.live else run.started_at
+
+    def link(when: datetime | None, step: float | None) -> str:
+        return ctx.urls.page(kind, ident, when, step)
+
+    statuses = ctx.store.category_statuses(run.id)
+    snapshot = snapshot_of(ctx, run.id)
+    return {
+        "site": {
+            "title": snapshot.get("title") or ctx.site.settings.title,
+            "home": ctx.urls.overview(at),
+        },
+        "page": {
+            "kind": kind,
+            "id": ident,
+            "json": ctx.urls.json_of(kind, ident, at),
+            "live_url": ctx.urls.live(run.id),
+        },
+        "time": time_view(moment, link, ctx.now, ctx.site.settings.stale_after),
+        "nav": [
+            {
+                "id": c["id"],
+                "title": c.get("title") or c["id"],
+                "status": status_view(statuses.get(c["id"], Status.NOINFO)),
+                "url": ctx.urls.category(c["id"], at),
+                "current": kind == "category" and c["id"] == ident,
+            }
+            for c in categories_of(snapshot)
+        ],
+    }
+
+
+def _rows(ctx: ViewContext, run_id: int) -> dict[str, ResultRow]:
+    return {r.module_id: r for r in ctx.store.results(run_id)}
+
+
+def overview_view(ctx: ViewContext, moment: Moment) -> dict[str, Any]:
+    """Every category with its status, and the troubled modules first, one click away."""
+    run = moment.run
+    at = None if moment.live else run.started_at
+    snapshot = snapshot_of(ctx, run.id)
+    statuses = ctx.store.category_statuses(run.id)
+    rows = _rows(ctx, run.id)
+    boxes = [
+        module_box(m, rows.get(m["id"]), ctx.boxes, run.id, at, table_rows=None)
+        for m in modules_of(snapshot, None)
+    ]
+    categories = []
+    for cat in categories_of(snapshot):
+        members = [b for b in boxes if b["category"] == cat["id"]]
+        counts: dict[str, int] = {}
+        for b in members:
+            counts[b["status"]["word"]] = counts.get(b["status"]["word"], 0) + 1
+        categories.append(
+            {
+                "id": cat["id"],
+                "title": cat.get("title") or cat["id"],
+                "description": cat.get("description", ""),
+                "status": status_view(statuses.get(cat["id"], Status.NOINFO)),
+                "url": ctx.urls.category(cat["id"], at),
+                "counts": sorted(counts.items()),
+                "modules": [_brief(b) for b in members],
+            }
+        )
+    titles = {c["id"]: c["title"] for c in categories}
+    troubled = [
+        dict(_brief(b), category_title=titles.get(b["category"], "")) for b in troubled_first(boxes)
+    ]
+    return {**frame(ctx, moment, "overview"), "categories": categories, "troubled": troubled}
+
+
+def _brief(box: dict[str, Any]) -> dict[str, Any]:
+    """The few fields of a box the overview lists."""
+    keys = (
+        "id",
+        "title",
+        "category",
+        "status",
+        "message",
+        "instruction",
+        "url",
+        "category_url",
+        "kind",
+    )
+    return {k: box[k] for k in keys}
+
+
+def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> dict[str, Any]:
+    """A category's modules as boxes, with the instruction of every troubled one."""
+    run = moment.run
+    at = None if moment.live else run.started_at
+    snapshot = snapshot_of(ctx, run.id)
+    category = next((c for c in snapshot.get("categories", []) if c["id"] == category_id), None)
+    if category is None:
+        raise _unknown_category(ctx, snapshot, category_id)
+    rows = _rows(ctx, run.id)
+    boxes = [
+        module_box(m, rows.get(m["id"]), ctx.boxes, run.id, at, CATEGORY_TABLE_ROWS)
+        for m in modules_of(snapshot, category_id)
+    ]
+    status = ctx.store.category_statuses(run.id).get(category_id, Status.NOINFO)
+    return {
+        **frame(ctx, moment, "category", category_id),
+        "category": {
+            "id": category_id,
+            "title": category.get("title") or category_id,
+            "description": category.get("description", ""),
+            "algorithm": category.get("algorithm", "worst"),
+            "status": status_view(status),
+        },
+        "modules": boxes,
+        "troubled": [_brief(b) for b in troubled_first(boxes)],
+    }
+
+
+def _unknown_category(ctx: ViewContext, snapshot: Mapping[str, Any], ident: str) -> WebError:
+    if ctx.site.category(ident) is not None:
+        return WebError(
+            f"The category {ident!r} did not exist at the time shown.",
+            status=404,
+            links=(("Show it now", ctx.urls.category(ident)),),
+        )
+    return not_found("category", ident, [c["id"] for c in snapshot.get("categories", [])])

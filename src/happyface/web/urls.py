@@ -1,0 +1,112 @@
+"""Every URL of the dashboard, built in one place so pages, tests and exports agree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from urllib.parse import quote, urlencode, urlsplit
+
+Query = Sequence[tuple[str, str]]
+
+
+def format_at(moment: datetime) -> str:
+    """The `at=` form of a time: ISO 8601 in UTC with a Z, seconds kept only when needed."""
+    moment = moment.astimezone(UTC)
+    if moment.microsecond:
+        text = moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    elif moment.second:
+        text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    else:
+        text = moment.strftime("%Y-%m-%dT%H:%M")
+    return text + "Z"
+
+
+def format_step(seconds: float) -> str:
+    """The `s=` form of a step: HH:MM as the old dashboard wrote it."""
+    minutes = round(seconds / 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class Urls:
+    """Builds the dashboard's URLs under an optional path prefix (a reverse proxy's mount)."""
+
+    def __init__(self, base_url: str = "") -> None:
+        self.prefix = urlsplit(base_url).path.rstrip("/") if base_url else ""
+
+    def _build(self, path: str, query: Iterable[tuple[str, str]] = (), anchor: str = "") -> str:
+        pairs = [(k, v) for k, v in query if v != ""]
+        url = self.prefix + path
+        if pairs:
+            url += "?" + urlencode(pairs)
+        return url + (f"#{quote(anchor)}" if anchor else "")
+
+    @staticmethod
+    def _time(at: datetime | None, step: float | None) -> list[tuple[str, str]]:
+        query = [("at", format_at(at))] if at is not None else []
+        if step is not None:
+            query.append(("s", format_step(step)))
+        return query
+
+    def overview(self, at: datetime | None = None, step: float | None = None) -> str:
+        return self._build("/", self._time(at, step))
+
+    def category(
+        self,
+        category_id: str,
+        at: datetime | None = None,
+        step: float | None = None,
+        anchor: str = "",
+    ) -> str:
+        return self._build(f"/category/{quote(category_id)}", self._time(at, step), anchor)
+
+    def module(
+        self,
+        module_id: str,
+        at: datetime | None = None,
+        step: float | None = None,
+        extra: Query = (),
+    ) -> str:
+        query = self._time(at, step) + list(extra)
+        return self._build(f"/module/{quote(module_id)}", query)
+
+    def page(self, kind: str, ident: str, at: datetime | None, step: float | None) -> str:
+        """The URL of a page by kind ("overview", "category", "module"), for time links."""
+        if kind == "category":
+            return self.category(ident, at, step)
+        if kind == "module":
+            return self.module(ident, at, step)
+        return self.overview(at, step)
+
+    def json_of(self, kind: str, ident: str, at: datetime | None = None) -> str:
+        """The JSON rendering of a page: the same view data as the HTML."""
+        paths = {
+            "overview": "/overview.json",
+            "category": f"/category/{quote(ident)}.json",
+            "module": f"/module/{quote(ident)}.json",
+        }
+        return self._build(paths[kind], self._time(at, None))
+
+    def _plot(self, suffix: str, curves: Sequence[str], start: str, end: str) -> str:
+        query = [("m", c) for c in curves] + [("from", start), ("to", end)]
+        return self._build(f"/plot{suffix}", query)
+
+    def plot(self, curves: Sequence[str], start: str = "", end: str = "") -> str:
+        return self._plot("", curves, start, end)
+
+    def plot_json(self, curves: Sequence[str], start: str = "", end: str = "") -> str:
+        return self._plot(".json", curves, start, end)
+
+    def plot_png(self, curves: Sequence[str], start: str = "", end: str = "") -> str:
+        return self._plot(".png", curves, start, end)
+
+    def plot_svg(self, curves: Sequence[str], start: str = "", end: str = "") -> str:
+        return self._plot(".svg", curves, start, end)
+
+    def archive(self, run_id: int, module_id: str, name: str) -> str:
+        return self._build(f"/archive/{run_id}/{quote(module_id)}/{quote(name)}")
+
+    def live(self, run_id: int | None) -> str:
+        return self._build("/live", [("run", str(run_id))] if run_id is not None else [])
+
+    def static(self, name: str) -> str:
+        return self._build(f"/static/{name}")
