@@ -1,0 +1,124 @@
+"""The demo site's HTTP server: every simulated source on loopback, in a background thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from . import batch, news, storage
+
+Clock = Callable[[], datetime]
+Render = Callable[[datetime], bytes]
+
+SLOW_SECONDS = 5.0
+
+#: path -> (content type, body at a time)
+ENDPOINTS: dict[str, tuple[str, Render]] = {
+    "/jobs/gridka.xml": ("application/xml", lambda now: batch.jobinfo_xml("gridka", now)),
+    "/jobs/t1_us.xml": ("application/xml", lambda now: batch.jobinfo_xml("t1_us", now)),
+    "/jobs/condor.json": ("application/json", batch.condor_json),
+    "/dcache/info.xml": ("application/xml", storage.info_xml),
+    "/dcache/transfers.json": ("application/json", storage.transfers_json),
+    "/news.rss": ("application/rss+xml", news.news_rss),
+    "/status/ce.json": ("application/json", news.ce_status_json),
+    "/slow": ("application/json", news.ce_status_json),
+}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DemoSources:
+    """The simulated site's sources on 127.0.0.1, served concurrently from a background thread.
+
+    `/broken` always answers HTTP 500 and `/slow` answers correctly after about five seconds,
+    so the demo shows a failing and a slow source next to the healthy ones.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock = _utc_now,
+        slow_seconds: float = SLOW_SECONDS,
+    ) -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"the demo sources serve on loopback only, not on {host!r}")
+        self.host, self.port, self.clock, self.slow_seconds = host, port, clock, slow_seconds
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT`, the real port once started."""
+        if self._server is None:
+            raise RuntimeError("the demo sources are not started; call start() first")
+        return f"http://{self.host}:{self._server.server_address[1]}"
+
+    def start(self) -> DemoSources:
+        """Bind and serve in a daemon thread; returns self so `DemoSources().start()` reads well."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        server = ThreadingHTTPServer((self.host, self.port), _handler(self))
+        server.daemon_threads = True  # a /slow request never holds up stop()
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name="happyface-demo-sources", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port; waiting /slow requests are cut short."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> DemoSources:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def respond(self, path: str) -> tuple[int, str, bytes]:
+        """Status, content type and body for a request path (the server's only logic)."""
+        path = path.split("?", 1)[0]
+        if path == "/broken":
+            return 500, "text/plain", b"500 Internal Server Error: the simulated producer crashed\n"
+        if path == "/slow" and self._stopping.wait(self.slow_seconds):
+            return 503, "text/plain", b"shutting down\n"
+        if path in ENDPOINTS:
+            content_type, render = ENDPOINTS[path]
+            return 200, content_type, render(self.clock())
+        if path == "/":
+            listing = "\n".join(sorted([*ENDPOINTS, "/broken"])) + "\n"
+            return 200, "text/plain", listing.encode()
+        return 404, "text/plain", b"not found\n"
+
+
+def _handler(sources: DemoSources) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "HappyFaceDemo/1"
+
+        def do_GET(self) -> None:
+            status, content_type, body = sources.respond(self.path)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # the demo's console belongs to the dashboard, not to access logs
+
+    return Handler

@@ -1,0 +1,122 @@
+"""The demo site's sources: served on loopback, changing with time, read by their module types."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from happyface import Result, Source, Status
+from happyface.demo import DemoSources, demo_module_configs
+from happyface.demo.sources import ENDPOINTS
+from happyface.plugins import Registry
+from happyface.rules import Rule, rate
+from tests.fixtures.modules import raw
+
+NOW = datetime(2024, 6, 1, 13, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sources():
+    demo = DemoSources(clock=lambda: NOW, slow_seconds=0.5).start()
+    yield demo
+    demo.stop()
+
+
+def _extract(entry: dict, body: bytes, now: datetime = NOW) -> Result:
+    cls = Registry().get(entry["type"])
+    module = cls(cls.Settings(**entry["settings"]), {"main": Source(url="http://127.0.0.1/x")})
+    return module.extract({"main": raw(body, now)}, now)
+
+
+def _url(entry: dict) -> str:
+    return entry.get("source") or entry["sources"]["main"]["url"]
+
+
+def test_every_module_reads_its_source(sources):
+    configs = demo_module_configs(sources.base_url)
+    assert len({c["id"] for c in configs}) == len(configs)
+    with httpx.Client(timeout=10) as client:
+        for entry in configs:
+            response = client.get(_url(entry))
+            if entry["id"] == "batch_accounting":
+                assert response.status_code == 500
+                continue
+            assert response.status_code == 200, entry["id"]
+            result = _extract(entry, response.content)
+            rules = [Rule(**r) for r in entry.get("rules", [])]
+            status, _ = rate(result, rules)
+            assert status is not Status.ERROR, (entry["id"], result.message)
+            assert result.metrics, entry["id"]
+
+
+def test_configs_use_the_known_categories_and_have_a_broken_and_a_slow_source(sources):
+    configs = demo_module_configs(sources.base_url)
+    assert {c["category"] for c in configs} == {"batch", "storage", "news"}
+    urls = {_url(c) for c in configs}
+    assert f"{sources.base_url}/broken" in urls and f"{sources.base_url}/slow" in urls
+    for entry in configs:
+        assert entry["title"] and entry["description"] and entry["instruction"]
+        Registry().get(entry["type"]).Settings(**entry["settings"])  # valid settings
+
+
+def test_every_endpoint_answers(sources):
+    with httpx.Client(base_url=sources.base_url, timeout=10) as client:
+        for path, (content_type, _) in ENDPOINTS.items():
+            response = client.get(path)
+            assert response.status_code == 200, path
+            assert response.headers["content-type"] == content_type
+        assert client.get("/broken").status_code == 500
+        assert client.get("/nothing").status_code == 404
+
+
+def test_the_slow_source_is_slow_but_does_not_block_others(sources):
+    results: dict[str, float] = {}
+
+    def fetch_slow() -> None:
+        start = time.monotonic()
+        assert httpx.get(f"{sources.base_url}/slow", timeout=10).status_code == 200
+        results["slow"] = time.monotonic() - start
+
+    thread = threading.Thread(target=fetch_slow)
+    thread.start()
+    time.sleep(0.05)
+    start = time.monotonic()
+    assert httpx.get(f"{sources.base_url}/news.rss", timeout=10).status_code == 200
+    results["fast"] = time.monotonic() - start
+    thread.join()
+    assert results["slow"] >= 0.45 and results["fast"] < 0.4
+
+
+def test_the_site_changes_every_minute_and_is_deterministic():
+    demo = DemoSources()
+    for path in ("/jobs/gridka.xml", "/dcache/info.xml", "/jobs/condor.json"):
+        demo.clock = lambda: NOW
+        first = demo.respond(path)[2]
+        assert demo.respond(path)[2] == first
+        demo.clock = lambda: NOW + timedelta(minutes=1)
+        assert demo.respond(path)[2] != first, path
+
+
+def test_news_sometimes_reports_an_outage():
+    demo, outages = DemoSources(), 0
+    configs = {c["id"]: c for c in demo_module_configs("http://127.0.0.1:1")}
+    for hour in range(12):
+        now = NOW + timedelta(hours=hour)
+        demo.clock = lambda now=now: now
+        result = _extract(configs["news"], demo.respond("/news.rss")[2], now)
+        outages += result.status is Status.UNHAPPY
+    assert 0 < outages < 12
+
+
+def test_stop_releases_the_port_and_serves_loopback_only():
+    demo = DemoSources().start()
+    url = demo.base_url
+    demo.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url, timeout=2)
+    with pytest.raises(ValueError, match="loopback"):
+        DemoSources(host="0.0.0.0")
