@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..errors import ExtractError, FetchError
+from ..errors import ExtractError, FetchError, HappyFaceError
 from ..result import Result
 from ..rules import rate
 from ..site import ModuleInstance
@@ -90,7 +90,7 @@ async def _archive(job: ModuleJob, inputs: Mapping[str, Fetched], failed: bool) 
         return None
     try:
         return await asyncio.to_thread(job.archive.store, job.now, job.instance.id, inputs)
-    except OSError as exc:
+    except (OSError, HappyFaceError) as exc:  # a full disk must not cost the module its result
         log.warning("module %s: raw inputs not archived: %s", job.instance.id, exc)
         return None
 

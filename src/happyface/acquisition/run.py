@@ -6,9 +6,10 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import FetchError, HappyFaceError, RunFailedError, RunLockedError
@@ -111,13 +112,15 @@ class Runner:
 
     async def _locked_run(self, now: datetime, progress: Progress | None) -> RunOutcome:
         run_id = self.store.begin_run(now, self.holder, self.site.snapshot)
+        clock = time.monotonic()
         log.info("run %d started with %d modules", run_id, len(self.site.modules))
         try:
             records = await asyncio.wait_for(
                 self._acquire(now, progress), self.site.settings.run_timeout
             )
             categories = self._categories(records)
-            finished = datetime.now(UTC)
+            # measured from `now`, so a run for a past time (a backfill) keeps its real duration
+            finished = now + timedelta(seconds=time.monotonic() - clock)
             self.store.finish_run(run_id, records, categories, finished)
         except BaseException as exc:
             reason = _reason(exc, self.site.settings.run_timeout)
