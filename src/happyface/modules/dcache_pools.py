@@ -143,6 +143,16 @@ def _pool_table(pools: list[Pool], ratios: dict[str, float], s: DCachePoolsSetti
         tb = [round(p.space.get(k, 0.0) / _TB, 2) for k in SPACE_KEYS]
         pct = round(ratio * 100, 1) if ratio is not None else None
         rows.append((p.name, ", ".join(p.groups), p.enabled, *tb, pct, state))
-    columns = ("pool", "pool groups", "enabled", "total TB", "free TB", "precious TB")
-    columns += ("removable TB", "used TB", "free %", "state")
+    columns = (
+        "pool",
+        "pool groups",
+        "enabled",
+        "total TB",
+        "free TB",
+        "precious TB",
+        "removable TB",
+        "used TB",
+        "free %",
+        "state",
+    )
     return Table(name="pools", columns=columns, rows=tuple(rows), title="Pools, fullest first")

@@ -51,7 +51,7 @@ class JsonValue(Module[JsonValueSettings]):
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         document = load_json(read_input(inputs))
-        found = []
+        found: list[tuple[str, str, float | None, str]] = []
         for name, expression in self.settings.values.items():
             try:
                 matches = [m.value for m in compile_path(expression).find(document)]

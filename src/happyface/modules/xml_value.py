@@ -61,7 +61,7 @@ class XmlValue(Module[XmlValueSettings]):
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         root = parse_lxml(read_input(inputs).content)
-        found = []
+        found: list[tuple[str, str, float | None, str]] = []
         for name, expression in self.settings.values.items():
             xpath = compile_xpath(expression, self.settings.namespaces)
             try:
