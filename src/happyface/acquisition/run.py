@@ -8,7 +8,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from .modulerun import Fetched, ModuleJob, run_module
 log = logging.getLogger("happyface.run")
 
 Progress = Callable[[ModuleRecord], None]
+Observer = Callable[["RunOutcome"], Awaitable[None]]
 
 # A live run renews its lock every third of this; a killed one frees it this long after.
 LOCK_TTL = 30.0
@@ -61,6 +62,8 @@ class Runner:
     holder: str = ""
     log_dir: Path | None = None  # one log file per run goes here
     lock_ttl: float = LOCK_TTL
+    #: called after each stored run (alarms, exports); a failing observer is only logged
+    observers: list[Observer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.holder = self.holder or default_holder()
