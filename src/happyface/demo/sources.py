@@ -64,7 +64,7 @@ class DemoSources:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = ThreadingHTTPServer((self.host, self.port), _handler(self))
+        server = _Server((self.host, self.port), _handler(self))
         server.daemon_threads = True  # a /slow request never holds up stop()
         self._server = server
         self._thread = threading.Thread(
@@ -104,6 +104,12 @@ class DemoSources:
             listing = "\n".join(sorted([*ENDPOINTS, "/broken"])) + "\n"
             return 200, "text/plain", listing.encode()
         return 404, "text/plain", b"not found\n"
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's backlog of 5 drops the SYNs of a run's concurrent fetches, and each
+    # dropped one costs the client a one-second retransmission
+    request_queue_size = 128
 
 
 def _handler(sources: DemoSources) -> type[BaseHTTPRequestHandler]:
