@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -64,6 +64,11 @@ class Source(BaseModel):
     token: SecretRef | None = Field(None, description="bearer token, by reference")
     username: str | None = Field(None, description="user name for basic auth")
     password: SecretRef | None = Field(None, description="password for basic auth, by reference")
+    accept_status: list[int] | Literal["any"] | None = Field(
+        None,
+        description='HTTP statuses besides 2xx whose answer is passed on, e.g. [404], or "any"; '
+        "none: any other status is a fetch error",
+    )
 
     @field_validator("url")
     @classmethod
@@ -73,6 +78,19 @@ class Source(BaseModel):
         if not url.strip():
             raise ValueError("the URL is empty")
         return url
+
+    @field_validator("accept_status")
+    @classmethod
+    def _status_codes(cls, codes: list[int] | str | None) -> list[int] | str | None:
+        if isinstance(codes, list) and any(not 100 <= c <= 599 for c in codes):
+            raise ValueError(f"{codes}: HTTP status codes lie between 100 and 599")
+        return codes
+
+    def accepts(self, status: int) -> bool:
+        """True when an answer with this HTTP status is passed on rather than a fetch error."""
+        if 200 <= status < 300 or self.accept_status == "any":
+            return True
+        return self.accept_status is not None and status in self.accept_status
 
     @model_validator(mode="after")
     def _consistent_credentials(self) -> Source:
@@ -109,6 +127,8 @@ class RawInput:
     content_type: str = ""
     status_code: int = 200
     elapsed: float = 0.0
+    #: when the server's TLS certificate expires (https only; None for http, files and mocks)
+    tls_not_after: datetime | None = None
 
     @property
     def text(self) -> str:

@@ -6,11 +6,12 @@ import asyncio
 import itertools
 import logging
 import mimetypes
+import ssl
 import threading
 import time
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from http import HTTPStatus
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from importlib import metadata
@@ -36,11 +37,12 @@ _LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=32)
 
 @dataclass
 class _Progress:
-    """How far one fetch got, for the message when its deadline strikes."""
+    """How far one fetch got, for the message when its deadline strikes, and its TLS peer."""
 
     received: int = 0
     in_body: bool = False
     expected: int | None = None
+    tls_not_after: datetime | None = None
 
 
 class Fetcher:
@@ -115,6 +117,7 @@ class Fetcher:
             content_type=content_type,
             status_code=status,
             elapsed=time.monotonic() - started,
+            tls_not_after=progress.tls_not_after,
         )
 
     async def _fetch_or_error(self, source: Source, now: datetime) -> RawInput | FetchError:
@@ -146,7 +149,7 @@ class Fetcher:
                 async with client.stream("GET", url, headers=hop_headers) as response:
                     target = _redirect_target(response)
                     if target is None:
-                        return await _answer(response, source.max_bytes, progress)
+                        return await _answer(response, source, progress)
             except httpx.HTTPError as exc:
                 raise FetchError(
                     describe_transport_error(exc, _shown(url), progress, cert)
@@ -189,12 +192,13 @@ class Fetcher:
 
 
 async def _answer(
-    response: httpx.Response, limit: int, progress: _Progress
+    response: httpx.Response, source: Source, progress: _Progress
 ) -> tuple[int, str, bytes]:
     """Status, content type and body of a final (non-redirect) response."""
-    shown = _shown(response.url)
-    if not 200 <= response.status_code < 300:
+    shown, limit = _shown(response.url), source.max_bytes
+    if not source.accepts(response.status_code):
         raise FetchError(f"HTTP {response.status_code} {_phrase(response)} from {shown}")
+    progress.tls_not_after = _peer_not_after(response)
     progress.expected = _content_length(response)
     if progress.expected is not None and progress.expected > limit:
         raise FetchError(
@@ -248,6 +252,22 @@ def _read_file(path: Path, limit: int, progress: _Progress, stop: threading.Even
     except OSError as exc:
         raise FetchError(f"cannot read file {str(path)!r}: {exc.strerror or exc}") from exc
     raise TimeoutError  # the deadline stopped the read; the caller has already given up
+
+
+def _peer_not_after(response: httpx.Response) -> datetime | None:
+    """When the server's certificate expires, from the TLS connection the answer came over."""
+    stream = response.extensions.get("network_stream")
+    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+        return None
+    # getpeercert() has the parsed fields only for a verified peer, which ours always is
+    not_after = (ssl_object.getpeercert() or {}).get("notAfter")
+    if not isinstance(not_after, str):
+        return None
+    try:
+        return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
+    except ValueError:
+        return None
 
 
 def _content_length(response: httpx.Response) -> int | None:

@@ -1,0 +1,187 @@
+"""The `plot` module type: remote plot images, checked to be images, shown from the archive."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from ..errors import ExtractError
+from ..module import Module, ModuleSettings
+from ..result import Result, Table
+from ..sources import Inputs, RawInput
+from .common import read_input
+from .xmlsafe import local_name, parse
+
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+# the first element, past the XML declaration, comments and a DOCTYPE (matplotlib writes one)
+_FIRST_ELEMENT = re.compile(rb"<(?![!?])")
+# What may run code or load from elsewhere when the archived SVG is opened on its own URL.
+_SVG_ACTIVE = re.compile(
+    rb"<script|<foreignobject|<!entity|\bon[a-z]+\s*=|javascript:|<iframe|<embed",
+    re.IGNORECASE,
+)
+_LOOKS_LIKE: tuple[tuple[re.Pattern[bytes], str], ...] = (
+    (re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.I), "HTML"),
+    (re.compile(rb"^\s*[\[{]"), "JSON"),
+    (re.compile(rb"^\s*<"), "XML"),
+)
+
+
+@dataclass(frozen=True)
+class Image:
+    """One checked image: its type, size in bytes and, where cheaply known, pixels."""
+
+    source: str
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+
+
+class PlotSettings(ModuleSettings):
+    """Settings of the `plot` module type."""
+
+    captions: dict[str, str] = Field(
+        default_factory=dict,
+        description="source name -> caption shown under the image; default: the source name",
+    )
+    allow_svg: bool = Field(
+        True, description="accept SVG plots (refused anyway when they hold scripts or handlers)"
+    )
+
+
+class Plot(Module[PlotSettings]):
+    """Plot images (PNG, JPEG, GIF, WebP, script-free SVG) from remote sources, one per source."""
+
+    Settings = PlotSettings
+
+    def extract(self, inputs: Inputs, now: datetime) -> Result:
+        if not inputs:
+            raise ExtractError("no image was fetched; give the module at least one source")
+        images = [self._check(name, inputs) for name in _ordered(inputs)]
+        total = sum(i.size for i in images)
+        return Result(
+            message=f"{len(images)} plot(s), {total / 1000:.0f} kB",
+            metrics={"images": float(len(images)), "bytes": float(total)},
+            tables=(_table(images, self.settings.captions),),
+            details={"images": [self._describe(i) for i in images]},
+        )
+
+    def _check(self, name: str, inputs: Inputs) -> Image:
+        raw = read_input(inputs, name)
+        content_type = image_type(name, raw.content)
+        if content_type == "image/svg+xml":
+            if not self.settings.allow_svg:
+                raise ExtractError(f"source {name!r} is an SVG image, and `allow_svg` is false")
+            _check_svg(name, raw.content)
+        else:
+            _check_complete(name, content_type, raw.content)
+        width, height = _dimensions(content_type, raw)
+        return Image(name, content_type, len(raw.content), width, height)
+
+    def _describe(self, image: Image) -> dict[str, Any]:
+        return {
+            "source": image.source,
+            "content_type": image.content_type,
+            "bytes": image.size,
+            "width": image.width,
+            "height": image.height,
+            "caption": self.settings.captions.get(image.source, image.source),
+        }
+
+
+def _ordered(inputs: Inputs) -> list[str]:
+    """`main` first, then the other sources in the order the configuration gives them."""
+    return sorted(inputs, key=lambda name: name != "main")
+
+
+def image_type(name: str, content: bytes) -> str:
+    """The image's MIME type by its magic bytes; ExtractError saying what it looks like instead."""
+    for signature, content_type in _SIGNATURES:
+        if content.startswith(signature):
+            return content_type
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    if _is_svg(content[:4096]):
+        return "image/svg+xml"
+    head = content[:512]
+    kind = next((k for pattern, k in _LOOKS_LIKE if pattern.match(head)), None)
+    if kind is None:
+        kind = "text" if _is_text(head) else "binary data of an unknown kind"
+    raise ExtractError(f"source {name!r} is not an image (it looks like {kind})")
+
+
+def _is_svg(head: bytes) -> bool:
+    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return False
+    first = _FIRST_ELEMENT.search(head)
+    return first is not None and re.match(rb"<svg\b", head[first.start() :]) is not None
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(c >= 32 or c in b"\t\r\n" for c in head)
+
+
+def _check_complete(name: str, content_type: str, content: bytes) -> None:
+    """Refuse a body cut short: each format has a recognisable end (WebP states its length)."""
+    kind = content_type.removeprefix("image/").upper()
+    complete = {
+        "image/png": content.endswith(b"IEND\xaeB`\x82"),
+        "image/jpeg": content.rstrip(b"\x00").endswith(b"\xff\xd9"),
+        "image/gif": content.rstrip(b"\x00").endswith(b"\x3b"),
+        "image/webp": len(content) >= 12
+        and int.from_bytes(content[4:8], "little") + 8 <= len(content),
+    }[content_type]
+    if not complete:
+        raise ExtractError(f"source {name!r} is a truncated {kind} image")
+
+
+def _check_svg(name: str, content: bytes) -> None:
+    if match := _SVG_ACTIVE.search(content):
+        found = match.group(0).decode("ascii", "replace").strip()
+        raise ExtractError(
+            f"source {name!r} is an SVG image with active content ({found!r}); it is refused "
+            "because it could run scripts in the viewer's browser"
+        )
+    root = parse(content)  # well-formed and safe, or an ExtractError
+    if local_name(root.tag) != "svg":
+        raise ExtractError(f"source {name!r} is not an SVG image (root <{local_name(root.tag)}>)")
+
+
+def _dimensions(content_type: str, raw: RawInput) -> tuple[int | None, int | None]:
+    content = raw.content
+    if content_type == "image/png" and len(content) >= 24:
+        return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+    if content_type == "image/gif" and len(content) >= 10:
+        return int.from_bytes(content[6:8], "little"), int.from_bytes(content[8:10], "little")
+    if content_type == "image/svg+xml":
+        root = parse(content)
+        return _svg_length(root.get("width")), _svg_length(root.get("height"))
+    return None, None
+
+
+def _svg_length(value: str | None) -> int | None:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(px)?\s*", value or "")
+    return round(float(match.group(1))) if match else None
+
+
+def _table(images: list[Image], captions: dict[str, str]) -> Table:
+    rows = tuple(
+        (i.source, captions.get(i.source, i.source), i.content_type, i.size, i.width, i.height)
+        for i in images
+    )
+    columns = ("source", "caption", "type", "bytes", "width", "height")
+    return Table(name="images", columns=columns, rows=rows, title="Plots")
