@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -255,16 +254,6 @@ def test_sqlite_in_a_directory_that_cannot_hold_it_is_a_storage_error(tmp_path: 
     not_a_dir.write_text("")
     with pytest.raises(StorageError, match="is unreachable: unable to open database file"):
         open_store(f"sqlite:///{not_a_dir / 'hf.db'}")
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
-def test_sqlite_in_a_read_only_directory_is_a_storage_error(tmp_path: Path) -> None:
-    tmp_path.chmod(0o500)
-    try:
-        with pytest.raises(StorageError, match="unable to open database file"):
-            open_store(f"sqlite:///{tmp_path / 'hf.db'}")
-    finally:
-        tmp_path.chmod(0o700)
 
 
 def test_a_bad_url_is_a_storage_error() -> None:
