@@ -6,4 +6,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.pki",
     "tests.fixtures.postgres",
     "tests.fixtures.web",
+    "tests.fixtures.prometheus",
 ]
