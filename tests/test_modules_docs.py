@@ -20,6 +20,12 @@ TYPES = [
     "rss",
     "json_value",
     "xml_value",
+    "dataset_consistency",
+    "plot",
+    "html_table",
+    "http_check",
+    "nagios",
+    "prometheus",
 ]
 
 
