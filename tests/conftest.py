@@ -7,4 +7,6 @@ pytest_plugins: list[str] = [
     "tests.fixtures.postgres",
     "tests.fixtures.web",
     "tests.fixtures.prometheus",
+    "tests.fixtures.smtp",
+    "tests.fixtures.webhook",
 ]

@@ -10,6 +10,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .alarms.config import (
+    AlarmConfig,
+    AlarmRule,
+    ChannelEntry,
+    DowntimeConfig,
+    downtime_problems,
+    reference_problems,
+)
 from .errors import ConfigError, PluginError
 from .plugins import Registry
 from .settings import SiteSettings
@@ -18,7 +26,7 @@ from .site_model import CategoryConfig, ModuleConfig
 from .sources import SecretRef, Source
 
 CONFIG_NAME = "happyface.toml"
-_TOP_LEVEL = {"site", "category", "module"}
+_TOP_LEVEL = {"site", "category", "module", "alarm", "channel", "downtime"}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -112,7 +120,7 @@ def _assemble(
     for doc in documents:
         for key in sorted(set(doc.data) - _TOP_LEVEL):
             problems.add(str(doc.path), f"unknown table {key!r}; expected [site], "
-                         "[[category]] or [[module]]")
+                         "[[category]], [[module]], [[alarm]], [[channel]] or [[downtime]]")
         if doc is not main and "site" in doc.data:
             problems.add(str(doc.path), "[site] belongs in the main happyface.toml only")
     settings = _site_settings(main, problems)
@@ -126,6 +134,7 @@ def _assemble(
         for config, where in modules
         if (inst := _instance(config, where, settings, known_categories, registry, problems))
     ]
+    alarms = _alarms(documents, [m.id for m, _ in modules], list(known_categories), problems)
     if settings is None:
         return None
     return Site(
@@ -133,6 +142,30 @@ def _assemble(
         root=config_path.parent.resolve(),
         categories=tuple(sorted((c for c, _ in categories), key=lambda c: c.order)),
         modules=tuple(instances),
+        alarms=alarms,
+    )
+
+
+def _alarms(
+    documents: list[_Document], modules: list[str], categories: list[str], problems: _Problems
+) -> AlarmConfig:
+    """The `[[alarm]]`, `[[channel]]` and `[[downtime]]` entries, their references checked."""
+    rules = _entries(documents, "alarm", AlarmRule, problems)
+    channels = _entries(documents, "channel", ChannelEntry, problems)
+    downtimes = _entries(documents, "downtime", DowntimeConfig, problems)
+    for table, entries in (("alarm", rules), ("channel", channels), ("downtime", downtimes)):
+        _check_unique(entries, table, problems)
+    channel_ids = {c.id for c, _ in channels}
+    for rule, where in rules:
+        for problem in reference_problems(rule, channel_ids, modules, categories):
+            problems.add(where, problem)
+    for downtime, where in downtimes:
+        for problem in downtime_problems(downtime, modules, categories):
+            problems.add(where, problem)
+    return AlarmConfig(
+        alarms=tuple(r for r, _ in rules),
+        channels=tuple(c.root for c, _ in channels),
+        downtimes=tuple(d for d, _ in downtimes),
     )
 
 

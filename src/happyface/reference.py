@@ -8,6 +8,14 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from .alarms.config import (
+    AlarmRule,
+    AppriseChannel,
+    DowntimeConfig,
+    EmailChannel,
+    Escalation,
+    WebhookChannel,
+)
 from .durations import parse_duration
 from .rules import Rule
 from .settings import SiteSettings
@@ -39,6 +47,16 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[[module.rules]]", Rule, "A threshold check on a metric; replaces the type's default "
      "rules. The worst verdict of all rules and the module's own status wins; an errored "
      "module stays an error."),
+    ("[[alarm]]", AlarmRule, "Which modules or categories raise notifications, on which "
+     "confirmed changes, to which channels; see docs/alarms.md."),
+    ("[[alarm.escalate]]", Escalation, "A later stage of an alarm: still not happy this long "
+     "after the first notification, tell these channels too."),
+    ('[[channel]] type = "email"', EmailChannel, "Mail through an SMTP server."),
+    ('[[channel]] type = "webhook"', WebhookChannel, "A JSON POST to a URL."),
+    ('[[channel]] type = "apprise"', AppriseChannel, "Any service Apprise knows by URL."),
+    ("[[downtime]]", DowntimeConfig, "A window in which alarms stay silent: one-off "
+     "(`start`, `end`), recurring (`every`, `days`, `at`, `duration`) or imported from a "
+     "GOCDB-style feed (`feed`, `hosts`). A downtime of a category covers its modules."),
 ]
 
 

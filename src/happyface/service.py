@@ -13,6 +13,7 @@ from .acquisition.maintenance import Maintenance
 from .acquisition.pending import PendingFailures
 from .acquisition.run import Progress, Runner, RunOutcome
 from .acquisition.schedule import Scheduler
+from .alarms.service import AlarmService
 from .errors import StorageError
 from .site import Site
 from .storage import Store, open_store
@@ -56,6 +57,8 @@ def build_service(site: Site, store: Store | None = None) -> Service:
     log_dir = site.resolve(site.settings.log_dir) if site.settings.log_dir else None
     runner = Runner(site=site, store=store, fetcher=fetcher, archive=archive, log_dir=log_dir,
                     lock_ttl=site.settings.lock_ttl)
+    if site.alarms.alarms or any(d.feed for d in site.alarms.downtimes):
+        runner.observers.append(AlarmService.build(site, store, fetcher))
     maintenance = Maintenance(site.settings, store, archive)
     scheduler = Scheduler(runner=runner, pending=pending_failures(site), maintenance=maintenance)
     return Service(site, store, fetcher, archive, runner, scheduler)

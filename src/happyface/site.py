@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .alarms.config import AlarmConfig
 from .module import Module
 from .rules import Rule
 from .settings import SiteSettings
@@ -36,6 +37,7 @@ class Site:
     root: Path
     categories: tuple[CategoryConfig, ...]
     modules: tuple[ModuleInstance, ...]
+    alarms: AlarmConfig = field(default_factory=AlarmConfig)
 
     def resolve(self, path: Path) -> Path:
         """A path from the config, relative to the folder of the config file."""

@@ -96,12 +96,23 @@ class Runner:
             heartbeat = asyncio.create_task(self._keep_lock())
             try:
                 with run_log(self.log_dir, now):
-                    return await self._locked_run(now, progress)
+                    outcome = await self._locked_run(now, progress)
+                    # still under the lock: after-run work (alarms) runs once per run and site
+                    await self._tell_observers(outcome)
+                    return outcome
             finally:
                 heartbeat.cancel()
                 await asyncio.gather(heartbeat, return_exceptions=True)
         finally:
             self.store.release_lock(self.holder)
+
+    async def _tell_observers(self, outcome: RunOutcome) -> None:
+        """Call every observer in turn; a failing one is logged and the others still run."""
+        for observer in self.observers:
+            try:
+                await observer(outcome)
+            except Exception:
+                log.exception("an after-run observer failed for run %d", outcome.run_id)
 
     async def _keep_lock(self) -> None:
         """Renew the run lock while the run lasts, so only a dead process loses it."""

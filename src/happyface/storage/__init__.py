@@ -1,5 +1,7 @@
 """Storage: runs, results and metric history in SQLite or PostgreSQL, through one Store."""
 
+# imported for its side effect: the alarm tables join the schema's MetaData (and its migrations)
+from . import alarm_tables as alarm_tables
 from .records import ModuleRecord, Point, ResultRow, Retention, RunInfo
 from .store import Store, open_store
 

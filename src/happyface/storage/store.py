@@ -57,6 +57,11 @@ class Store:
         self._engine.dispose()
 
     @property
+    def engine(self) -> Engine:
+        """The engine, for parts with tables of their own (alarms); read-only."""
+        return self._engine
+
+    @property
     def dialect(self) -> str:
         """The backend's name: 'sqlite' or 'postgresql'."""
         return self._engine.dialect.name

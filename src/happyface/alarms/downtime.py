@@ -1,0 +1,154 @@
+"""Downtimes: windows in which alarms stay silent, from the config, a feed, or entered by hand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+from ..storage.alarm_tables import alarm_downtimes
+from ..storage.records import utc
+from .config import AlarmConfig, DowntimeConfig, matches
+from .records import Downtime
+from .store import AlarmStore
+
+MANUAL = "manual"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def config_windows(config: DowntimeConfig, since: datetime, until: datetime) -> list[Downtime]:
+    """The windows of one `[[downtime]]` that overlap [since, until); none for a feed."""
+    subjects = (*config.modules, *config.categories)
+    if config.start is not None and config.end is not None:
+        start, end = _aware(config.start, config), _aware(config.end, config)
+        window = Downtime(config.id, start, end, subjects, config.description)
+        return [window] if start < until and end > since else []
+    if config.every is None or config.at is None:
+        return []
+    return [
+        Downtime(
+            config.id,
+            start,
+            start + timedelta(seconds=config.duration),
+            subjects,
+            config.description,
+        )
+        for start in _recurrences(config, since, until)
+    ]
+
+
+def _aware(moment: datetime, config: DowntimeConfig) -> datetime:
+    return utc(moment if moment.tzinfo else moment.replace(tzinfo=config.zone))
+
+
+def _recurrences(config: DowntimeConfig, since: datetime, until: datetime) -> Iterator[datetime]:
+    """Starts of the recurring windows overlapping [since, until), in the configured zone."""
+    assert config.at is not None
+    zone, length = config.zone, timedelta(seconds=config.duration)
+    day = (since - length).astimezone(zone).date() - timedelta(days=1)
+    last = until.astimezone(zone).date()
+    while day <= last:
+        if config.every == "day" or _WEEKDAYS[day.weekday()] in config.days:
+            start = datetime.combine(day, config.at, tzinfo=zone).astimezone(UTC)
+            if start < until and start + length > since:
+                yield start
+        day += timedelta(days=1)
+
+
+class Calendar:
+    """Every downtime of a site, asked "is this subject silenced at t?"."""
+
+    def __init__(
+        self, config: AlarmConfig, store: AlarmStore, category_of: Mapping[str, str]
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.category_of = category_of  # a module is silenced with its category
+
+    def between(self, since: datetime, until: datetime) -> list[Downtime]:
+        """Every downtime overlapping [since, until), configured and stored, by start."""
+        found = [w for c in self.config.downtimes for w in config_windows(c, since, until)]
+        found += self.store.read("reading downtimes", lambda c: stored(c, since, until))
+        return sorted(found, key=lambda d: (d.start, d.end, d.source))
+
+    def covering(
+        self, subject_id: str, t: datetime, windows: list[Downtime] | None = None
+    ) -> list[Downtime]:
+        """The downtimes silencing a module or category at `t` (among `windows` if given)."""
+        names = [subject_id]
+        if subject_id in self.category_of:
+            names.append(self.category_of[subject_id])
+        if windows is None:
+            windows = self.between(t, t + timedelta(microseconds=1))
+        return [d for d in windows if d.covers(t) and any(matches(d.subjects, n) for n in names)]
+
+
+def stored(conn: Connection, since: datetime, until: datetime) -> list[Downtime]:
+    """Stored downtimes (feeds, manual) overlapping [since, until)."""
+    t = alarm_downtimes
+    query = sa.select(t).where(t.c.start < utc(until), t.c.end > utc(since)).order_by(t.c.start)
+    return [_downtime(r) for r in conn.execute(query)]
+
+
+def replace_source(
+    store: AlarmStore, source: str, downtimes: Iterable[Downtime], now: datetime
+) -> int:
+    """Make the stored downtimes of `source` exactly these (a feed's latest answer); a count."""
+    rows = [_row(d, now) for d in downtimes]
+    t = alarm_downtimes
+    with store.writing(f"storing the downtimes of {source}") as conn:
+        conn.execute(t.delete().where(t.c.source == source))
+        if rows:
+            conn.execute(t.insert(), rows)
+    return len(rows)
+
+
+def add_manual(store: AlarmStore, downtime: Downtime, now: datetime) -> int:
+    """Store a downtime entered by hand; its id."""
+    row = _row(downtime, now) | {"source": MANUAL}
+    with store.writing("scheduling a downtime") as conn:
+        row["external_id"] = row["external_id"] or f"manual-{now.timestamp():.6f}"
+        insert = alarm_downtimes.insert().values(row).returning(alarm_downtimes.c.id)
+        return int(conn.execute(insert).scalar_one())
+
+
+def delete_manual(store: AlarmStore, downtime_id: int) -> bool:
+    """Remove a downtime entered by hand; False if there is none with that id."""
+    t = alarm_downtimes
+    with store.writing("cancelling a downtime") as conn:
+        gone = conn.execute(t.delete().where(t.c.id == downtime_id, t.c.source == MANUAL))
+        return gone.rowcount == 1
+
+
+def _row(d: Downtime, now: datetime) -> dict[str, Any]:
+    return {
+        "source": d.source,
+        "external_id": d.external_id,
+        "severity": d.severity,
+        "start": d.start,
+        "end": d.end,
+        "description": d.description,
+        "hosts": " ".join(d.hosts),
+        "subjects": json.dumps(list(d.subjects)),
+        "created_by": d.created_by,
+        "imported_at": now,
+    }
+
+
+def _downtime(row: Any) -> Downtime:
+    return Downtime(
+        source=row.source,
+        start=row.start,
+        end=row.end,
+        subjects=tuple(json.loads(row.subjects)),
+        description=row.description,
+        severity=row.severity,
+        external_id=row.external_id,
+        hosts=tuple(row.hosts.split()),
+        created_by=row.created_by,
+        id=row.id,
+    )

@@ -1,0 +1,227 @@
+"""The alarm queries: detector states, the outbox and its log, on the Store's engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+
+from ..errors import StorageError
+from ..storage import Store
+from ..storage.alarm_tables import alarm_notifications, alarm_states
+from ..storage.records import utc
+from ..storage.schema import dialect_insert
+from .detect import Level, State
+from .records import Message, Notification, NotificationState, Planned, Subject
+
+T = TypeVar("T")
+StateKey = tuple[str, Subject]  # (alarm id, subject)
+
+
+def alarm_store(store: Store | AlarmStore) -> AlarmStore:
+    """The alarm tables of a Store (the one the web and the runner hold)."""
+    return store if isinstance(store, AlarmStore) else AlarmStore(store.engine)
+
+
+class AlarmStore:
+    """Every alarm table read and written through one engine, each call one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # on SQLite a writer takes the write lock at BEGIN (see storage.engine)
+        self._writer = engine.execution_options(happyface_write=True)
+
+    @contextmanager
+    def writing(self, doing: str) -> Iterator[Connection]:
+        """One write transaction; a database failure becomes a StorageError."""
+        with _translated(doing), self._writer.begin() as conn:
+            yield conn
+
+    def read(self, doing: str, query: Callable[[Connection], T]) -> T:
+        """Run `query` on a read connection."""
+        with _translated(doing), self.engine.connect() as conn:
+            return query(conn)
+
+    # -- states -----------------------------------------------------------------------------
+
+    def states(self) -> dict[StateKey, State]:
+        """Every stored detector state."""
+        return self.read("reading alarm states", load_states)
+
+    # -- the log ----------------------------------------------------------------------------
+
+    def notifications(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        subject_id: str | None = None,
+        state: NotificationState | None = None,
+        limit: int = 500,
+    ) -> list[Notification]:
+        """The notification log, newest first, filtered by time, subject and state."""
+        t = alarm_notifications
+        query = sa.select(t).order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(t.c.created_at >= utc(since))
+        if until is not None:
+            query = query.where(t.c.created_at <= utc(until))
+        if subject_id is not None:
+            query = query.where(t.c.subject_id == subject_id)
+        if state is not None:
+            query = query.where(t.c.state == state)
+        return self.read(
+            "reading the notification log", lambda c: [_notification(r) for r in c.execute(query)]
+        )
+
+    def due(self, now: datetime, limit: int = 100) -> list[Notification]:
+        """Pending notifications whose (next) attempt is due, oldest first."""
+        t = alarm_notifications
+        query = (
+            sa.select(t)
+            .where(t.c.state == "pending", t.c.next_attempt_at <= utc(now))
+            .order_by(t.c.id)
+            .limit(limit)
+        )
+        return self.read(
+            "reading the outbox", lambda c: [_notification(r) for r in c.execute(query)]
+        )
+
+    def claim(self, notification_id: int, attempts: int, retry_at: datetime) -> bool:
+        """Take a due notification for one attempt; False if another process took it first.
+
+        The next attempt is booked before sending, so a crash in the middle is retried later
+        rather than lost, and a second process does not send it at the same time.
+        """
+        t = alarm_notifications
+        with self.writing("claiming a notification") as conn:
+            done = conn.execute(
+                t.update()
+                .where(
+                    t.c.id == notification_id, t.c.state == "pending", t.c.attempts == attempts - 1
+                )
+                .values(attempts=attempts, next_attempt_at=utc(retry_at))
+            )
+            return done.rowcount == 1
+
+    def settle(self, notification_id: int, state: NotificationState, **values: Any) -> None:
+        """Record the outcome of an attempt: sent, failed for good, or an error to retry."""
+        t = alarm_notifications
+        with self.writing("recording a delivery") as conn:
+            conn.execute(t.update().where(t.c.id == notification_id).values(state=state, **values))
+
+
+def load_states(conn: Connection) -> dict[StateKey, State]:
+    """Every detector state, keyed by alarm and subject."""
+    t = alarm_states
+    return {
+        (r.alarm_id, Subject(r.subject_kind, r.subject_id)): _state(r)
+        for r in conn.execute(sa.select(t))
+    }
+
+
+def save_states(conn: Connection, states: dict[StateKey, State], now: datetime) -> None:
+    """Insert or update the given states."""
+    if not states:
+        return
+    rows = [_state_row(key, state, now) for key, state in states.items()]
+    insert = dialect_insert(conn, alarm_states)
+    keys = ("alarm_id", "subject_kind", "subject_id")
+    updated = {c: insert.excluded[c] for c in rows[0] if c not in keys}
+    conn.execute(insert.on_conflict_do_update(index_elements=list(keys), set_=updated), rows)
+
+
+def add_notifications(conn: Connection, planned: Iterable[Planned], now: datetime) -> None:
+    """Write planned notifications to the outbox; one planned twice is written once."""
+    rows = [_planned_row(p, now) for p in planned]
+    if rows:
+        insert = dialect_insert(conn, alarm_notifications).on_conflict_do_nothing(
+            index_elements=["dedupe_key"]
+        )
+        conn.execute(insert, rows)
+
+
+def _state(row: Any) -> State:
+    return State(
+        confirmed=Level(row.confirmed),
+        candidate=Level(row.candidate) if row.candidate else None,
+        streak=row.streak,
+        history=row.history,
+        notified=Level(row.notified),
+        notified_at=row.notified_at,
+        stage=row.stage,
+        last_sent_at=row.last_sent_at,
+        last_run_id=row.last_run_id,
+    )
+
+
+def _state_row(key: StateKey, state: State, now: datetime) -> dict[str, Any]:
+    alarm_id, subject = key
+    return {
+        "alarm_id": alarm_id,
+        "subject_kind": subject.kind,
+        "subject_id": subject.id,
+        "confirmed": state.confirmed.value,
+        "candidate": state.candidate.value if state.candidate else None,
+        "streak": state.streak,
+        "history": state.history,
+        "notified": state.notified.value,
+        "notified_at": state.notified_at,
+        "stage": state.stage,
+        "last_sent_at": state.last_sent_at,
+        "last_run_id": state.last_run_id,
+        "updated_at": now,
+    }
+
+
+def _planned_row(p: Planned, now: datetime) -> dict[str, Any]:
+    return {
+        "dedupe_key": p.dedupe_key,
+        "alarm_id": p.alarm_id,
+        "subject_kind": p.subject.kind,
+        "subject_id": p.subject.id,
+        "event": p.event,
+        "channel_id": p.channel_id,
+        "run_id": p.run_id,
+        "run_time": p.run_time,
+        "created_at": now,
+        "title": p.message.title,
+        "body": p.message.body,
+        "link": p.message.link,
+        "state": "suppressed" if p.suppressed else "pending",
+        "reason": p.suppressed,
+        "attempts": 0,
+        "next_attempt_at": None if p.suppressed else now,
+        "sent_at": None,
+    }
+
+
+def _notification(row: Any) -> Notification:
+    return Notification(
+        id=row.id,
+        alarm_id=row.alarm_id,
+        subject=Subject(row.subject_kind, row.subject_id),
+        event=row.event,
+        channel_id=row.channel_id,
+        run_id=row.run_id,
+        run_time=row.run_time,
+        created_at=row.created_at,
+        message=Message(row.title, row.body, row.link),
+        state=row.state,
+        reason=row.reason,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        sent_at=row.sent_at,
+    )
+
+
+@contextmanager
+def _translated(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        raise StorageError(f"alarms: {doing} failed: {reason}") from exc
