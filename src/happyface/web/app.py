@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,13 +49,17 @@ def create_app(
     return app
 
 
+async def _run(job: Background) -> None:
+    await job()
+
+
 def _lifespan(
     background: Sequence[Background],
-) -> Callable[[FastAPI], AsyncIterator[None]]:
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [
-            asyncio.create_task(job(), name=getattr(job, "__name__", "background"))
+        tasks: list[asyncio.Task[None]] = [
+            asyncio.create_task(_run(job), name=getattr(job, "__name__", "background"))
             for job in background
         ]
         for task in tasks:
@@ -65,7 +69,7 @@ def _lifespan(
         finally:
             await cancel_all(tasks)
 
-    return lifespan  # type: ignore[return-value]
+    return lifespan
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
