@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+import warnings
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -145,7 +146,10 @@ class AppriseSender:
 
     async def send(self, notification: Notification) -> None:
         try:
-            import apprise
+            with warnings.catch_warnings():
+                # Apprise imports modules the standard library deprecates; not our concern here
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import apprise
         except ImportError:
             raise DeliveryError(
                 "Apprise is not installed; install it with `pip install 'happyface[apprise]'`"
@@ -156,6 +160,13 @@ class AppriseSender:
 
     @staticmethod
     def _notify(apprise: Any, urls: list[str], title: str, body: str) -> None:
+        with warnings.catch_warnings():
+            # Apprise loads its plugins lazily, some of which import deprecated stdlib modules
+            warnings.simplefilter("ignore", DeprecationWarning)
+            AppriseSender._notify_quietly(apprise, urls, title, body)
+
+    @staticmethod
+    def _notify_quietly(apprise: Any, urls: list[str], title: str, body: str) -> None:
         sender = apprise.Apprise()
         for url in urls:
             if not sender.add(url):
