@@ -13,7 +13,7 @@ import asyncio
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fixtures
@@ -47,14 +47,28 @@ def latencies() -> list[float]:
 
 
 def site_toml(server: MisbehavingServer, database: str, extra: list[str]) -> str:
-    lines = ["[site]", 'title = "bench"', f'database = "{database}"', f"fetch_timeout = {DEADLINE}",
-             "[site.archive]", "enabled = false",
-             "[[category]]", 'id = "c"', 'title = "c"']
+    lines = [
+        "[site]",
+        'title = "bench"',
+        f'database = "{database}"',
+        f"fetch_timeout = {DEADLINE}",
+        "[site.archive]",
+        "enabled = false",
+        "[[category]]",
+        'id = "c"',
+        'title = "c"',
+    ]
     urls = [server.url(f"/slow?seconds={s:.4f}&n={i}") for i, s in enumerate(latencies())]
     urls = [urls[i % DISTINCT] for i in range(MODULES)] + extra
     for i, url in enumerate(urls):
-        lines += ["[[module]]", f'id = "m{i}"', 'type = "body_size"', 'category = "c"',
-                  f'title = "module {i}"', f'source = "{url}"']
+        lines += [
+            "[[module]]",
+            f'id = "m{i}"',
+            'type = "body_size"',
+            'category = "c"',
+            f'title = "module {i}"',
+            f'source = "{url}"',
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -62,8 +76,7 @@ async def one_run(folder: Path, server: MisbehavingServer, extra: list[str]) -> 
     registry = Registry()
     registry.register("body_size", BodySize)
     folder.mkdir()
-    (folder / "happyface.toml").write_text(
-        site_toml(server, f"sqlite:///{folder}/hf.db", extra))
+    (folder / "happyface.toml").write_text(site_toml(server, f"sqlite:///{folder}/hf.db", extra))
     site = load_site(folder, registry)
     store = open_store(site.database_url)
     fetcher = Fetcher(base_dir=site.root)
@@ -76,26 +89,30 @@ async def one_run(folder: Path, server: MisbehavingServer, extra: list[str]) -> 
     left = len(asyncio.all_tasks()) - 1
     store.close()
     assert outcome is not None
-    return {"wall": wall, "errors": outcome.errors, "left": left,
-            "modules": len(outcome.records)}
+    return {"wall": wall, "errors": outcome.errors, "left": left, "modules": len(outcome.records)}
 
 
 async def main() -> None:
     total = sum(latencies()[i % DISTINCT] for i in range(MODULES))
     with MisbehavingServer() as server, tempfile.TemporaryDirectory() as tmp:
         plain = await one_run(Path(tmp) / "plain", server, [])
-        hostile = await one_run(Path(tmp) / "hostile", server,
-                                [server.url("/hang"), server.url("/drip?bytes=100")])
+        hostile = await one_run(
+            Path(tmp) / "hostile", server, [server.url("/hang"), server.url("/drip?bytes=100")]
+        )
     print(f"{'scenario':<44} {'figure':>12}  goal")
     print(f"{'(a) modules / distinct sources':<44} {plain['modules']:>8.0f}/{DISTINCT:<3}")
     print(f"{'(a) run wall time, s':<44} {plain['wall']:>12.2f}")
     print(f"{'(a) slowest source, s':<44} {SLOWEST:>12.2f}")
     print(f"{'(a) wall - slowest, s':<44} {plain['wall'] - SLOWEST:>12.2f}  <= 1.0")
-    print(f"{'(a) wall / sum of module latencies':<44} {plain['wall'] / total:>12.4f}"
-          f"  (sum {total:.1f} s)")
+    print(
+        f"{'(a) wall / sum of module latencies':<44} {plain['wall'] / total:>12.4f}"
+        f"  (sum {total:.1f} s)"
+    )
     print(f"{'(a) module errors':<44} {plain['errors']:>12.0f}  0")
-    print(f"{'(b) with a hanging and a dripping source, s':<44} {hostile['wall']:>12.2f}"
-          f"  <= {DEADLINE + 1:.1f}")
+    print(
+        f"{'(b) with a hanging and a dripping source, s':<44} {hostile['wall']:>12.2f}"
+        f"  <= {DEADLINE + 1:.1f}"
+    )
     print(f"{'(b) module errors (the two hostile sources)':<44} {hostile['errors']:>12.0f}  2")
     print(f"{'(b) asyncio tasks left behind':<44} {hostile['left']:>12.0f}  0")
 

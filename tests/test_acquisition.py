@@ -1,4 +1,4 @@
-"""Whole acquisition runs: concurrent fetches, failures isolated, atomic storage, one run at a time."""
+"""Whole acquisition runs: concurrent fetches, isolated failures, atomic storage, one at a time."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ from happyface.storage import Store, open_store
 from tests.fixtures.site import write_site
 from tests.fixtures.sources import MisbehavingServer
 
-QUEUES = {"queues": [{"name": "cms", "waiting": 12, "running": 340},
-                     {"name": "atlas", "waiting": 2500, "running": 10}]}
+QUEUES = {
+    "queues": [
+        {"name": "cms", "waiting": 12, "running": 340},
+        {"name": "atlas", "waiting": 2500, "running": 10},
+    ]
+}
 
 SITE = """
 [site]
@@ -189,8 +193,14 @@ async def test_two_schedulers_run_a_slot_once(runner: Runner) -> None:
     done = [r for r in results if r is not None and not isinstance(r, BaseException)]
     assert len(done) == 1
     assert all(r is None or isinstance(r, RunLockedError) for r in results if r not in done)
-    assert len(runner.store.runs(slot - timedelta(minutes=1), slot + timedelta(minutes=5),
-                                 include_failed=True)) == 1
+    assert (
+        len(
+            runner.store.runs(
+                slot - timedelta(minutes=1), slot + timedelta(minutes=5), include_failed=True
+            )
+        )
+        == 1
+    )
 
 
 async def test_a_run_that_fails_is_recorded_and_never_visible(
@@ -203,8 +213,9 @@ async def test_a_run_that_fails_is_recorded_and_never_visible(
     with pytest.raises(Exception, match="disk full"):
         await runner.run()
     assert runner.store.latest_run() is None
-    (failed,) = runner.store.runs(datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC),
-                                  include_failed=True)
+    (failed,) = runner.store.runs(
+        datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC), include_failed=True
+    )
     assert failed.state == "failed" and "disk full" in (failed.error or "")
 
 

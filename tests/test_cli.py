@@ -150,8 +150,9 @@ def test_a_killed_run_leaves_nothing_visible_and_is_failed_afterwards(
 ) -> None:
     url = misbehaving_server.url("/slow?seconds=30")  # type: ignore[attr-defined]
     config = write_site(tmp_path, SLOW_SITE.format(url=url))
-    process = subprocess.Popen([sys.executable, "-m", "happyface", "-c", str(config), "acquire"],
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "happyface", "-c", str(config), "acquire"], stderr=subprocess.DEVNULL
+    )
     database = tmp_path / "happyface.db"
     store = None
     deadline = time.monotonic() + 20
@@ -170,8 +171,9 @@ def test_a_killed_run_leaves_nothing_visible_and_is_failed_afterwards(
         assert store.latest_run() is None  # nothing of the killed run is visible
         time.sleep(1.5)  # the dead process's lock expires
         assert store.abandon_stale_runs(datetime.now(UTC)) == 1
-        (run,) = store.runs(datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC),
-                            include_failed=True)
+        (run,) = store.runs(
+            datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC), include_failed=True
+        )
         assert run.state == "failed" and "interrupted" in (run.error or "")
     finally:
         store.close()

@@ -92,7 +92,9 @@ def test_syntax_error_names_file_and_line(tmp_path: Path, registry: Registry) ->
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path, registry: Registry) -> None:
-    bad = GOOD.replace('interval = "15m"', 'interval = "often"') + """
+    bad = (
+        GOOD.replace('interval = "15m"', 'interval = "often"')
+        + """
 [[module]]
 id = "cms_queue"
 type = "queue"
@@ -120,6 +122,7 @@ type = "queue"
 category = "batch"
 title = "bad id"
 """
+    )
     with pytest.raises(ConfigError) as caught:
         load_site(write_site(tmp_path, bad), registry)
     text = "\n".join(caught.value.problems)
@@ -137,7 +140,7 @@ title = "bad id"
 
 def test_missing_source_says_what_to_add(tmp_path: Path, registry: Registry) -> None:
     text = GOOD.replace('source = "https://batch.example.org/status.json"\n', "")
-    with pytest.raises(ConfigError, match=r'needs the source\(s\) \'main\'; add `source = '):
+    with pytest.raises(ConfigError, match=r"needs the source\(s\) \'main\'; add `source = "):
         load_site(write_site(tmp_path, text), registry)
 
 

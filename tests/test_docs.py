@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 from happyface import ExtractError, RawInput, Result, Status
 from happyface.cli import build_parser
@@ -23,8 +22,9 @@ def test_configuration_reference_is_current() -> None:
 
 
 def raw(body: bytes) -> RawInput:
-    return RawInput(url="https://batch.example.org/status.json", content=body,
-                    fetched_at=datetime.now(UTC))
+    return RawInput(
+        url="https://batch.example.org/status.json", content=body, fetched_at=datetime.now(UTC)
+    )
 
 
 def test_the_documented_module_extracts_and_rates() -> None:
@@ -64,4 +64,3 @@ def test_readme_commands_exist() -> None:
     assert (root / "scripts" / "demo").exists() and (root / "scripts" / "test").exists()
     ci = (root / ".ci" / "run").read_text()
     assert "./scripts/test" in ci
-

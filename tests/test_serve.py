@@ -28,8 +28,9 @@ def free_port() -> int:
 def happyface(*args: str) -> Iterator[subprocess.Popen[bytes]]:
     # the log goes to a file: a pipe nobody reads would fill up and block the process
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen([sys.executable, "-m", "happyface", *args],
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "happyface", *args], stdout=log, stderr=subprocess.STDOUT
+        )
         process.log = log  # type: ignore[attr-defined]
         try:
             yield process

@@ -5,7 +5,7 @@ import pytest
 from happyface import Algorithm, Kind, Status
 from happyface.status import Rated, category_status
 
-H, N, U, E, I = Status.HAPPY, Status.NEUTRAL, Status.UNHAPPY, Status.ERROR, Status.NOINFO
+H, N, U, E, NI = Status.HAPPY, Status.NEUTRAL, Status.UNHAPPY, Status.ERROR, Status.NOINFO
 
 
 def members(*statuses: Status, kind: Kind = Kind.RATED) -> list[Rated]:
@@ -13,7 +13,7 @@ def members(*statuses: Status, kind: Kind = Kind.RATED) -> list[Rated]:
 
 
 def test_classic_scores() -> None:
-    assert [s.score for s in (H, N, U, E, I)] == [1.0, 0.5, 0.0, -1.0, -2.0]
+    assert [s.score for s in (H, N, U, E, NI)] == [1.0, 0.5, 0.0, -1.0, -2.0]
 
 
 @pytest.mark.parametrize("status", list(Status))
@@ -28,8 +28,8 @@ def test_all_failed_is_error_not_happy(algorithm: Algorithm) -> None:
 
 @pytest.mark.parametrize("algorithm", list(Algorithm))
 def test_no_rated_member_is_noinfo(algorithm: Algorithm) -> None:
-    assert category_status(members(U, kind=Kind.UNRATED), algorithm) is I
-    assert category_status([], algorithm) is I
+    assert category_status(members(U, kind=Kind.UNRATED), algorithm) is NI
+    assert category_status([], algorithm) is NI
 
 
 def test_worst_takes_unhappy_over_error_and_error_over_happy() -> None:

@@ -18,11 +18,16 @@ EXIT_CONFIG = 2
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also the source of the CLI reference)."""
     parser = argparse.ArgumentParser(
-        prog="happyface", description="Meta-monitoring for computing sites.")
-    parser.add_argument("-c", "--config", type=Path,
-                        default=Path(os.environ.get("HAPPYFACE_CONFIG", "happyface.toml")),
-                        help="site configuration file or its folder "
-                             "(default: $HAPPYFACE_CONFIG or ./happyface.toml)")
+        prog="happyface", description="Meta-monitoring for computing sites."
+    )
+    parser.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=Path(os.environ.get("HAPPYFACE_CONFIG", "happyface.toml")),
+        help="site configuration file or its folder "
+        "(default: $HAPPYFACE_CONFIG or ./happyface.toml)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("check", help="validate the configuration and print a summary")
@@ -34,15 +39,22 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--title", default="My site", help="the site's title")
     sub.add_parser("acquire", help="run one acquisition now; non-zero exit if it failed")
     serve = sub.add_parser("serve", help="run the scheduler and the web dashboard")
-    serve.add_argument("--no-acquire", action="store_true",
-                       help="serve the dashboard only (another process acquires)")
+    serve.add_argument(
+        "--no-acquire",
+        action="store_true",
+        help="serve the dashboard only (another process acquires)",
+    )
     serve.add_argument("--host", help="address to bind (default: [site.web] host)")
     serve.add_argument("--port", type=int, help="port to listen on (default: [site.web] port)")
     sub.add_parser("cleanup", help="apply the retention settings now")
     demo = sub.add_parser("demo", help="run a simulated site offline: sources, runs, dashboard")
     demo.add_argument("--port", type=int, default=8080, help="dashboard port (default 8080)")
-    demo.add_argument("--dir", type=Path, default=Path("happyface-demo"),
-                      help="folder for the demo's config and database (default ./happyface-demo)")
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("happyface-demo"),
+        help="folder for the demo's config and database (default ./happyface-demo)",
+    )
     return parser
 
 

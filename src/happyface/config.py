@@ -119,8 +119,11 @@ def _assemble(
     main = documents[0]
     for doc in documents:
         for key in sorted(set(doc.data) - _TOP_LEVEL):
-            problems.add(str(doc.path), f"unknown table {key!r}; expected [site], "
-                         "[[category]], [[module]], [[alarm]], [[channel]] or [[downtime]]")
+            problems.add(
+                str(doc.path),
+                f"unknown table {key!r}; expected [site], "
+                "[[category]], [[module]], [[alarm]], [[channel]] or [[downtime]]",
+            )
         if doc is not main and "site" in doc.data:
             problems.add(str(doc.path), "[site] belongs in the main happyface.toml only")
     settings = _site_settings(main, problems)
@@ -172,7 +175,7 @@ def _alarms(
 def _site_settings(doc: _Document, problems: _Problems) -> SiteSettings | None:
     table = doc.data.get("site")
     if not isinstance(table, dict):
-        problems.add(str(doc.path), "[site] is missing; it needs at least `title = \"...\"`")
+        problems.add(str(doc.path), '[site] is missing; it needs at least `title = "..."`')
         return None
     try:
         return SiteSettings.model_validate(table)

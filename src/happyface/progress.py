@@ -13,9 +13,15 @@ class RunProgress:
     """Counts finished modules of a run on a terminal."""
 
     def __init__(self, total: int, enabled: bool) -> None:
-        self._bar = Progress(TextColumn("acquiring"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), TextColumn("{task.description}"),
-                             disable=not enabled, transient=True)
+        self._bar = Progress(
+            TextColumn("acquiring"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            disable=not enabled,
+            transient=True,
+        )
         self._task = self._bar.add_task("", total=total)
 
     def advance(self, record: ModuleRecord) -> None:
@@ -25,6 +31,7 @@ class RunProgress:
         self._bar.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._bar.stop()

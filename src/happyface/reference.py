@@ -38,25 +38,49 @@ a test fails when it is out of date.
 SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[site]", SiteSettings, "The site as a whole."),
     ("[[category]]", CategoryConfig, "A group of modules rolled up into one status."),
-    ("[[module]]", ModuleConfig, "An instance of a module type. Its `settings` table holds the "
-     "type's own settings: `happyface module-config TYPE` prints them, and docs/modules.md "
-     "describes the built-in types."),
-    ("a source", Source, "The value of `source` or of an entry of `sources`: a plain string is "
-     "the URL with the site's `fetch_timeout`; a table sets more."),
+    (
+        "[[module]]",
+        ModuleConfig,
+        "An instance of a module type. Its `settings` table holds the "
+        "type's own settings: `happyface module-config TYPE` prints them, and docs/modules.md "
+        "describes the built-in types.",
+    ),
+    (
+        "a source",
+        Source,
+        "The value of `source` or of an entry of `sources`: a plain string is "
+        "the URL with the site's `fetch_timeout`; a table sets more.",
+    ),
     ("a secret", SecretRef, "Used by `token` and `password` of a source."),
-    ("[[module.rules]]", Rule, "A threshold check on a metric; replaces the type's default "
-     "rules. The worst verdict of all rules and the module's own status wins; an errored "
-     "module stays an error."),
-    ("[[alarm]]", AlarmRule, "Which modules or categories raise notifications, on which "
-     "confirmed changes, to which channels; see docs/alarms.md."),
-    ("[[alarm.escalate]]", Escalation, "A later stage of an alarm: still not happy this long "
-     "after the first notification, tell these channels too."),
+    (
+        "[[module.rules]]",
+        Rule,
+        "A threshold check on a metric; replaces the type's default "
+        "rules. The worst verdict of all rules and the module's own status wins; an errored "
+        "module stays an error.",
+    ),
+    (
+        "[[alarm]]",
+        AlarmRule,
+        "Which modules or categories raise notifications, on which "
+        "confirmed changes, to which channels; see docs/alarms.md.",
+    ),
+    (
+        "[[alarm.escalate]]",
+        Escalation,
+        "A later stage of an alarm: still not happy this long "
+        "after the first notification, tell these channels too.",
+    ),
     ('[[channel]] type = "email"', EmailChannel, "Mail through an SMTP server."),
     ('[[channel]] type = "webhook"', WebhookChannel, "A JSON POST to a URL."),
     ('[[channel]] type = "apprise"', AppriseChannel, "Any service Apprise knows by URL."),
-    ("[[downtime]]", DowntimeConfig, "A window in which alarms stay silent: one-off "
-     "(`start`, `end`), recurring (`every`, `days`, `at`, `duration`) or imported from a "
-     "GOCDB-style feed (`feed`, `hosts`). A downtime of a category covers its modules."),
+    (
+        "[[downtime]]",
+        DowntimeConfig,
+        "A window in which alarms stay silent: one-off "
+        "(`start`, `end`), recurring (`every`, `days`, `at`, `duration`) or imported from a "
+        "GOCDB-style feed (`feed`, `hosts`). A downtime of a category covers its modules.",
+    ),
 ]
 
 
@@ -79,8 +103,9 @@ def _table(model: type[BaseModel], prefix: str) -> str:
             nested.append((key, sub))
             rows.append(f"| `{key}` | table | | {field.description or ''} (below) |")
             continue
-        rows.append(f"| `{key}` | {_type_name(field)} | {_default(field)} | "
-                    f"{field.description or ''} |")
+        rows.append(
+            f"| `{key}` | {_type_name(field)} | {_default(field)} | {field.description or ''} |"
+        )
     text = "\n".join(rows) + "\n"
     for key, sub in nested:
         text += f"\n### `{key}`\n\n{sub.__doc__ or ''}\n\n" + _table(sub, prefix=f"{key}.")
@@ -110,9 +135,16 @@ def _type_name(field: FieldInfo) -> str:
 
 def _plain_name(annotation: Any) -> str:
     name = getattr(annotation, "__name__", None) or str(annotation)
-    return {"str": "string", "float": "number", "int": "integer", "bool": "boolean",
-            "Path": "path", "list": "array", "Source": "table (a source)", "SecretRef": "table (a secret)"
-            }.get(name, name)
+    return {
+        "str": "string",
+        "float": "number",
+        "int": "integer",
+        "bool": "boolean",
+        "Path": "path",
+        "list": "array",
+        "Source": "table (a source)",
+        "SecretRef": "table (a secret)",
+    }.get(name, name)
 
 
 def _default(field: FieldInfo) -> str:

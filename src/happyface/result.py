@@ -44,17 +44,19 @@ class Table:
                 )
 
     @classmethod
-    def from_dicts(
-        cls, name: str, records: Sequence[Mapping[str, Cell]], title: str = ""
-    ) -> Table:
+    def from_dicts(cls, name: str, records: Sequence[Mapping[str, Cell]], title: str = "") -> Table:
         """A table whose columns are the keys of the first record, in order."""
         columns = tuple(records[0]) if records else ()
         rows = tuple(tuple(r.get(c) for c in columns) for r in records)
         return cls(name=name, columns=columns, rows=rows, title=title)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "columns": list(self.columns),
-                "rows": [list(r) for r in self.rows]}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "columns": list(self.columns),
+            "rows": [list(r) for r in self.rows],
+        }
 
 
 @dataclass(frozen=True)

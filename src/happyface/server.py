@@ -19,8 +19,9 @@ log = logging.getLogger("happyface.server")
 RETRY_SECONDS = 30.0
 
 
-async def serve_site(site: Site, host: str | None = None, port: int | None = None,
-                     acquire: bool = True) -> None:
+async def serve_site(
+    site: Site, host: str | None = None, port: int | None = None, acquire: bool = True
+) -> None:
     """Serve the dashboard, and acquire on schedule unless `acquire` is false."""
     service = await _open_service(site, acquire)
     from .web.app import create_app
@@ -29,9 +30,14 @@ async def serve_site(site: Site, host: str | None = None, port: int | None = Non
     if acquire:
         background.append(service.scheduler.forever)
     app = create_app(site, service.store, archive=service.archive, background=background)
-    config = uvicorn.Config(app, host=host or site.settings.web.host,
-                            port=port if port is not None else site.settings.web.port,
-                            log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host=host or site.settings.web.host,
+        port=port if port is not None else site.settings.web.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
     log.info("dashboard on http://%s:%d/", config.host, config.port)
     try:
         await uvicorn.Server(config).serve()

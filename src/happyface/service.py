@@ -55,8 +55,14 @@ def build_service(site: Site, store: Store | None = None) -> Service:
     archive = Archive(site.resolve(site.settings.archive.dir))
     fetcher = Fetcher(base_dir=site.root)
     log_dir = site.resolve(site.settings.log_dir) if site.settings.log_dir else None
-    runner = Runner(site=site, store=store, fetcher=fetcher, archive=archive, log_dir=log_dir,
-                    lock_ttl=site.settings.lock_ttl)
+    runner = Runner(
+        site=site,
+        store=store,
+        fetcher=fetcher,
+        archive=archive,
+        log_dir=log_dir,
+        lock_ttl=site.settings.lock_ttl,
+    )
     if site.alarms.alarms or any(d.feed for d in site.alarms.downtimes):
         runner.observers.append(AlarmService.build(site, store, fetcher))
     maintenance = Maintenance(site.settings, store, archive)

@@ -15,8 +15,11 @@ class ArchiveSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = Field(True, description="archive every module's raw inputs at each run "
-                          "(the inputs of a failed module are always kept)")
+    enabled: bool = Field(
+        True,
+        description="archive every module's raw inputs at each run "
+        "(the inputs of a failed module are always kept)",
+    )
     dir: Path = Field(Path("archive"), description="archive folder, relative to the config file")
     keep_days: float = Field(30, ge=0, description="days an archived run is kept; 0 keeps forever")
 
@@ -29,8 +32,12 @@ class RetentionSettings(BaseModel):
     results_days: float = Field(
         730, ge=0, description="days runs and results are kept; 0 = forever"
     )
-    samples_days: float = Field(90, ge=0, description="days raw numeric samples are kept; "
-                                "older ranges are plotted from the rollups; 0 = forever")
+    samples_days: float = Field(
+        90,
+        ge=0,
+        description="days raw numeric samples are kept; "
+        "older ranges are plotted from the rollups; 0 = forever",
+    )
     hourly_days: float = Field(730, ge=0, description="days hourly rollups are kept; 0 = forever")
     daily_days: float = Field(0, ge=0, description="days daily rollups are kept; 0 = forever")
 
@@ -42,8 +49,11 @@ class WebSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="address the web server binds to")
     port: int = Field(8080, ge=0, le=65535, description="port the web server listens on")
-    base_url: str = Field("", description="public URL of this instance, used in links that "
-                          "leave the page (notifications, exports); empty: derived from requests")
+    base_url: str = Field(
+        "",
+        description="public URL of this instance, used in links that "
+        "leave the page (notifications, exports); empty: derived from requests",
+    )
 
 
 class SiteSettings(BaseModel):
@@ -52,21 +62,35 @@ class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str = Field(description="title shown on every page and in the exports")
-    interval: Duration = Field(900, gt=0, description="time between two runs (e.g. \"15m\")")
-    database: str = Field("sqlite:///happyface.db", description="SQLAlchemy URL; a relative "
-                          "SQLite path is relative to the config file")
-    stale_after: Duration = Field(2700, gt=0, description="the newest run is stale (warned "
-                                  "about on every page) when older than this")
+    interval: Duration = Field(900, gt=0, description='time between two runs (e.g. "15m")')
+    database: str = Field(
+        "sqlite:///happyface.db",
+        description="SQLAlchemy URL; a relative SQLite path is relative to the config file",
+    )
+    stale_after: Duration = Field(
+        2700,
+        gt=0,
+        description="the newest run is stale (warned about on every page) when older than this",
+    )
     run_timeout: Duration = Field(300, gt=0, description="a whole run is abandoned after this")
-    lock_ttl: Duration = Field(30, gt=0, description="a live run renews the site's run lock; "
-                               "a dead process's lock frees after this, and another host takes over")
+    lock_ttl: Duration = Field(
+        30,
+        gt=0,
+        description="a live run renews the site's run lock; "
+        "a dead process's lock frees after this, and another host takes over",
+    )
     extract_timeout: Duration = Field(60, gt=0, description="deadline of one module's extract")
     fetch_timeout: Duration = Field(30, gt=0, description="default total deadline of one fetch")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="log level")
-    log_dir: Path | None = Field(None, description="folder for the run logs, relative to the "
-                                 "config file; none: log to standard error only")
-    archive: ArchiveSettings = Field(default_factory=ArchiveSettings,
-                                     description="archive of raw inputs")
-    retention: RetentionSettings = Field(default_factory=RetentionSettings,
-                                         description="how long history is kept")
+    log_dir: Path | None = Field(
+        None,
+        description="folder for the run logs, relative to the "
+        "config file; none: log to standard error only",
+    )
+    archive: ArchiveSettings = Field(
+        default_factory=ArchiveSettings, description="archive of raw inputs"
+    )
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings, description="how long history is kept"
+    )
     web: WebSettings = Field(default_factory=WebSettings, description="the web server")

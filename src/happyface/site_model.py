@@ -55,8 +55,9 @@ class ModuleConfig(BaseModel):
     access: Access = Field("open", description="open | restricted | hidden")
     order: int = Field(0, description="position within its category; lower comes first")
     source: str | Source | None = Field(None, description="shorthand for `sources.main`")
-    sources: dict[str, str | Source] = Field(default_factory=dict,
-                                             description="named inputs of the module")
+    sources: dict[str, str | Source] = Field(
+        default_factory=dict, description="named inputs of the module"
+    )
     settings: dict[str, Any] = Field(default_factory=dict, description="the type's settings")
     rules: list[Rule] | None = Field(None, description="rating rules; none: the type's defaults")
     archive: bool | None = Field(None, description="archive raw inputs; none: the site default")

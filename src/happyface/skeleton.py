@@ -14,20 +14,25 @@ from .module import Module
 def module_skeleton(type_name: str, module_type: type[Module[Any]]) -> str:
     """A `[[module]]` block for `type_name` with every setting, its default and its help."""
     summary = module_type.describe()["summary"]
-    lines = [f"# {summary}" if summary else f"# a module of type {type_name}",
-             "[[module]]",
-             f'id = "my_{type_name}"',
-             f'type = "{type_name}"',
-             'category = "CATEGORY_ID"',
-             f'title = "{type_name.replace("_", " ").capitalize()}"',
-             'description = ""',
-             'instruction = "What the shift crew should do when this module is not happy."',
-             'kind = "rated"            # rated | unrated | plots']
+    lines = [
+        f"# {summary}" if summary else f"# a module of type {type_name}",
+        "[[module]]",
+        f'id = "my_{type_name}"',
+        f'type = "{type_name}"',
+        'category = "CATEGORY_ID"',
+        f'title = "{type_name.replace("_", " ").capitalize()}"',
+        'description = ""',
+        'instruction = "What the shift crew should do when this module is not happy."',
+        'kind = "rated"            # rated | unrated | plots',
+    ]
     lines += _source_lines(module_type.source_names)
     lines += ["", "[module.settings]", *_settings_lines(module_type.Settings)]
     for rule in module_type.default_rules:
-        lines += ["", "# a default rule; writing [[module.rules]] replaces all defaults",
-                  "# [[module.rules]]"]
+        lines += [
+            "",
+            "# a default rule; writing [[module.rules]] replaces all defaults",
+            "# [[module.rules]]",
+        ]
         lines += [f"# {k} = {_toml(v)}" for k, v in rule.model_dump(exclude_defaults=True).items()]
     return "\n".join(lines) + "\n"
 
@@ -67,7 +72,7 @@ def _toml(value: Any) -> str:
     return json.dumps(str(value))
 
 
-NEW_SITE = '''\
+NEW_SITE = """\
 # HappyFace site configuration. `happyface check` validates it; the configuration reference
 # is in docs/configuration.md.
 
@@ -108,4 +113,4 @@ paths = ["."]
 
 # More modules: `happyface modules` lists the types, `happyface module-config TYPE` prints
 # a skeleton to paste here or into a file in conf.d/.
-'''
+"""

@@ -28,7 +28,7 @@ class SecretRef(BaseModel):
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
         if (self.env is None) == (self.file is None):
-            raise ValueError("a secret needs exactly one of `env = \"NAME\"` or `file = \"PATH\"`")
+            raise ValueError('a secret needs exactly one of `env = "NAME"` or `file = "PATH"`')
         return self
 
     def resolve(self) -> str:

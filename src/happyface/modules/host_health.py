@@ -31,10 +31,20 @@ class HostHealth(Module[HostHealthSettings]):
     Settings = HostHealthSettings
     source_names = ()
     default_rules = (
-        Rule(metric="disk.min_free_fraction", op="<", warning=0.15, critical=0.05,
-             message="a watched file system has only {value:.0%} free"),
-        Rule(metric="load.per_cpu", op=">", warning=2.0, critical=4.0,
-             message="the host is loaded: {value:.1f} per CPU over 5 minutes"),
+        Rule(
+            metric="disk.min_free_fraction",
+            op="<",
+            warning=0.15,
+            critical=0.05,
+            message="a watched file system has only {value:.0%} free",
+        ),
+        Rule(
+            metric="load.per_cpu",
+            op=">",
+            warning=2.0,
+            critical=4.0,
+            message="the host is loaded: {value:.1f} per CPU over 5 minutes",
+        ),
     )
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
@@ -53,7 +63,10 @@ class HostHealth(Module[HostHealthSettings]):
         metrics = {"load.1m": load1, "load.5m": load5, "load.per_cpu": load5 / cpus}
         if fractions:
             metrics["disk.min_free_fraction"] = min(fractions)
-        table = Table("disks", ("path", "total bytes", "free bytes", "free %"), tuple(rows),
-                      title="File systems")
-        return Result(message=f"load {load5:.2f} on {cpus} CPUs", metrics=metrics,
-                      tables=(table,))
+        table = Table(
+            "disks",
+            ("path", "total bytes", "free bytes", "free %"),
+            tuple(rows),
+            title="File systems",
+        )
+        return Result(message=f"load {load5:.2f} on {cpus} CPUs", metrics=metrics, tables=(table,))
