@@ -53,7 +53,7 @@ def build_service(site: Site, store: Store | None = None) -> Service:
     """Open the database (StorageError when it cannot be reached) and wire the parts."""
     store = store if store is not None else open_store(site.database_url)
     archive = Archive(site.resolve(site.settings.archive.dir))
-    fetcher = Fetcher(base_dir=site.root)
+    fetcher = Fetcher(base_dir=site.root, upload_dir=site.resolve(site.settings.upload.dir))
     log_dir = site.resolve(site.settings.log_dir) if site.settings.log_dir else None
     runner = Runner(
         site=site,

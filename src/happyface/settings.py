@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .durations import Duration
+from .sources import SecretRef
 
 
 class ArchiveSettings(BaseModel):
@@ -56,6 +57,20 @@ class WebSettings(BaseModel):
     )
 
 
+class UploadSettings(BaseModel):
+    """Files pushed to HappyFace (`POST /upload/NAME`) for data it cannot fetch itself."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token: SecretRef | None = Field(None, description="bearer token an uploader must send, by "
+                                    "reference ({env = \"NAME\"} or {file = \"PATH\"}); "
+                                    "none: uploads are off")
+    dir: Path = Field(Path("uploads"), description="folder of the uploaded files, relative to "
+                      "the config file; modules read them with `source = \"upload:NAME\"`")
+    max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest upload accepted; a "
+                           "larger one is refused (413) and nothing is kept")
+
+
 class SiteSettings(BaseModel):
     """The `[site]` table: what the site is called, how often it runs, where it stores."""
 
@@ -94,3 +109,5 @@ class SiteSettings(BaseModel):
         default_factory=RetentionSettings, description="how long history is kept"
     )
     web: WebSettings = Field(default_factory=WebSettings, description="the web server")
+    upload: UploadSettings = Field(default_factory=UploadSettings,
+                                   description="files pushed to HappyFace")

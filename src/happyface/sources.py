@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .errors import ConfigError
+from .uploads import check_name, upload_name
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
@@ -50,7 +51,8 @@ class Source(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: str = Field(description="http(s):// URL, file:// URL or a local path")
+    url: str = Field(description="http(s):// URL, file:// URL, a local path, or upload:NAME "
+                     "for a file pushed to HappyFace")
     timeout: float = Field(30.0, gt=0, description="total deadline of the fetch, in seconds")
     max_bytes: int = Field(DEFAULT_MAX_BYTES, gt=0, description="largest body accepted")
     headers: dict[str, str] = Field(default_factory=dict, description="extra request headers")
@@ -77,6 +79,9 @@ class Source(BaseModel):
             raise ValueError(f"{url!r}: only http://, https://, file:// or a local path")
         if not url.strip():
             raise ValueError("the URL is empty")
+        name = upload_name(url)
+        if name is not None:
+            check_name(name)
         return url
 
     @field_validator("accept_status")

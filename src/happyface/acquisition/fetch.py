@@ -23,6 +23,7 @@ import httpx
 
 from ..errors import FetchError
 from ..sources import RawInput, Source
+from ..uploads import upload_name, upload_path
 from .reasons import describe_transport_error
 from .tls import TlsSettings, auth_headers, ssl_context
 
@@ -49,14 +50,20 @@ class Fetcher:
     """Fetches sources over http(s) or from local files, sharing clients per TLS setting.
 
     `transport` replaces the network (an `httpx.MockTransport` in unit tests); `base_dir`
-    anchors relative local paths and credential files.
+    anchors relative local paths and credential files; `upload_dir` holds the files that
+    `upload:NAME` sources read.
     """
 
     def __init__(
-        self, *, transport: httpx.AsyncBaseTransport | None = None, base_dir: Path | None = None
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        base_dir: Path | None = None,
+        upload_dir: Path | None = None,
     ) -> None:
         self._transport = transport
         self._base_dir = base_dir
+        self._upload_dir = upload_dir
         self._clients: dict[Hashable, httpx.AsyncClient] = {}
         self._user_agent = f"HappyFace/{_version()}"
 
@@ -180,15 +187,31 @@ class Fetcher:
     # -- local files ---------------------------------------------------------------------------
 
     async def _read_local(self, source: Source, progress: _Progress) -> tuple[int, str, bytes]:
-        path = source.local_path.expanduser()
-        if self._base_dir is not None and not path.is_absolute():
-            path = self._base_dir / path
+        path = self._local_path(source)
         stop = threading.Event()
         try:
             content = await asyncio.to_thread(_read_file, path, source.max_bytes, progress, stop)
         finally:
             stop.set()  # a read still running in its thread gives up at its next chunk
         return 200, mimetypes.guess_type(path.name)[0] or "", content
+
+    def _local_path(self, source: Source) -> Path:
+        """The file a local or `upload:NAME` source reads; uploads never leave their folder."""
+        name = upload_name(source.url)
+        if name is None:
+            path = source.local_path.expanduser()
+            if self._base_dir is not None and not path.is_absolute():
+                path = self._base_dir / path
+            return path
+        if self._upload_dir is None:
+            raise FetchError(f"{source.url}: uploads are not set up for this fetcher")
+        try:
+            path = upload_path(self._upload_dir, name)
+        except ValueError as exc:
+            raise FetchError(str(exc)) from None
+        if not path.is_file():
+            raise FetchError(f"nothing has been uploaded as {name!r} yet (POST /upload/{name})")
+        return path
 
 
 async def _answer(

@@ -17,8 +17,11 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import StorageError
 from ..site import Site
+from .api import OPENAPI_URL
+from .api_models import API_VERSION
 from .boxes import ArchiveReader
 from .errors import WebError, internal_error, storage_unavailable
+from .exports import add_export_routes
 from .handlers import Dashboard, cancel_all
 from .render import render_html
 
@@ -40,10 +43,16 @@ def create_app(
     """The web app of one site; each `background` coroutine runs for the app's lifetime."""
     dash = Dashboard(site, store, archive)
     app = FastAPI(
-        title=site.settings.title, lifespan=_lifespan(background), docs_url=None, redoc_url=None
+        title=site.settings.title,
+        lifespan=_lifespan(background),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI_URL,
+        version=API_VERSION,
     )
     app.state.dashboard = dash
     _routes(app, dash)
+    add_export_routes(app, dash)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app, dash)
     return app
@@ -115,7 +124,11 @@ def _routes(app: FastAPI, dash: Dashboard) -> None:
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.endswith(".json") or path == "/live"
+    return (
+        path.endswith(".json")
+        or path in ("/live", "/metrics")
+        or path.startswith(("/api/", "/upload/"))
+    )
 
 
 def _error_response(dash: Dashboard, request: Request, error: WebError) -> Response:

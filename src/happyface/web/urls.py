@@ -75,6 +75,8 @@ class Urls:
             return self.category(ident, at, step)
         if kind == "module":
             return self.module(ident, at, step)
+        if kind == "matrix":
+            return self.matrix(at, step)
         return self.overview(at, step)
 
     def json_of(self, kind: str, ident: str, at: datetime | None = None) -> str:
@@ -83,6 +85,7 @@ class Urls:
             "overview": "/overview.json",
             "category": f"/category/{quote(ident)}.json",
             "module": f"/module/{quote(ident)}.json",
+            "matrix": "/matrix.json",
         }
         return self._build(paths[kind], self._time(at, None))
 
@@ -110,3 +113,26 @@ class Urls:
 
     def static(self, name: str) -> str:
         return self._build(f"/static/{name}")
+
+    def status_xml(self, at: datetime | None = None) -> str:
+        """The classic XML export, at a time or live."""
+        return self._build("/category", [("action", "getxml"), *self._time(at, None)])
+
+    def api(self, path: str, query: Query = ()) -> str:
+        """A URL of the JSON API; `path` is relative to /api/v1, e.g. "/status"."""
+        return self._build(f"/api/v1{path}", query)
+
+    def metrics(self) -> str:
+        return self._build("/metrics")
+
+    def matrix(self, at: datetime | None = None, step: float | None = None) -> str:
+        """The site × category matrix of the instances this site watches."""
+        return self._build("/matrix", self._time(at, step))
+
+    def upload(self, name: str) -> str:
+        return self._build(f"/upload/{quote(name)}")
+
+
+def absolute(origin: str, url: str) -> str:
+    """`url` (a path built here) made absolute on `origin` ("https://host:port")."""
+    return origin.rstrip("/") + url

@@ -1,0 +1,51 @@
+"""Times as the API takes them: typed, never refused for being odd, clamped to what is stored.
+
+The API's schema promises that any ISO 8601 time is accepted, so a time in year 1 or 9999 is
+not an error: it is simply before the first run (404) or after the newest (the newest run).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ..storage.store import BEGINNING, END
+from .timemachine import TimeQuery
+
+DEFAULT_SPAN = timedelta(days=1)
+ALL = (BEGINNING, END)
+
+
+def instant(value: datetime) -> datetime:
+    """`value` as aware UTC, clamped to [1970, 9999]; naive times are UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # an offset pushing year 1 or 9999 out of range
+        return BEGINNING if value.year < 5000 else END
+    return min(max(value, BEGINNING), END)
+
+
+def at_query(at: datetime | None, step: float) -> TimeQuery:
+    """The time machine's query for an `at` parameter (None: live)."""
+    return TimeQuery(None if at is None else instant(at), step)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A closed time range; `empty` when it ends before it starts."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def empty(self) -> bool:
+        return self.end < self.start
+
+
+def interval(start: datetime | None, end: datetime | None, now: datetime) -> Interval:
+    """[start, end] with defaults: end now, start a day before end."""
+    stop = instant(end) if end is not None else now
+    begin = instant(start) if start is not None else max(stop - DEFAULT_SPAN, BEGINNING)
+    return Interval(begin, stop)

@@ -1,0 +1,109 @@
+"""The classic XML export (`/category?action=getxml`): the overview's data for old clients.
+
+Child elements only, no attributes, statuses as the old floats (`Status.score`), exactly the
+elements HappyFace 3 wrote, so status-bar plugins, phone apps and other HappyFace instances
+keep reading it. Titles may contain anything: characters XML 1.0 cannot carry are dropped and
+the rest escaped, so the document is always well-formed.
+
+Stale data: old clients know no "stale". When the newest run is older than `stale_after`, the
+live export reports every status as no information (-2) and says why in an XML comment, while
+`<time>` keeps the real time of the data: an old client then shows "no info" instead of a green
+face for a site nobody has looked at for hours. An export for a past time (`date`/`time`/`at`)
+is never stale: it shows what was known then.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ..status import Status
+from .atrun import At
+from .cache import Rendered
+from .pages import overview_view
+
+MEDIA_TYPE = "text/xml; charset=utf-8"
+# XML 1.0 allows tab, newline, carriage return and the ranges below; everything else goes.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def xml_text(value: object) -> str:
+    """Text safe inside an XML element: unusable characters dropped, markup escaped."""
+    return _NOT_XML.sub("", str(value)).translate(_ESCAPES)
+
+
+def score_text(status: Status) -> str:
+    """The float as HappyFace 3 printed it: 1.0, 0.5, 0.0, -1.0, -2.0."""
+    return repr(status.score)
+
+
+def old_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def category_type(modules: list[Mapping[str, Any]]) -> str:
+    """`plots` for a category of plot modules only, else `rated` (the old two kinds)."""
+    if modules and all(m.get("kind") == "plots" for m in modules):
+        return "plots"
+    return "rated"
+
+
+def render_xml(at: At) -> Rendered:
+    """The site at the resolved run as the classic XML document."""
+    view = overview_view(at.ctx, at.moment)
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', "<happyface>"]
+    if at.stale:
+        age = (at.ctx.now - at.moment.latest.started_at).total_seconds()
+        allowed = at.ctx.site.settings.stale_after
+        lines.append(
+            f" <!-- stale: the newest run is {age:.0f} s old, more than the {allowed:g} s"
+            " allowed; statuses are reported as no information (-2) -->"
+        )
+    lines.append(_element(1, "title", view["site"]["title"]))
+    for category in view["categories"]:
+        lines.extend(_category(at, category))
+    lines.append("</happyface>")
+    return Rendered(("\n".join(lines) + "\n").encode("utf-8"), MEDIA_TYPE)
+
+
+def _element(depth: int, name: str, text: object) -> str:
+    return f"{' ' * depth}<{name}>{xml_text(text)}</{name}>"
+
+
+def _status(at: At, value: str) -> Status:
+    return Status.NOINFO if at.stale else Status(value)
+
+
+def _category(at: At, category: Mapping[str, Any]) -> Iterator[str]:
+    run_time = at.moment.run.started_at
+    link = at.absolute(at.ctx.urls.category(category["id"], run_time))
+    yield " <category>"
+    yield _element(2, "name", category["id"])
+    yield _element(2, "title", category["title"])
+    yield _element(2, "status", score_text(_status(at, category["status"]["value"])))
+    yield _element(2, "type", category_type(category["modules"]))
+    yield _element(2, "link", link)
+    for module in category["modules"]:
+        yield "  <module>"
+        yield _element(3, "name", module["id"])
+        yield _element(3, "title", module["title"])
+        yield _element(3, "type", module.get("kind", "rated"))
+        yield _element(3, "status", score_text(_status(at, module["status"]["value"])))
+        yield _element(3, "time", old_time(run_time))
+        yield _element(
+            3,
+            "link",
+            at.absolute(at.ctx.urls.category(category["id"], run_time, anchor=module["id"])),
+        )
+        yield "  </module>"
+    yield " </category>"
+
+
+def no_run_xml(title: str) -> Rendered:
+    """The export of a site whose first run has not landed: its title and no categories."""
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', "<happyface>", _element(1, "title", title)]
+    body = "\n".join([*lines, "</happyface>", ""])
+    return Rendered(body.encode("utf-8"), MEDIA_TYPE, headers=(("Cache-Control", "no-cache"),))

@@ -1,0 +1,172 @@
+"""`/metrics`: the newest run in the Prometheus text format, for alerting on HappyFace itself.
+
+Statuses are exported as the classic score (1 happy, 0.5 neutral, 0 unhappy, -1 error, -2 no
+info), so `happyface_module_status < 0` finds the failing monitoring and `== 0` the unhappy site.
+They are not blanked when stale: `happyface_latest_run_age_seconds` says how old they are, and
+an alert on it is the honest way to notice a stopped scheduler.
+
+The part that depends only on the newest run is rendered once per run and cached; the ages and
+failure counts are read at every scrape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..status import Kind, Status
+from .cache import Rendered
+
+if TYPE_CHECKING:
+    from ..storage import ResultRow, RunInfo, Store
+    from .handlers import Dashboard
+
+MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+FAILED_WINDOW = timedelta(days=1)
+
+
+class _Families(Collector):
+    """A collector that hands out metric families built beforehand."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = list(families)
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._families
+
+
+def exposition(families: Iterable[Metric]) -> bytes:
+    """The families in the Prometheus text format, written by prometheus_client itself."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(families))
+    return generate_latest(registry)
+
+
+def run_families(store: Store, run: RunInfo, kinds: dict[str, Kind]) -> list[Metric]:
+    """Everything about one run: statuses, durations, errored modules."""
+    rows = store.results(run.id)
+    statuses = store.category_statuses(run.id)
+    module = GaugeMetricFamily(
+        "happyface_module_status",
+        "Status score of each module in the newest run: 1 happy, 0.5 neutral, 0 unhappy, "
+        "-1 error, -2 no info",
+        labels=["module", "category", "kind"],
+    )
+    fetch = GaugeMetricFamily(
+        "happyface_module_fetch_seconds",
+        "Time spent fetching the module's sources",
+        labels=["module", "category"],
+    )
+    extract = GaugeMetricFamily(
+        "happyface_module_extract_seconds",
+        "Time spent reading the module's inputs",
+        labels=["module", "category"],
+    )
+    for row in rows:
+        kind = kinds.get(row.module_id, Kind.RATED).value
+        module.add_metric([row.module_id, row.category_id, kind], row.status.score)
+        fetch.add_metric([row.module_id, row.category_id], row.fetch_seconds)
+        extract.add_metric([row.module_id, row.category_id], row.extract_seconds)
+    category = GaugeMetricFamily(
+        "happyface_category_status",
+        "Status score of each category in the newest run",
+        labels=["category"],
+    )
+    for name, status in sorted(statuses.items()):
+        category.add_metric([name], status.score)
+    return [module, category, fetch, extract, *_run_gauges(run, rows)]
+
+
+def _run_gauges(run: RunInfo, rows: list[ResultRow]) -> list[Metric]:
+    errored = sum(1 for r in rows if r.status is Status.ERROR)
+    return [
+        GaugeMetricFamily(
+            "happyface_run_duration_seconds",
+            "Duration of the newest run",
+            value=run.duration or 0.0,
+        ),
+        GaugeMetricFamily(
+            "happyface_run_timestamp_seconds",
+            "Start of the newest run, Unix time",
+            value=run.started_at.timestamp(),
+        ),
+        GaugeMetricFamily("happyface_run_id", "Id of the newest run", value=float(run.id)),
+        GaugeMetricFamily(
+            "happyface_modules_errored",
+            "Modules whose fetch or extract failed in the newest run",
+            value=float(errored),
+        ),
+    ]
+
+
+def live_families(dash: Dashboard, latest: RunInfo | None, now: datetime) -> list[Metric]:
+    """What changes between runs: the newest run's age and the recent failed runs."""
+    recent = dash.store.runs(now - FAILED_WINDOW, now, limit=10_000, include_failed=True)
+    failed = [r for r in recent if r.state == "failed"]
+    settings = dash.site.settings
+    info = GaugeMetricFamily(
+        "happyface_info", "This HappyFace instance", labels=["site", "version"]
+    )
+    info.add_metric([settings.title, _version()], 1.0)
+    families: list[Metric] = [
+        info,
+        GaugeMetricFamily(
+            "happyface_runs_failed_last_day",
+            "Runs that failed in the last 24 hours",
+            value=float(len(failed)),
+        ),
+        GaugeMetricFamily(
+            "happyface_last_run_failed",
+            "1 when the most recent run (of any state) failed",
+            value=float(bool(recent) and recent[0].state == "failed"),
+        ),
+    ]
+    if latest is not None:
+        age = (now - latest.started_at).total_seconds()
+        families += [
+            GaugeMetricFamily(
+                "happyface_latest_run_age_seconds", "Age of the newest run with results", value=age
+            ),
+            GaugeMetricFamily(
+                "happyface_stale",
+                "1 when the newest run is older than stale_after",
+                value=float(age > settings.stale_after),
+            ),
+        ]
+    return families
+
+
+async def metrics(dash: Dashboard, request: Request) -> Response:
+    """The answer to a scrape."""
+    latest = await dash.newest()
+    now = dash.now()
+    per_run = b""
+    if latest is not None:
+        key = ("metrics", latest.id)
+        cached = dash.cache.get(key)
+        if cached is None:
+            kinds = {m.id: m.config.kind for m in dash.site.modules}
+            body = await run_in_threadpool(
+                lambda: exposition(run_families(dash.store, latest, kinds))
+            )
+            cached = Rendered(body, MEDIA_TYPE)
+            dash.cache.put(key, cached)
+        per_run = cached.body
+    live = await run_in_threadpool(lambda: exposition(live_families(dash, latest, now)))
+    return Response(live + per_run, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+
+
+def _version() -> str:
+    try:
+        return metadata.version("happyface")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
