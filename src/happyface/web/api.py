@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from . import api_models as m
-from .api_time import ALL, Interval, at_query, interval
+from .api_time import ALL, Interval, at_query, interval, iso_only
 from .api_views import module_detail, run_model, snapshot
 from .atrun import At, origin_of, serve_at
 from .cache import Rendered
@@ -36,18 +37,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": m.Error, "description": "the database is not answering"},
 }
+Time = Annotated[datetime, BeforeValidator(iso_only)]
 At_ = Annotated[
-    datetime | None,
+    Time | None,
     Query(
         alias="at",
         description="show the site as it was at this time (ISO 8601; naive is UTC); "
         "omitted: the newest run",
     ),
 ]
-From = Annotated[
-    datetime | None, Query(alias="from", description="start; default: a day before `to`")
-]
-To = Annotated[datetime | None, Query(alias="to", description="end; default: now")]
+From = Annotated[Time | None, Query(alias="from", description="start; default: a day before `to`")]
+To = Annotated[Time | None, Query(alias="to", description="end; default: now")]
 ModuleId = Annotated[str, Path(description="module instance id")]
 
 

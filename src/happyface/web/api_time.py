@@ -6,6 +6,7 @@ not an error: it is simply before the first run (404) or after the newest (the n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,16 @@ from .timemachine import TimeQuery
 
 DEFAULT_SPAN = timedelta(days=1)
 ALL = (BEGINNING, END)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def iso_only(value: object) -> object:
+    """Refuse what pydantic would also take as a time (Unix seconds): the API speaks ISO 8601."""
+    if not isinstance(value, str | datetime) or (
+        isinstance(value, str) and not _ISO_DATE.match(value)
+    ):
+        raise ValueError("expected an ISO 8601 time such as 2026-11-25T12:00:00Z")
+    return value
 
 
 def instant(value: datetime) -> datetime:
