@@ -26,6 +26,7 @@ TYPES = [
     "http_check",
     "nagios",
     "prometheus",
+    "happyface",
 ]
 
 
