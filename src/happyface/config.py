@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .access_model import AccessConfig
 from .alarms.config import (
     AlarmConfig,
     AlarmRule,
@@ -26,7 +27,7 @@ from .site_model import CategoryConfig, ModuleConfig
 from .sources import SecretRef, Source
 
 CONFIG_NAME = "happyface.toml"
-_TOP_LEVEL = {"site", "category", "module", "alarm", "channel", "downtime"}
+_TOP_LEVEL = {"site", "category", "module", "alarm", "channel", "downtime", "access"}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -122,10 +123,11 @@ def _assemble(
             problems.add(
                 str(doc.path),
                 f"unknown table {key!r}; expected [site], "
-                "[[category]], [[module]], [[alarm]], [[channel]] or [[downtime]]",
+                "[[category]], [[module]], [[alarm]], [[channel]], [[downtime]] or [access]",
             )
-        if doc is not main and "site" in doc.data:
-            problems.add(str(doc.path), "[site] belongs in the main happyface.toml only")
+        for table in ("site", "access"):
+            if doc is not main and table in doc.data:
+                problems.add(str(doc.path), f"[{table}] belongs in the main happyface.toml only")
     settings = _site_settings(main, problems)
     categories = _entries(documents, "category", CategoryConfig, problems)
     modules = _entries(documents, "module", ModuleConfig, problems)
@@ -138,6 +140,7 @@ def _assemble(
         if (inst := _instance(config, where, settings, known_categories, registry, problems))
     ]
     alarms = _alarms(documents, [m.id for m, _ in modules], list(known_categories), problems)
+    access = _access(main, [*categories, *modules], problems)
     if settings is None:
         return None
     return Site(
@@ -146,7 +149,26 @@ def _assemble(
         categories=tuple(sorted((c for c, _ in categories), key=lambda c: c.order)),
         modules=tuple(instances),
         alarms=alarms,
+        access=access,
     )
+
+
+def _access(
+    doc: _Document, items: list[tuple[CategoryConfig | ModuleConfig, str]], problems: _Problems
+) -> AccessConfig:
+    """The `[access]` table, and every `allow` checked against its groups."""
+    access = AccessConfig()
+    try:
+        access = AccessConfig.model_validate(doc.data.get("access", {}))
+    except ValidationError as exc:
+        problems.add_validation(str(doc.path), exc, prefix="access")
+    for name in access.unknown_groups(access.default_allow):
+        problems.add(str(doc.path), f"access.default_allow: no group {name!r} in [access.groups]")
+    for item, where in items:
+        for name in access.unknown_groups(item.allow):
+            known = ", ".join(["authenticated", *access.groups])
+            problems.add(where, f"allow: no group {name!r} in [access.groups] (known: {known})")
+    return access
 
 
 def _alarms(

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from .access_model import AccessConfig, DnRule, GroupConfig
 from .alarms.config import (
     AlarmRule,
     AppriseChannel,
@@ -52,6 +53,19 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
         "the URL with the site's `fetch_timeout`; a table sets more.",
     ),
     ("a secret", SecretRef, "Used by `token` and `password` of a source."),
+    (
+        "[access]",
+        AccessConfig,
+        "Who may see restricted and hidden categories and modules, and how their certificate "
+        "DN arrives; see docs/deployment.md.",
+    ),
+    (
+        "[access.groups.NAME]",
+        GroupConfig,
+        "A named group of DNs: a viewer is a member when any of `dns`, `files` or `command` "
+        "says so.",
+    ),
+    ("a DN rule", DnRule, "An entry of `dns` given as a table, to also require the issuer."),
     (
         "[[module.rules]]",
         Rule,

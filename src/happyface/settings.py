@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .access_model import TlsSettings
 from .durations import Duration
 from .sources import SecretRef
 
@@ -54,6 +55,10 @@ class WebSettings(BaseModel):
         "",
         description="public URL of this instance, used in links that "
         "leave the page (notifications, exports); empty: derived from requests",
+    )
+    tls: TlsSettings = Field(
+        default_factory=TlsSettings,
+        description="serve HTTPS directly, asking for client certificates",
     )
 
 

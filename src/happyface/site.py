@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .access_model import AccessConfig
 from .alarms.config import AlarmConfig
 from .module import Module
 from .rules import Rule
@@ -38,6 +39,7 @@ class Site:
     categories: tuple[CategoryConfig, ...]
     modules: tuple[ModuleInstance, ...]
     alarms: AlarmConfig = field(default_factory=AlarmConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
 
     def resolve(self, path: Path) -> Path:
         """A path from the config, relative to the folder of the config file."""
@@ -91,6 +93,7 @@ def _module_snapshot(instance: ModuleInstance) -> dict[str, Any]:
         "kind": config.kind.value,
         "weight": config.weight,
         "access": config.access,
+        "allow": list(config.allow),
         "order": config.order,
         # only where the data comes from: credentials stay out of the stored history
         "sources": {name: s.url for name, s in instance.module.sources().items()},

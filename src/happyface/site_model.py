@@ -34,6 +34,10 @@ class CategoryConfig(BaseModel):
     description: str = Field("", description="what this category watches")
     algorithm: Algorithm = Field(Algorithm.WORST, description="worst | weighted")
     access: Access = Field("open", description="open | restricted | hidden")
+    allow: list[str] = Field(
+        default_factory=list,
+        description="groups that see it in full when not open; none: `[access] default_allow`",
+    )
     order: int = Field(0, description="position on the overview; lower comes first")
 
     _valid_id = field_validator("id")(_check_id)
@@ -53,6 +57,10 @@ class ModuleConfig(BaseModel):
     kind: Kind = Field(Kind.RATED, description="rated | unrated | plots")
     weight: float = Field(1.0, ge=0, description="weight in a `weighted` category")
     access: Access = Field("open", description="open | restricted | hidden")
+    allow: list[str] = Field(
+        default_factory=list,
+        description="groups that see it in full when not open; none: `[access] default_allow`",
+    )
     order: int = Field(0, description="position within its category; lower comes first")
     source: str | Source | None = Field(None, description="shorthand for `sources.main`")
     sources: dict[str, str | Source] = Field(

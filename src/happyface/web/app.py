@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import StorageError
 from ..site import Site
+from .access import AccessMiddleware, viewer_of
 from .api import OPENAPI_URL
 from .api_models import API_VERSION
 from .boxes import ArchiveReader
@@ -55,6 +56,8 @@ def create_app(
     add_export_routes(app, dash)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app, dash)
+    # outermost, so every route (also those added later) knows its viewer
+    app.add_middleware(AccessMiddleware, control=dash.access)
     return app
 
 
@@ -104,7 +107,7 @@ def _routes(app: FastAPI, dash: Dashboard) -> None:
 
     async def archived(request: Request) -> Response:
         p = request.path_params
-        return await dash.archived(p["run"], p["module"], p["name"])
+        return await dash.archived(p["run"], p["module"], p["name"], viewer_of(request))
 
     routes: list[tuple[str, Callable[[Request], Awaitable[Response]]]] = [
         ("/", overview),

@@ -76,6 +76,8 @@ def module_box(
     """The view data of one module at one run; `meta` is its entry in the run's config."""
     status = row.status if row is not None else Status.NOINFO
     instruction = meta.get("instruction", "")
+    # set by access control for a viewer who may see the module's name only
+    withheld = str(meta.get("withheld", ""))
     box: dict[str, Any] = {
         "id": meta["id"],
         "title": meta.get("title") or meta["id"],
@@ -83,8 +85,10 @@ def module_box(
         "category": meta.get("category", ""),
         "kind": meta.get("kind", "rated"),
         "status": status_view(status),
-        "troubled": status is not Status.HAPPY,
-        "message": row.message if row is not None else "This module has no result in this run.",
+        "troubled": status is not Status.HAPPY and not withheld,
+        "withheld": bool(withheld),
+        "message": withheld
+        or (row.message if row is not None else "This module has no result in this run."),
         "instruction": instruction,
         "instruction_prominent": bool(instruction) and status is not Status.HAPPY,
         "description": meta.get("description", ""),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..site import Site
+from .access import ANONYMOUS, AccessControl, Viewer, viewer_of
 from .boxes import ArchiveReader, BoxContext
 from .cache import Memo, PageCache, Rendered
 from .errors import WebError, not_found
@@ -60,9 +62,13 @@ class Dashboard:
         self.latest: Memo[RunInfo | None] = Memo(store.latest_run, ttl=1.0)
         self.now = now
         self.boxes = BoxContext(site, self.urls, archive, lambda name: has_template(self.env, name))
+        self.access = AccessControl(site)
 
-    def context(self, now: datetime) -> ViewContext:
-        return ViewContext(self.site, self.store, self.urls, self.boxes, now)
+    def context(self, now: datetime, viewer: Viewer = ANONYMOUS) -> ViewContext:
+        """What view functions read, scoped to what `viewer` may see (anonymous by default)."""
+        site = self.access.site_for(viewer)
+        store = self.access.store_for(self.store, viewer)
+        return ViewContext(site, store, self.urls, replace(self.boxes, site=site), now)
 
     async def newest(self) -> RunInfo | None:
         """The newest run, from memory when asked within the last second."""
@@ -82,11 +88,12 @@ class Dashboard:
             return self._no_run(fmt)
         query = parse_time_query(params, self.site.settings.interval, now)
         stale = (now - latest.started_at).total_seconds() > self.site.settings.stale_after
-        key = (kind, ident, fmt, latest.id, stale, query.at is None, request.url.query)
+        viewer = viewer_of(request)
+        key = (kind, ident, fmt, latest.id, stale, query.at is None, request.url.query, viewer.key)
         cached = self.cache.get(key)
         if cached is None:
             cached = await run_in_threadpool(
-                self._build_page, kind, ident, fmt, params, query, latest, now
+                self._build_page, kind, ident, fmt, params, query, latest, now, viewer
             )
             self.cache.put(key, cached)
         return _response(cached)
@@ -100,13 +107,14 @@ class Dashboard:
         query: Any,
         latest: RunInfo,
         now: datetime,
+        viewer: Viewer,
     ) -> Rendered:
         def first_link(when: datetime) -> str:
             return self.urls.page(kind, ident, when, None)
 
         moment: Moment = resolve(self.store, query, latest, now, first_link)
         template, build = PAGES[kind]
-        view = build(self.context(now), moment, ident, params)
+        view = build(self.context(now, viewer), moment, ident, params)
         cache_control = "no-cache" if moment.live else f"public, max-age={PAST_MAX_AGE}"
         headers = (("Cache-Control", cache_control),)
         if fmt == "json":
@@ -154,19 +162,24 @@ class Dashboard:
         interval = parse_interval(*interval_text, now)
         # relative intervals move with the clock: such answers are kept a minute at most
         minute = int(now.timestamp() // 60) if interval.relative else 0
-        key = ("plot", fmt, latest.id if latest else None, minute, request.url.query)
+        viewer = viewer_of(request)
+        key = ("plot", fmt, latest.id if latest else None, minute, request.url.query, viewer.key)
         cached = self.cache.get(key)
         if cached is None:
-            cached = await run_in_threadpool(self._build_plot, fmt, curves_asked, interval)
+            cached = await run_in_threadpool(self._build_plot, fmt, curves_asked, interval, viewer)
             self.cache.put(key, cached)
         return _response(cached)
 
-    def _build_plot(self, fmt: str, curves_asked: list[str], interval: Any) -> Rendered:
+    def _build_plot(
+        self, fmt: str, curves_asked: list[str], interval: Any, viewer: Viewer
+    ) -> Rendered:
+        site = self.access.site_for(viewer)
+        store = self.access.store_for(self.store, viewer)
         if fmt == "html" and not curves_asked:
-            view = plot_view(self.store, self.site, self.urls, [], interval)
+            view = plot_view(store, site, self.urls, [], interval)
         else:
-            curves = parse_curves(curves_asked, self.site, self.store)
-            view = plot_view(self.store, self.site, self.urls, curves, interval)
+            curves = parse_curves(curves_asked, site, store)
+            view = plot_view(store, site, self.urls, curves, interval)
         if fmt == "json":
             return Rendered(render_json(view), "application/json")
         if fmt in ("png", "svg"):
@@ -175,13 +188,15 @@ class Dashboard:
             body, media = render_image(view, fmt, self.site.settings.title)
             return Rendered(body, media)
         view["site"] = {"title": self.site.settings.title, "home": self.urls.overview()}
-        view["choices"] = choices(self.site, self.store)
+        view["choices"] = choices(site, store)
         view["selected"] = curves_asked
         return Rendered(render_html(self.env, "plot.html", view), "text/html; charset=utf-8")
 
-    async def archived(self, run_id: int, module_id: str, name: str) -> Response:
+    async def archived(
+        self, run_id: int, module_id: str, name: str, viewer: Viewer = ANONYMOUS
+    ) -> Response:
         """One archived raw input, always as plain text so no browser runs what came in."""
-        body = await run_in_threadpool(self._archived, run_id, module_id, name)
+        body = await run_in_threadpool(self._archived, run_id, module_id, name, viewer)
         return Response(
             body,
             media_type="text/plain; charset=utf-8",
@@ -192,8 +207,8 @@ class Dashboard:
             },
         )
 
-    def _archived(self, run_id: int, module_id: str, name: str) -> bytes:
-        row = self.store.result(run_id, module_id)
+    def _archived(self, run_id: int, module_id: str, name: str, viewer: Viewer) -> bytes:
+        row = self.access.store_for(self.store, viewer).result(run_id, module_id)
         if row is None or not row.archive or self.archive is None:
             raise not_found("archived input", f"{run_id}/{module_id}/{name}")
         try:

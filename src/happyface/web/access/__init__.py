@@ -1,0 +1,22 @@
+"""Access control by X.509 certificate: who the viewer is, and what they may see.
+
+`AccessMiddleware` identifies the viewer of every request (a trusted reverse proxy's DN
+headers, or the client certificate of our own TLS); `AccessControl` scopes the site and the
+store to that viewer, so the view functions need no checks of their own; `deps` has the
+dependencies of state-changing routes (groups, CSRF).
+"""
+
+from .control import AccessControl
+from .middleware import AccessMiddleware, csrf_token_of, viewer_of
+from .policy import ANONYMOUS, WITHHELD, Sight, Viewer
+
+__all__ = [
+    "ANONYMOUS",
+    "WITHHELD",
+    "AccessControl",
+    "AccessMiddleware",
+    "Sight",
+    "Viewer",
+    "csrf_token_of",
+    "viewer_of",
+]
