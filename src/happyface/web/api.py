@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import api_models as m
+from .access import Viewer, viewer_of
 from .api_time import ALL, Interval, at_query, interval, iso_only
 from .api_views import module_detail, run_model, snapshot
 from .atrun import At, origin_of, serve_at
@@ -173,12 +174,16 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         return _response(_json_list([run_model(r) for r in found]))
 
     @router.get("/runs/{run_id}", response_model=m.RunDetail, summary="One run")
-    async def run(run_id: Annotated[int, Path(ge=1, le=2**62, description="run id")]) -> Response:
+    async def run(
+        request: Request, run_id: Annotated[int, Path(ge=1, le=2**62, description="run id")]
+    ) -> Response:
+        scoped = dash.access.store_for(store, viewer_of(request))
+
         def build() -> m.RunDetail:
-            info = store.run(run_id)
+            info = scoped.run(run_id)
             if info is None:
                 raise not_found("run", str(run_id))
-            statuses = store.category_statuses(run_id) if info.state == "ok" else {}
+            statuses = scoped.category_statuses(run_id) if info.state == "ok" else {}
             return m.RunDetail(**run_model(info).model_dump(), categories=statuses)
 
         return _response(_json(await run_in_threadpool(build)))
@@ -189,6 +194,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         summary="A module's results over an interval",
     )
     async def results(
+        request: Request,
         module_id: ModuleId,
         start: From = None,
         end: To = None,
@@ -197,7 +203,8 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         ] = 100,
     ) -> Response:
         span = interval(start, end, dash.now())
-        rows = await run_in_threadpool(_history, dash, module_id, span, limit)
+        view = _View(dash, viewer_of(request))
+        rows = await run_in_threadpool(_history, view, module_id, span, limit)
         return _response(
             _json(m.Results(module=module_id, start=span.start, end=span.end, results=rows))
         )
@@ -205,8 +212,8 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
     @router.get(
         "/modules/{module_id}/metrics", response_model=m.MetricNames, summary="A module's metrics"
     )
-    async def metric_names(module_id: ModuleId) -> Response:
-        names = await run_in_threadpool(_known_metrics, dash, module_id)
+    async def metric_names(request: Request, module_id: ModuleId) -> Response:
+        names = await run_in_threadpool(_known_metrics, _View(dash, viewer_of(request)), module_id)
         return _response(_json(m.MetricNames(module=module_id, metrics=names)))
 
     @router.get(
@@ -215,13 +222,15 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         summary="A metric over an interval (at most 2000 points)",
     )
     async def series(
+        request: Request,
         module_id: ModuleId,
         metric: Annotated[str, Path(description="metric name")],
         start: From = None,
         end: To = None,
     ) -> Response:
         span = interval(start, end, dash.now())
-        points = await run_in_threadpool(_series, dash, module_id, metric, span)
+        view = _View(dash, viewer_of(request))
+        points = await run_in_threadpool(_series, view, module_id, metric, span)
         return _response(
             _json(
                 m.Series(
@@ -231,7 +240,15 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         )
 
 
-def _known_module(dash: Dashboard, module_id: str) -> None:
+class _View:
+    """The site and store as one viewer may see them (see happyface.web.access)."""
+
+    def __init__(self, dash: Dashboard, viewer: Viewer) -> None:
+        self.site = dash.access.site_for(viewer)
+        self.store = dash.access.store_for(dash.store, viewer)
+
+
+def _known_module(dash: _View, module_id: str) -> None:
     """Refuse a module the site has never had (neither configured nor with metrics)."""
     store = dash.store
     if (
@@ -242,7 +259,7 @@ def _known_module(dash: Dashboard, module_id: str) -> None:
         raise not_found("module", module_id, [x.id for x in dash.site.modules])
 
 
-def _history(dash: Dashboard, module_id: str, span: Interval, limit: int) -> list[m.Result]:
+def _history(dash: _View, module_id: str, span: Interval, limit: int) -> list[m.Result]:
     _known_module(dash, module_id)
     if span.empty:
         return []
@@ -261,12 +278,12 @@ def _history(dash: Dashboard, module_id: str, span: Interval, limit: int) -> lis
     ]
 
 
-def _known_metrics(dash: Dashboard, module_id: str) -> list[str]:
+def _known_metrics(dash: _View, module_id: str) -> list[str]:
     _known_module(dash, module_id)
     return dash.store.metric_names(module_id)
 
 
-def _series(dash: Dashboard, module_id: str, metric: str, span: Interval) -> list[m.Point]:
+def _series(dash: _View, module_id: str, metric: str, span: Interval) -> list[m.Point]:
     if metric not in _known_metrics(dash, module_id):
         raise not_found(
             f"metric of module {module_id!r}", metric, dash.store.metric_names(module_id)

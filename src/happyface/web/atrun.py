@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .access import Viewer, viewer_of
 from .cache import Rendered
 from .errors import WebError
 from .handlers import MAX_QUERY, PAST_MAX_AGE
@@ -82,10 +83,13 @@ async def serve_at(
         return to_response(empty())
     stale = (now - latest.started_at).total_seconds() > dash.site.settings.stale_after
     origin = origin_of(dash, request)
-    key = (name, latest.id, stale, query.at is None, request.url.query, origin)
+    viewer = viewer_of(request)
+    key = (name, latest.id, stale, query.at is None, request.url.query, origin, viewer.key)
     cached = dash.cache.get(key)
     if cached is None:
-        cached = await run_in_threadpool(_build, dash, query, latest, now, origin, stale, build)
+        cached = await run_in_threadpool(
+            _build, dash, query, latest, now, origin, stale, build, viewer
+        )
         dash.cache.put(key, cached)
     return to_response(cached)
 
@@ -98,9 +102,10 @@ def _build(
     origin: str,
     stale: bool,
     build: Builder,
+    viewer: Viewer,
 ) -> Rendered:
     moment = resolve(dash.store, query, latest, now, lambda when: dash.urls.overview(when))
-    rendered = build(At(dash.context(now), moment, origin, stale and moment.live))
+    rendered = build(At(dash.context(now, viewer), moment, origin, stale and moment.live))
     cache_control = "no-cache" if moment.live else f"public, max-age={PAST_MAX_AGE}"
     return Rendered(
         rendered.body,

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..status import Kind, Status
+from .access import viewer_of
 from .cache import Rendered
 
 if TYPE_CHECKING:
@@ -151,13 +152,13 @@ async def metrics(dash: Dashboard, request: Request) -> Response:
     now = dash.now()
     per_run = b""
     if latest is not None:
-        key = ("metrics", latest.id)
+        viewer = viewer_of(request)
+        key = ("metrics", latest.id, viewer.key)
         cached = dash.cache.get(key)
         if cached is None:
-            kinds = {m.id: m.config.kind for m in dash.site.modules}
-            body = await run_in_threadpool(
-                lambda: exposition(run_families(dash.store, latest, kinds))
-            )
+            kinds = {m.id: m.config.kind for m in dash.access.site_for(viewer).modules}
+            store = dash.access.store_for(dash.store, viewer)
+            body = await run_in_threadpool(lambda: exposition(run_families(store, latest, kinds)))
             cached = Rendered(body, MEDIA_TYPE)
             dash.cache.put(key, cached)
         per_run = cached.body
