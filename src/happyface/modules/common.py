@@ -90,5 +90,15 @@ def age_hours(then: datetime, now: datetime) -> float:
     return (now - then).total_seconds() / 3600.0
 
 
+def checked_regex(pattern: str | None) -> str | None:
+    """The pattern itself when it compiles (a settings validator); ValueError otherwise."""
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
+    return pattern
+
+
 def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -13,6 +13,7 @@ from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs, RawInput, Source
 from ..status import Status
+from .common import checked_regex
 
 Verdict = tuple[Status, str]
 
@@ -50,15 +51,7 @@ class HttpCheckSettings(ModuleSettings):
             raise ValueError(f"{codes}: HTTP status codes lie between 100 and 599")
         return codes
 
-    @field_validator("content_regex")
-    @classmethod
-    def _regex(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
-        return pattern
+    _regex = field_validator("content_regex")(checked_regex)
 
     @model_validator(mode="after")
     def _ordered(self) -> HttpCheckSettings:

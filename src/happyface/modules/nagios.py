@@ -14,7 +14,7 @@ from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs, RawInput
 from ..status import Status
-from .common import load_json, read_input
+from .common import checked_regex, load_json, read_input
 from .nagiosformats import HOST_STATES, SERVICE_STATES, Check, read_icinga_json, read_status_dat
 
 #: the problem table is for reading; a site with more problems than this has one big problem
@@ -60,15 +60,7 @@ class NagiosSettings(ModuleSettings):
             raise ValueError(f"unknown state(s) {unknown}; known: {sorted(_STATE_NAMES)}")
         return upper
 
-    @field_validator("hosts", "services")
-    @classmethod
-    def _regex(cls, pattern: str | None) -> str | None:
-        if pattern is not None:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
-        return pattern
+    _regex = field_validator("hosts", "services")(checked_regex)
 
     @model_validator(mode="after")
     def _disjoint(self) -> NagiosSettings:
