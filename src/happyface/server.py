@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
 
@@ -37,12 +38,25 @@ async def serve_site(
         log_level="warning",
         access_log=False,
         lifespan="on",
+        **_tls_options(site),
     )
-    log.info("dashboard on http://%s:%d/", config.host, config.port)
+    scheme = "https" if site.settings.web.tls.certfile else "http"
+    log.info("dashboard on %s://%s:%d/", scheme, config.host, config.port)
     try:
         await uvicorn.Server(config).serve()
     finally:
         await service.aclose()
+
+
+def _tls_options(site: Site) -> dict[str, Any]:
+    """Uvicorn's options for serving HTTPS with client certificates, when configured."""
+    tls = site.settings.web.tls
+    if tls.certfile is None:
+        return {}
+    from .web.access.tls import TlsH11Protocol, server_context
+
+    context = server_context(tls, site.root)
+    return {"ssl_context_factory": lambda config, default: context, "http": TlsH11Protocol}
 
 
 async def _open_service(site: Site, acquire: bool) -> Service:

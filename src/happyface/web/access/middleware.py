@@ -72,12 +72,14 @@ class AccessMiddleware:
 
 
 def _private(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """`public` caching turned `private`: a shared cache must not hand one viewer's page on."""
-    out = []
-    for name, value in headers:
-        if name.lower() == b"cache-control":
-            value = value.replace(b"public", b"private")
-        out.append((name, value))
+    """Caching marked `private`: a shared cache must not hand one viewer's answer to another."""
+    out = [(n, v) for n, v in headers if n.lower() != b"cache-control"]
+    values = [v for n, v in headers if n.lower() == b"cache-control"]
+    for value in values or [b""]:
+        value = value.replace(b"public", b"private")
+        if b"private" not in value and b"no-store" not in value:
+            value = b"private, " + value if value else b"private"
+        out.append((b"cache-control", value))
     return out
 
 

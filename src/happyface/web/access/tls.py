@@ -8,15 +8,17 @@ ASGI TLS extension, `scope["extensions"]["tls"]`, which `identity.from_tls_scope
 
 from __future__ import annotations
 
+import logging
 import ssl
 from pathlib import Path
 from typing import Any
 
+from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
-from uvicorn.types import ASGIReceiveCallable, ASGISendCallable, Scope
 
 from ...access_model import TlsSettings
 
+log = logging.getLogger(__name__)
 _REQUIREMENTS = {
     "none": ssl.CERT_NONE,
     "optional": ssl.CERT_OPTIONAL,
@@ -81,11 +83,8 @@ def _verified_chain(ssl_object: Any) -> list[str]:
 def _pem(cert: Any) -> str:
     if isinstance(cert, bytes):
         return ssl.DER_cert_to_PEM_cert(cert)
-    return str(
-        cert.public_bytes(ssl.ENCODING_PEM)
-        if hasattr(ssl, "ENCODING_PEM")
-        else ssl.DER_cert_to_PEM_cert(cert.public_bytes(1))
-    )
+    pem = cert.public_bytes()  # PEM text by default
+    return pem if isinstance(pem, str) else bytes(pem).decode("ascii")
 
 
 class _WithTls:
@@ -95,9 +94,7 @@ class _WithTls:
         self.app = app
         self.tls = tls
 
-    async def __call__(
-        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         extensions = dict(scope.get("extensions") or {})
         extensions["tls"] = self.tls
         await self.app({**scope, "extensions": extensions}, receive, send)
@@ -108,6 +105,10 @@ class TlsH11Protocol(H11Protocol):
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
-        tls = tls_extension(transport.get_extra_info("ssl_object"))
+        try:
+            tls = tls_extension(transport.get_extra_info("ssl_object"))
+        except Exception:  # the connection stays usable, anonymous, and the log says why
+            log.exception("cannot read the client certificate chain")
+            tls = None
         if tls is not None:
             self.app = _WithTls(self.app, tls)
