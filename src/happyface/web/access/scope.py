@@ -92,7 +92,7 @@ class ScopedStore:
         self._snapshots: dict[int, Mapping[str, Any]] = {}
 
     def __getattr__(self, name: str) -> Any:
-        # runs, locks and the engine carry no module data (test_access_scope lists them)
+        # runs, locks and the engine carry no module data (test_access_web lists them)
         return getattr(self._store, name)
 
     def _snapshot(self, run_id: int) -> Mapping[str, Any]:
