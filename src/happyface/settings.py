@@ -67,13 +67,22 @@ class UploadSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    token: SecretRef | None = Field(None, description="bearer token an uploader must send, by "
-                                    "reference ({env = \"NAME\"} or {file = \"PATH\"}); "
-                                    "none: uploads are off")
-    dir: Path = Field(Path("uploads"), description="folder of the uploaded files, relative to "
-                      "the config file; modules read them with `source = \"upload:NAME\"`")
-    max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest upload accepted; a "
-                           "larger one is refused (413) and nothing is kept")
+    token: SecretRef | None = Field(
+        None,
+        description="bearer token an uploader must send, by "
+        'reference ({env = "NAME"} or {file = "PATH"}); '
+        "none: uploads are off",
+    )
+    dir: Path = Field(
+        Path("uploads"),
+        description="folder of the uploaded files, relative to "
+        'the config file; modules read them with `source = "upload:NAME"`',
+    )
+    max_bytes: int = Field(
+        10 * 1024 * 1024,
+        gt=0,
+        description="largest upload accepted; a larger one is refused (413) and nothing is kept",
+    )
 
 
 class SiteSettings(BaseModel):
@@ -114,5 +123,6 @@ class SiteSettings(BaseModel):
         default_factory=RetentionSettings, description="how long history is kept"
     )
     web: WebSettings = Field(default_factory=WebSettings, description="the web server")
-    upload: UploadSettings = Field(default_factory=UploadSettings,
-                                   description="files pushed to HappyFace")
+    upload: UploadSettings = Field(
+        default_factory=UploadSettings, description="files pushed to HappyFace"
+    )

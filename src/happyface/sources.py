@@ -51,8 +51,10 @@ class Source(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: str = Field(description="http(s):// URL, file:// URL, a local path, or upload:NAME "
-                     "for a file pushed to HappyFace")
+    url: str = Field(
+        description="http(s):// URL, file:// URL, a local path, or upload:NAME "
+        "for a file pushed to HappyFace"
+    )
     timeout: float = Field(30.0, gt=0, description="total deadline of the fetch, in seconds")
     max_bytes: int = Field(DEFAULT_MAX_BYTES, gt=0, description="largest body accepted")
     headers: dict[str, str] = Field(default_factory=dict, description="extra request headers")
