@@ -70,6 +70,7 @@ class Jobs(Module[JobsSettings]):
     """Batch-system jobs per group: running, pending, held, and inefficient running jobs."""
 
     Settings = JobsSettings
+    template = "jobs.html"
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)

@@ -63,6 +63,7 @@ class Plot(Module[PlotSettings]):
     """Plot images (PNG, JPEG, GIF, WebP, script-free SVG) from remote sources, one per source."""
 
     Settings = PlotSettings
+    template = "plot.html"
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         if not inputs:

@@ -46,6 +46,7 @@ class Rss(Module[RssSettings]):
     """Recent entries of an RSS or Atom feed, sanitised; unrated unless keywords are set."""
 
     Settings = RssSettings
+    template = "rss.html"
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
@@ -124,16 +125,21 @@ def _entry(raw: Any) -> dict[str, Any]:
         "link": _safe_url(raw.get("link")),
         "published": _time(raw.get("published_parsed") or raw.get("updated_parsed")),
         "author": _text(raw.get("author", "")),
-        "summary_html": nh3.clean(
-            str(summary),
-            tags=_TAGS,
-            attributes=_ATTRIBUTES,
-            url_schemes=_URL_SCHEMES,
-            link_rel="noopener noreferrer nofollow",
-        ),
+        "summary_html": clean_html(str(summary)),
         "text": _text(str(summary)),
         "keyword": None,
     }
+
+
+def clean_html(fragment: str) -> str:
+    """An entry's HTML with only text formatting and web or mail links left; safe to show."""
+    return nh3.clean(
+        fragment,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
 
 
 def _text(value: Any) -> str:

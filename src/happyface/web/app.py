@@ -107,7 +107,8 @@ def _routes(app: FastAPI, dash: Dashboard) -> None:
 
     async def archived(request: Request) -> Response:
         p = request.path_params
-        return await dash.archived(p["run"], p["module"], p["name"], viewer_of(request))
+        dest = request.headers.get("sec-fetch-dest", "")
+        return await dash.archived(p["run"], p["module"], p["name"], viewer_of(request), dest)
 
     routes: list[tuple[str, Callable[[Request], Awaitable[Response]]]] = [
         ("/", overview),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..result import Table
 from ..site import Site
 from ..status import Status
+from .detailviews import DetailInput, add_view
 from .urls import Urls
 
 if TYPE_CHECKING:
@@ -101,12 +102,14 @@ def module_box(
         "tables": [],
         "details": {},
         "template": None,
+        "view": {},
         "archive": [],
         "metrics": {},
         "timing": None,
     }
     if row is not None:
         _add_result(box, row, ctx, run_id, table_rows)
+        add_view(box, DetailInput(row, ctx, run_id, box["id"], at))
     return box
 
 

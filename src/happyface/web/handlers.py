@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, Response
 
 from ..site import Site
 from .access import ANONYMOUS, AccessControl, Viewer, viewer_of
+from .archived import headers as archived_headers
+from .archived import media_type as archived_media_type
 from .boxes import ArchiveReader, BoxContext
 from .cache import Memo, PageCache, Rendered
 from .errors import WebError, not_found
@@ -193,19 +195,17 @@ class Dashboard:
         return Rendered(render_html(self.env, "plot.html", view), "text/html; charset=utf-8")
 
     async def archived(
-        self, run_id: int, module_id: str, name: str, viewer: Viewer = ANONYMOUS
+        self,
+        run_id: int,
+        module_id: str,
+        name: str,
+        viewer: Viewer = ANONYMOUS,
+        fetch_dest: str = "",
     ) -> Response:
-        """One archived raw input, always as plain text so no browser runs what came in."""
+        """One archived raw input: an image if its bytes say so, else plain text."""
         body = await run_in_threadpool(self._archived, run_id, module_id, name, viewer)
-        return Response(
-            body,
-            media_type="text/plain; charset=utf-8",
-            headers={
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": "sandbox",
-                "Content-Disposition": "inline",
-            },
-        )
+        media = archived_media_type(body, fetch_dest)
+        return Response(body, media_type=media, headers=archived_headers(media))
 
     def _archived(self, run_id: int, module_id: str, name: str, viewer: Viewer) -> bytes:
         row = self.access.store_for(self.store, viewer).result(run_id, module_id)

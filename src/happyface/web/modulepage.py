@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..status import Status
 from .boxes import module_box, status_view, table_view
 from .errors import WebError, bad_parameter, not_found
+from .jobview import filter_tables, filter_view, parse_filter
 from .pages import ViewContext, frame, modules_of, snapshot_of
 from .plots import Interval, parse_interval, status_segments
 from .timemachine import Moment
@@ -31,10 +32,13 @@ def module_view(
     row = ctx.store.result(run.id, module_id)
     box = module_box(meta, row, ctx.boxes, run.id, at, table_rows=None)
     page, table_name = _page(params)
+    chosen = parse_filter(params)
     if row is not None:
         box["tables"] = [
-            table_view(t, page if t.name == table_name else 1, TABLE_ROWS) for t in row.tables
+            table_view(t, page if t.name == table_name else 1, TABLE_ROWS)
+            for t in filter_tables(row.tables, row.details, chosen)
         ]
+        box["filter"] = filter_view(ctx.urls, module_id, at, chosen, row.details)
     # relative times count back from the shown run, so a past page keeps its meaning
     interval = parse_interval(
         params.get("from", ""), params.get("to", ""), run.started_at, default_from="-1d"
@@ -51,7 +55,7 @@ def module_view(
         "timeline": _timeline(ctx, module_id, interval),
         "charts": _charts(ctx, module_id, interval),
         "history": _history(ctx, module_id, interval),
-        "table_links": _table_links(ctx, module_id, at, box["tables"]),
+        "table_links": _table_links(ctx, module_id, at, box["tables"], chosen.query()),
     }
 
 
@@ -147,13 +151,14 @@ def _table_links(
     module_id: str,
     at: datetime | None,
     tables: list[dict[str, Any]],
+    keep: Sequence[tuple[str, str]] = (),
 ) -> dict[str, dict[str, str]]:
-    """Previous/next page links of each paginated table."""
+    """Previous/next page links of each paginated table, keeping the `keep` query (a filter)."""
     links: dict[str, dict[str, str]] = {}
     for t in tables:
 
         def page_url(n: int, name: str = t["name"]) -> str:
-            return ctx.urls.module(module_id, at, None, [("table", name), ("page", str(n))])
+            return ctx.urls.module(module_id, at, None, [*keep, ("table", name), ("page", str(n))])
 
         links[t["name"]] = {
             "previous": page_url(t["page"] - 1) if t["page"] > 1 else "",

@@ -15,6 +15,7 @@ from jinja2 import (
     TemplateNotFound,
     select_autoescape,
 )
+from markupsafe import Markup
 
 from .urls import Urls
 
@@ -38,9 +39,16 @@ def _age(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
+#: a false flag: a dash to the eye, "no" to a screen reader
+_NO = Markup('<span aria-hidden="true">—</span><span class="sr-only">no</span>')
+
+
 def _cell(value: object) -> str:
+    """A table cell as text; flags as "yes" or a dash rather than Python's True/False."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else _NO
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
