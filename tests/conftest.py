@@ -6,6 +6,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.pki",
     "tests.fixtures.postgres",
     "tests.fixtures.web",
+    "tests.fixtures.details",
     "tests.fixtures.access",
     "tests.fixtures.prometheus",
     "tests.fixtures.smtp",
