@@ -180,7 +180,7 @@ def test_references_to_unknown_ids_are_problems(tmp_path: Path, registry: Regist
 
 
 def test_unknown_top_level_tables_name_the_alarm_tables(tmp_path: Path, registry: Registry) -> None:
-    with pytest.raises(ConfigError, match=r"\[\[alarm\]\], \[\[channel\]\] or \[\[downtime\]\]"):
+    with pytest.raises(ConfigError, match=r"\[\[alarm\]\], \[\[channel\]\], \[\[downtime\]\]"):
         load_site(write_site(tmp_path, BASE + "\n[[alarms]]\nid = 'x'\n"), registry)
 
 
