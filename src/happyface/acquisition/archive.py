@@ -157,7 +157,7 @@ def _describe(item: RawInput) -> dict[str, Any]:
 def _body_name(name: str, content_type: str, used: set[str]) -> str:
     """A safe, unused file name for input `name`, with an extension from its content type."""
     stem = _UNSAFE_CHARS.sub("_", name).lstrip(".-")[:100] or "input"
-    extension = mimetypes.guess_extension(content_type.split(";")[0].strip()) or ".bin"
+    extension = _extension(content_type.split(";")[0].strip().lower())
     if stem.endswith(extension):
         stem = stem.removesuffix(extension) or "input"
     candidate, counter = f"{stem}{extension}", 1
@@ -199,3 +199,19 @@ def _utc_naive(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+# mimetypes answers ".xsl" for XML and nothing for feeds; these are what monitoring serves
+_EXTENSIONS = {
+    "application/xml": ".xml",
+    "text/xml": ".xml",
+    "application/rss+xml": ".xml",
+    "application/atom+xml": ".xml",
+    "application/json": ".json",
+    "text/plain": ".txt",
+    "text/html": ".html",
+}
+
+
+def _extension(content_type: str) -> str:
+    return _EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or ".bin"
