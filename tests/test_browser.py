@@ -178,3 +178,34 @@ def test_no_console_errors_and_fits_a_phone(served: Served, page: object) -> Non
     # the 404 page logs its own status as a failed resource; nothing else may fail
     real = [e for e in p.errors if "404" not in e]  # type: ignore[attr-defined]
     assert real == []
+
+
+@pytest.fixture
+def detail_served(tmp_path: Path) -> Iterator[Served]:
+    from tests.fixtures.details import build
+
+    built = build(tmp_path)
+    site = WebSite(built.site, built.store, built.archive, [], built.runs)
+    with Served(site) as server:
+        yield server
+    built.store.close()
+
+
+def test_detail_views_show_archived_images_and_run_no_feed_script(detail_served: Served) -> None:
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        p = browser.new_page()
+        dialogs: list[str] = []
+        p.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        for at in ("", "?at=2024-06-01T12:30Z"):
+            p.goto(detail_served.url(f"/module/load{at}"))
+            p.wait_for_load_state("networkidle")
+            sizes = p.eval_on_selector_all(".plot-image img", "els => els.map(e => e.naturalWidth)")
+            assert sizes == [120, 200], (at, sizes)  # the PNG or GIF, and the SVG, all decoded
+        p.goto(detail_served.url("/module/feed"))
+        p.goto(detail_served.url("/module/gridka?group=cms"))
+        assert p.locator("table.jobs tbody tr").count() > 0
+        opened = p.goto(detail_served.url("/archive/2/load/transfers.svg"))
+        assert opened is not None and opened.headers["content-type"].startswith("text/plain")
+        browser.close()
+        assert dialogs == []
