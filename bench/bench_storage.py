@@ -27,6 +27,7 @@ from pathlib import Path
 from happyface import Result, Status, Table
 from happyface.storage import ModuleRecord, Store, open_store
 from happyface.storage.records import STATUS_CODES
+from happyface.storage.schema import pack_sample
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
 STEP = timedelta(minutes=15)
@@ -128,6 +129,7 @@ def bulk_load(path: Path, days: int, ratios: bool = True) -> tuple[int, float]:
     daily: dict[int, list[float]] = {}
     for first in range(0, count, 96):  # a day of runs per executemany batch
         runs, results, cats, samples = [], [], [], []
+        exact: list[tuple[int, float]] = []
         for i in range(first, min(first + 96, count)):
             t, run_id = START + i * STEP, i + 1
             runs.append((run_id, _text(t), _text(t + timedelta(seconds=20)), "ok", "bench", 1, ""))
@@ -143,10 +145,13 @@ def bulk_load(path: Path, days: int, ratios: bool = True) -> tuple[int, float]:
                 results.append(
                     (run_id, m + 1, m % CATEGORIES + 1, status, "fine", data, None, 0.1, 0.01, "")
                 )
-                samples.append((2 * m + 1, run_id, jobs))
-                samples.append((2 * m + 2, run_id, ratio))
+                # stored as the Store stores them (pack_sample), folded as the exact values
+                samples.append((2 * m + 1, run_id, pack_sample(float(jobs))))
+                samples.append((2 * m + 2, run_id, pack_sample(ratio)))
+                exact.append((2 * m + 1, jobs))
+                exact.append((2 * m + 2, ratio))
             hour, day = i // 4, i // 96
-            for series_id, _, value in samples[-2 * MODULES :]:
+            for series_id, value in exact[-2 * MODULES :]:
                 _fold(hourly, series_id, hour, value)
                 _fold(daily, series_id, day, value)
         db.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)", runs)

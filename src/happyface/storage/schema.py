@@ -7,6 +7,8 @@ are WITHOUT ROWID, so a row lives in its primary-key B-tree and nowhere else.
 
 from __future__ import annotations
 
+import math
+import struct
 from datetime import datetime
 from typing import Any
 
@@ -47,6 +49,54 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else utc(value)
+
+
+class _RawFloat(Float[float]):
+    """A FLOAT column whose values reach the driver untouched (integers and blobs included)."""
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
+
+
+class SampleValue(TypeDecorator[float]):
+    """A metric sample, stored compactly on SQLite (see `pack_sample`); a double elsewhere."""
+
+    impl = Float
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(_RawFloat() if dialect.name == "sqlite" else Float())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return pack_sample(float(value)) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> float | None:
+        return None if value is None else unpack_sample(value)
+
+
+def pack_sample(value: float) -> int | float | bytes:
+    """A sample as SQLite should keep it: whole numbers as integers, fractions as 4-byte floats.
+
+    SQLite writes integers in 1 to 8 bytes but every REAL in 8. A fraction kept as a 4-byte
+    float (seven significant digits, plenty for a curve) keeps a sample near 13 bytes on disk.
+    The exact value stays in the run's result; only the plotted history is rounded.
+    """
+    if value.is_integer():  # exact: as an integer while one fits, else as the double itself
+        return int(value) if abs(value) < 2**53 else value
+    packed = struct.pack("<f", value) if abs(value) < 3.0e38 else b""
+    return packed if packed and math.isfinite(struct.unpack("<f", packed)[0]) else value
+
+
+def unpack_sample(stored: int | float | bytes) -> float:
+    """The float a stored sample stands for."""
+    if isinstance(stored, bytes):
+        return float(f"{struct.unpack('<f', stored)[0]:.7g}")
+    return float(stored)
 
 
 metadata = MetaData(
@@ -140,7 +190,7 @@ samples = Table(
     metadata,
     Column("series_id", Integer, ForeignKey("series.id"), nullable=False),
     Column("run_id", Integer, nullable=False),
-    Column("value", Float, nullable=False),
+    Column("value", SampleValue, nullable=False),
     PrimaryKeyConstraint("series_id", "run_id"),
     sqlite_with_rowid=False,
 )
