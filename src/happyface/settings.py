@@ -60,6 +60,16 @@ class WebSettings(BaseModel):
         default_factory=TlsSettings,
         description="serve HTTPS directly, asking for client certificates",
     )
+    acknowledge_groups: list[str] = Field(
+        ["admins"],
+        description="`[access]` groups whose members may acknowledge a problem "
+        "(and withdraw their own acknowledgements) on the dashboard",
+    )
+    downtime_groups: list[str] = Field(
+        ["admins"],
+        description="`[access]` groups whose members may schedule and cancel downtimes "
+        "and withdraw anybody's acknowledgement",
+    )
 
 
 class UploadSettings(BaseModel):

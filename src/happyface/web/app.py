@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from ..errors import StorageError
 from ..site import Site
 from .access import AccessMiddleware, viewer_of
+from .alarmpages import add_alarm_routes
 from .api import OPENAPI_URL
 from .api_models import API_VERSION
 from .boxes import ArchiveReader
@@ -54,6 +55,7 @@ def create_app(
     app.state.dashboard = dash
     _routes(app, dash)
     add_export_routes(app, dash)
+    add_alarm_routes(app, dash)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app, dash)
     # outermost, so every route (also those added later) knows its viewer

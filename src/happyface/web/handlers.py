@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, Response
 
 from ..site import Site
 from .access import ANONYMOUS, AccessControl, Viewer, viewer_of
+from .alarmforms import with_csrf
+from .alarmview import AlarmMarks, decorate
 from .archived import headers as archived_headers
 from .archived import media_type as archived_media_type
 from .boxes import ArchiveReader, BoxContext
@@ -65,6 +67,7 @@ class Dashboard:
         self.now = now
         self.boxes = BoxContext(site, self.urls, archive, lambda name: has_template(self.env, name))
         self.access = AccessControl(site)
+        self.alarms = AlarmMarks(site, store, self.access, lambda: self.now())
 
     def context(self, now: datetime, viewer: Viewer = ANONYMOUS) -> ViewContext:
         """What view functions read, scoped to what `viewer` may see (anonymous by default)."""
@@ -91,14 +94,16 @@ class Dashboard:
         query = parse_time_query(params, self.site.settings.interval, now)
         stale = (now - latest.started_at).total_seconds() > self.site.settings.stale_after
         viewer = viewer_of(request)
+        # acknowledgements and downtimes change between runs: their version is part of the key
+        alarms = await self.alarms.cache_key(viewer)
         key = (kind, ident, fmt, latest.id, stale, query.at is None, request.url.query, viewer.key)
-        cached = self.cache.get(key)
+        cached = self.cache.get((key, alarms))
         if cached is None:
             cached = await run_in_threadpool(
                 self._build_page, kind, ident, fmt, params, query, latest, now, viewer
             )
-            self.cache.put(key, cached)
-        return _response(cached)
+            self.cache.put((key, alarms), cached)
+        return _response(with_csrf(cached, request))
 
     def _build_page(
         self,
@@ -117,6 +122,8 @@ class Dashboard:
         moment: Moment = resolve(self.store, query, latest, now, first_link)
         template, build = PAGES[kind]
         view = build(self.context(now, viewer), moment, ident, params)
+        back = self.urls.page(kind, ident, None, None)
+        decorate(view, kind, self.alarms.marks(moment, now, viewer, back))
         cache_control = "no-cache" if moment.live else f"public, max-age={PAST_MAX_AGE}"
         headers = (("Cache-Control", cache_control),)
         if fmt == "json":

@@ -132,6 +132,24 @@ class Urls:
     def upload(self, name: str) -> str:
         return self._build(f"/upload/{quote(name)}")
 
+    def alarms(self, query: Query = (), json: bool = False) -> str:
+        """The alarm states and notification log, filtered by `query` (subject, state, page)."""
+        return self._build("/alarms.json" if json else "/alarms", query)
+
+    def downtimes(self, json: bool = False) -> str:
+        """Current and upcoming downtimes, with the form to schedule one."""
+        return self._build("/downtimes.json" if json else "/downtimes")
+
+    def acknowledge(self) -> str:
+        """Where the acknowledgement form posts."""
+        return self._build("/alarms/acknowledge")
+
+    def withdraw(self, ack_id: int) -> str:
+        return self._build(f"/alarms/acknowledge/{ack_id}/withdraw")
+
+    def cancel_downtime(self, downtime_id: int) -> str:
+        return self._build(f"/downtimes/{downtime_id}/cancel")
+
 
 def absolute(origin: str, url: str) -> str:
     """`url` (a path built here) made absolute on `origin` ("https://host:port")."""

@@ -1,0 +1,219 @@
+"""Acknowledgements and downtimes on the dashboard pages: the marks on boxes, and their version.
+
+Pages are cached per run, but who acknowledged what and which downtime is on change between
+runs. `AlarmMarks.version` names that state (what is in force now, and a stamp of the stored
+rows), so the page cache key changes as soon as an acknowledgement or downtime does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
+
+from ..alarms import Acknowledgement, Downtime, active_acknowledgements, downtimes
+from ..alarms.config import matches
+from ..alarms.store import alarm_store
+from ..storage.alarm_tables import alarm_acknowledgements, alarm_downtimes
+from .access import AccessControl, Sight, Viewer
+from .cache import Memo
+from .timemachine import Moment
+from .urls import Urls
+
+if TYPE_CHECKING:
+    from ..site import Site
+    from ..storage import Store
+
+_CN = re.compile(r"CN=([^/,]+)", re.IGNORECASE)
+#: one microsecond: the shortest window that asks "what is in force at t"
+INSTANT = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What a viewer may do about alarms, from `[site.web]` acknowledge and downtime groups."""
+
+    acknowledge: bool = False
+    admin: bool = False
+    identified: bool = False
+    name: str = ""
+
+    def may_withdraw(self, ack: Acknowledgement) -> bool:
+        """Authors withdraw their own acknowledgements; admins anybody's."""
+        return self.admin or (self.acknowledge and ack.user == self.name)
+
+
+def permissions_of(site: Site, viewer: Viewer) -> Permissions:
+    """The alarm permissions of a viewer; none without a verified identity."""
+    if viewer.identity is None:
+        return Permissions()
+    web = site.settings.web
+    admin = bool(viewer.groups.intersection(web.downtime_groups))
+    may_ack = admin or bool(viewer.groups.intersection(web.acknowledge_groups))
+    return Permissions(may_ack, admin, True, viewer.name)
+
+
+def display_name(user: str, identified: bool) -> str:
+    """Who acknowledged, as shown: the whole DN to a logged-in viewer, else its common name."""
+    if identified:
+        return user
+    names = _CN.findall(user)
+    if not names:
+        return "a shifter"
+    # "/C=../CN=name" puts the most specific name last, "CN=name,O=.." (RFC 4514) first
+    return str(names[-1] if user.startswith("/") else names[0]).strip()
+
+
+def ack_view(ack: Acknowledgement, urls: Urls, perm: Permissions) -> dict[str, Any]:
+    """One acknowledgement as the pages show it, with the withdraw URL when allowed."""
+    return {
+        "id": ack.id,
+        "subject": {"kind": ack.subject.kind, "id": ack.subject.id},
+        "user": display_name(ack.user, perm.identified),
+        "comment": ack.comment,
+        "created_at": ack.created_at,
+        "expires_at": ack.expires_at,
+        "withdraw_url": urls.withdraw(ack.id) if perm.may_withdraw(ack) else "",
+    }
+
+
+def downtime_view(window: Downtime) -> dict[str, Any]:
+    """One downtime as a badge shows it: why, from where, and until when."""
+    return {
+        "id": window.id,
+        "source": window.source,
+        "description": window.description or f"downtime {window.source}",
+        "start": window.start,
+        "end": window.end,
+        "severity": window.severity,
+    }
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The acknowledgements and downtimes in force at one moment, for one viewer."""
+
+    acks: list[Acknowledgement]
+    windows: list[Downtime]
+    urls: Urls
+    perm: Permissions
+    live: bool
+    back: str
+    visible: Callable[[str, str], bool]
+
+    def of(
+        self, kind: str, ident: str, category: str = "", troubled: bool = True
+    ) -> dict[str, Any] | None:
+        """The mark of one module (in `category`) or category: its acks, downtimes and forms.
+
+        None for what the viewer may not see in full: a comment can tell as much as a message.
+        """
+        if not self.visible(kind, ident):
+            return None
+        _looking = Permissions(identified=self.perm.identified)
+        names = [ident, category] if category else [ident]
+        covering = [w for w in self.windows if any(matches(w.subjects, n) for n in names)]
+        acks = [a for a in self.acks if a.subject.kind == kind and a.subject.id == ident]
+        return {
+            "subject": {"kind": kind, "id": ident},
+            "acknowledged": bool(acks),
+            # no buttons on a past page: it shows what was, and may sit in a shared cache
+            "acks": [ack_view(a, self.urls, self.perm if self.live else _looking) for a in acks],
+            "downtime": bool(covering),
+            "downtimes": [downtime_view(w) for w in covering],
+            # acknowledging is for a problem shown now, not for the past or a happy module
+            "can_acknowledge": self.perm.acknowledge and self.live and troubled,
+            "acknowledge_url": self.urls.acknowledge(),
+            "back": self.back,
+        }
+
+
+class AlarmMarks:
+    """Reads acknowledgements and downtimes for the pages, and knows when they changed."""
+
+    def __init__(
+        self, site: Site, store: Store, access: AccessControl, clock: Callable[[], datetime]
+    ) -> None:
+        self.site = site
+        self.store = store
+        self.access = access
+        self.clock = clock
+        self._version: Memo[Hashable] = Memo(lambda: self.state_at(self.clock()), ttl=1.0)
+
+    def state_at(self, t: datetime) -> Hashable:
+        """What the pages show of alarms at `t`, plus a stamp of every stored change."""
+        acks = tuple((a.id, a.expires_at) for a in active_acknowledgements(self.store, t))
+        current = downtimes(self.site, self.store, t, t + INSTANT)
+        windows = tuple((w.source, w.id, w.start, w.end) for w in current)
+        return acks, windows, alarm_store(self.store).read("stamping alarm state", _stamp)
+
+    async def version(self) -> Hashable:
+        """The alarm state's version, from memory when asked within the last second."""
+        fresh, value = self._version.peek()
+        if fresh:
+            return value
+        return await run_in_threadpool(self._version.get)
+
+    def changed(self) -> None:
+        """Forget the remembered version: this process has just changed the state."""
+        self._version.reset()
+
+    async def cache_key(self, viewer: Viewer) -> Hashable:
+        """What of the alarm state a cached page depends on, for this viewer."""
+        perm = permissions_of(self.site, viewer)
+        # withdraw buttons depend on who made the acknowledgement: per person for those who act
+        who = perm.name if perm.acknowledge else ""
+        return await self.version(), who
+
+    def marks(self, moment: Moment, now: datetime, viewer: Viewer, back: str) -> Marks:
+        """The marks at the shown moment: now on the live view, else the run's time."""
+        t = now if moment.live else moment.run.started_at
+        acks = active_acknowledgements(self.store, t)
+        windows = downtimes(self.site, self.store, t, t + INSTANT)
+        perm = permissions_of(self.site, viewer)
+        urls = Urls(self.site.settings.web.base_url)
+        return Marks(acks, windows, urls, perm, moment.live, back, self.visible_to(viewer))
+
+    def visible_to(self, viewer: Viewer) -> Callable[[str, str], bool]:
+        """Whether the viewer sees a module or category in full."""
+        policy = self.access.policy(viewer)
+
+        def visible(kind: str, ident: str) -> bool:
+            sight = policy.module(ident) if kind == "module" else policy.category(ident)
+            return sight is Sight.FULL
+
+        return visible
+
+
+def _stamp(conn: sa.Connection) -> tuple[Any, ...]:
+    """Counts and newest changes of the stored acknowledgements and downtimes."""
+    a, d = alarm_acknowledgements.c, alarm_downtimes.c
+    acks = conn.execute(sa.select(sa.func.count(), sa.func.max(a.id), sa.func.max(a.cleared_at)))
+    downs = conn.execute(sa.select(sa.func.count(), sa.func.max(d.id), sa.func.max(d.imported_at)))
+    return (*acks.one(), *downs.one())
+
+
+def decorate(view: dict[str, Any], kind: str, marks: Marks) -> None:
+    """Add the alarm marks to a page's view data: to each box, the troubled and the category."""
+    for box in _boxes(view, kind):
+        box["alarm"] = marks.of("module", box["id"], box.get("category", ""), box["troubled"])
+    for brief in view.get("troubled", []):
+        brief["alarm"] = marks.of("module", brief["id"], brief.get("category", ""))
+    for cat in view.get("categories", []) if kind == "overview" else []:
+        cat["alarm"] = marks.of("category", cat["id"], troubled=cat["status"]["value"] != "happy")
+    if kind == "category":
+        cat = view["category"]
+        cat["alarm"] = marks.of("category", cat["id"], troubled=cat["status"]["value"] != "happy")
+
+
+def _boxes(view: dict[str, Any], kind: str) -> Iterable[dict[str, Any]]:
+    if kind == "module":
+        return [view["module"]]
+    if kind == "category":
+        return list(view.get("modules", []))
+    return []
