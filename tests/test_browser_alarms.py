@@ -1,0 +1,76 @@
+"""Acknowledging a problem through the real form, in headless Chromium over a real uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from happyface.config import load_site
+from happyface.site import Site
+from happyface.storage import Store, open_store
+from happyface.web import create_app
+from tests.fixtures.access import proxy_headers
+from tests.fixtures.web import INTERVAL, RUNS, web_registry, write_run
+from tests.test_browser import ARGS, CHROMIUM, Served
+from tests.test_web_alarms import ALARM_CONFIG, SHIFTER_DN
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@dataclass
+class LiveSite:
+    """A site whose shifters may acknowledge, its runs ending a minute ago by the real clock."""
+
+    site: Site
+    store: Store
+
+    def app(self) -> Any:
+        return create_app(self.site, self.store)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    (tmp_path / "happyface.toml").write_text(ALARM_CONFIG)
+    site = load_site(tmp_path, web_registry())
+    store = open_store(site.database_url)
+    base = datetime.now(UTC).replace(microsecond=0) - INTERVAL * (RUNS - 1) - timedelta(minutes=1)
+    for i in range(RUNS):
+        write_run(store, site, base + INTERVAL * i, i)
+    with Served(LiveSite(site, store)) as server:  # type: ignore[arg-type]
+        yield server
+    store.close()
+
+
+def test_a_shifter_acknowledges_through_the_form(served: Served) -> None:
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        # the identity a trusted nginx on the loopback would pass on
+        context = browser.new_context(extra_http_headers=proxy_headers(SHIFTER_DN))
+        p = context.new_page()
+        errors: list[str] = []
+        p.on("pageerror", lambda e: errors.append(str(e)))
+        p.goto(served.url("/category/batch"))
+        box = p.locator("#jobs")
+        box.locator("summary", has_text="Acknowledge this problem").click()
+        box.locator("textarea[name=comment]").fill("draining the broken worker node")
+        box.locator("input[name=expires]").fill("2h")
+        with p.expect_navigation():
+            box.locator("button", has_text="Acknowledge").click()
+        assert p.url == served.url("/category/batch")
+        mark = p.locator("#jobs .ack-mark")
+        sync_api.expect(mark).to_contain_text("draining the broken worker node")
+        sync_api.expect(mark).to_contain_text(SHIFTER_DN)
+        sync_api.expect(mark.locator(".ack-withdraw")).to_be_visible()
+        p.goto(served.url("/"))
+        sync_api.expect(p.locator(".troubled")).to_contain_text("draining the broken worker node")
+        assert errors == []
+        browser.close()
