@@ -74,3 +74,25 @@ def test_a_shifter_acknowledges_through_the_form(served: Served) -> None:
         sync_api.expect(p.locator(".troubled")).to_contain_text("draining the broken worker node")
         assert errors == []
         browser.close()
+
+
+def test_a_new_run_does_not_wipe_a_half_typed_acknowledgement(served: Served) -> None:
+    live: LiveSite = served.site  # type: ignore[assignment]
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(extra_http_headers=proxy_headers(SHIFTER_DN))
+        context.add_init_script("window.hfPollMs = 250;")
+        p = context.new_page()
+        p.goto(served.url("/category/batch"))
+        box = p.locator("#jobs")
+        box.locator("summary", has_text="Acknowledge this problem").click()
+        box.locator("textarea[name=comment]").fill("half a thought")
+        run = live.store.latest_run()
+        assert run is not None
+        write_run(live.store, live.site, run.started_at + timedelta(seconds=30), RUNS)
+        p.wait_for_timeout(1500)  # several polls: each sees the new run
+        assert box.locator("textarea[name=comment]").input_value() == "half a thought"
+        box.locator("textarea[name=comment]").fill("")
+        # once the form is left empty again, the page catches up with the new run
+        sync_api.expect(box.locator(".box-head .badge .word")).to_have_text("OK", timeout=8000)
+        browser.close()

@@ -31,8 +31,14 @@
     document.dispatchEvent(new CustomEvent("hf:swap", { detail: { root: document.getElementById("main") } }));
   }
 
+  // a half-filled form (an acknowledgement being typed) must not be swapped away
+  function editing() {
+    var fields = document.querySelectorAll("#main textarea, #main input:not([type=hidden])");
+    return Array.prototype.some.call(fields, function (f) { return f.value !== f.defaultValue; });
+  }
+
   function check() {
-    if (document.hidden) return schedule();
+    if (document.hidden || editing()) return schedule();
     var url = body.dataset.liveUrl + "?run=" + encodeURIComponent(body.dataset.run || "");
     fetch(url, { cache: "no-store" })
       .then(function (r) { return r.ok ? r.json() : null; })
