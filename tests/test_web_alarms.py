@@ -345,3 +345,25 @@ def test_bad_log_filters_are_400(alarm_site: AlarmSite, query: str) -> None:
     answer = Browser(alarm_site.app).get(f"/alarms?{query}")
     assert answer.status_code == 400 and "cannot be understood" in answer.text
     assert Browser(alarm_site.app).get(f"/alarms.json?{query}").json()["error"]["status"] == 400
+
+
+def test_hidden_subjects_stay_hidden_on_the_alarm_pages(tmp_path: Path) -> None:
+    from tests.fixtures.access import populate_access
+
+    populated = populate_access(tmp_path)
+    try:
+        store = populated.store
+        acknowledge(store, Subject("module", "secretjobs"), ADMIN_DN, "SECRET-ACK", BASE)
+        message = Message("SECRET-TITLE", "body", "/category/batch")
+        planned = Planned("all", Subject("module", "secretjobs"), "unhappy", "c", 1, BASE, message)
+        with AlarmStore(store.engine).writing("test") as conn:
+            add_notifications(conn, [planned], NOW)
+        app = populated.app()
+        for url in ("/", "/category/batch", "/alarms", "/alarms.json", "/downtimes"):
+            assert "secret" not in Browser(app).get(url).text.lower(), url
+        # the filter repeats what was asked, and nothing more
+        assert "SECRET-" not in Browser(app).get("/alarms?subject=secretjobs").text
+        assert "SECRET-ACK" in Browser(app, ADMIN).get("/category/batch").text
+        assert "secretjobs" in Browser(app, ADMIN).get("/alarms").text
+    finally:
+        populated.store.close()
