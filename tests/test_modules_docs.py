@@ -13,6 +13,7 @@ from happyface.plugins import Registry
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "modules.md"
 TYPES = [
+    "host_health",
     "jobs",
     "dcache_pools",
     "dcache_movers",
