@@ -122,7 +122,15 @@ def demo_module_configs(base_url: str) -> list[dict[str, Any]]:
                 },
                 "namespaces": {"d": "http://www.dcache.org/2008/01/Info"},
             },
-            rules=[{"metric": "cms_disk_free_tb", "op": "<", "warning": 150, "critical": 50}],
+            rules=[
+                {
+                    "metric": "cms_disk_free_tb",
+                    "op": "<",
+                    "warning": 150,
+                    "critical": 50,
+                    "message": "CMS disk is filling up: only {value:.0f} TB free",
+                }
+            ],
         ),
         _module(
             "news",
