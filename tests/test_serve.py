@@ -3,75 +3,13 @@
 from __future__ import annotations
 
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from happyface.storage import open_store
+from tests.fixtures.processes import count_runs, free_port, happyface, wait_for
 from tests.fixtures.site import write_site
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def happyface(*args: str) -> Iterator[subprocess.Popen[bytes]]:
-    # the log goes to a file: a pipe nobody reads would fill up and block the process
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "happyface", *args], stdout=log, stderr=subprocess.STDOUT
-        )
-        process.log = log  # type: ignore[attr-defined]
-        try:
-            yield process
-        finally:
-            _stop(process)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> httpx.Response:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log = process.log  # type: ignore[attr-defined]
-            log.seek(0)
-            output = log.read().decode(errors="replace")
-            raise AssertionError(f"happyface exited with {process.returncode}:\n{output}")
-        try:
-            response = httpx.get(url, timeout=5)
-            if response.status_code == 200:
-                return response
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {seconds} s")
-
-
-def count_runs(database: Path) -> int:
-    store = open_store(f"sqlite:///{database}")
-    try:
-        return len(store.runs(limit=100_000))
-    finally:
-        store.close()
 
 
 def test_demo_fills_history_runs_and_serves(tmp_path: Path) -> None:

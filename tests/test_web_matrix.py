@@ -21,9 +21,9 @@ from happyface.sources import RawInput, Source
 from happyface.status import Status
 from happyface.storage import open_store
 from happyface.web import create_app
+from tests.fixtures.processes import count_runs, free_port, happyface, stop, wait_for
 from tests.fixtures.site import write_site
 from tests.fixtures.web import Client
-from tests.test_serve import _stop, count_runs, free_port, happyface, wait_for
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 XML = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -157,7 +157,7 @@ def _wait_for_a_run(database: Path) -> None:
 def test_matrix_over_three_real_instances_one_stopped(
     instances: dict[str, Any], tmp_path: Path
 ) -> None:
-    _stop(instances["beta"]["process"])
+    stop(instances["beta"]["process"])
     modules = "".join(
         WATCHED.format(id=name, port=instances[name]["port"], fmt=fmt, category=category)
         for name, category, fmt in SITES
