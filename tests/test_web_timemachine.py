@@ -27,7 +27,10 @@ def test_parse_instant(text: str, expected: datetime) -> None:
     assert parse_instant(text) == expected
 
 
-@pytest.mark.parametrize("text", ["garbage", "2026-13-01", "1200-01-01T00:00Z", "", "T12:00"])
+@pytest.mark.parametrize(
+    "text",
+    ["garbage", "2026-13-01", "1200-01-01T00:00Z", "", "T12:00", "0001-01-01T00:00+01:00"],
+)
 def test_parse_instant_refuses(text: str) -> None:
     with pytest.raises(WebError) as caught:
         parse_instant(text)
@@ -109,6 +112,15 @@ def test_future_time_shows_the_newest_run_with_a_notice(web_client: Client) -> N
     page = web_client.get("/?date=2030-01-01&time=12:00")
     assert page.status_code == 200
     assert "is in the future" in page.text and "Back to live" in page.text
+
+
+@pytest.mark.parametrize(
+    "query", ["at=9999-12-31T23:59Z", "date=9999-12-31", "at=9999-12-31T23:59:59Z&s=1d"]
+)
+def test_the_far_future_is_the_newest_run_not_a_crash(web_client: Client, query: str) -> None:
+    view = _time(web_client, f"/overview.json?{query}")
+    assert "is in the future" in view["notice"]
+    assert view["links"]["forward"] == "/"
 
 
 def test_before_the_first_run(web_client: Client) -> None:

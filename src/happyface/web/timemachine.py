@@ -56,9 +56,11 @@ def parse_instant(text: str, name: str = "at") -> datetime:
             parsed = datetime.combine(date.fromisoformat(value), time(0), UTC)
         else:
             parsed = datetime.fromisoformat(value.replace("z", "Z"))
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except ValueError:
         raise bad_parameter(name, text, "an ISO time such as 2026-11-25T12:00Z") from None
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # an offset pushing year 1 or 9999 out of range
+        raise bad_parameter(name, text, f"a time between {EARLIEST.year} and 9999") from None
     if parsed < EARLIEST:
         raise bad_parameter(name, text, f"a time after {EARLIEST.year}")
     return parsed
@@ -161,7 +163,8 @@ def time_view(
     run = moment.run
     anchor = moment.requested or run.started_at
     step = moment.step
-    forward = anchor + timedelta(seconds=step)
+    # compared before adding: a requested time near year 9999 plus a step does not exist
+    can_go_forward = anchor <= now - timedelta(seconds=step)
     age = (now - moment.latest.started_at).total_seconds()
     return {
         "live": moment.live,
@@ -183,7 +186,9 @@ def time_view(
             "previous_run": link(moment.previous.started_at, step) if moment.previous else "",
             "next_run": _next_link(moment, link, step),
             "back": link(anchor - timedelta(seconds=step), step),
-            "forward": link(forward, step) if forward <= now else link(None, None),
+            "forward": (
+                link(anchor + timedelta(seconds=step), step) if can_go_forward else link(None, None)
+            ),
         },
     }
 
