@@ -9,6 +9,7 @@ from xml.etree.ElementTree import Element
 
 from ..errors import ExtractError
 from ..status import Status
+from .common import to_float
 from .xmlsafe import parse
 
 
@@ -87,12 +88,13 @@ def _text(element: Element, name: str) -> str:
 
 def _score(element: Element) -> float:
     text = _text(element, "status")
-    try:
-        return float(text)
-    except ValueError:
+    # to_float refuses "nan" and "inf", which the old thresholds would rate unhappy or happy
+    score = to_float(text)
+    if score is None:
         raise ExtractError(
             f"category {_text(element, 'name')!r} has status {text[:40]!r}, not a number"
-        ) from None
+        )
+    return score
 
 
 def _status(value: Any) -> Status:
