@@ -16,6 +16,7 @@ from ..sources import Inputs, RawInput
 MAX_INPUT_BYTES = 32 * 1024 * 1024
 
 _BAD_METRIC_CHARS = re.compile(r"[^A-Za-z0-9_.:/-]")
+_METRIC_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]{0,127}$")
 
 
 def read_input(inputs: Inputs, name: str = "main", max_bytes: int = MAX_INPUT_BYTES) -> RawInput:
@@ -98,6 +99,13 @@ def checked_regex(pattern: str | None) -> str | None:
         except re.error as exc:
             raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from exc
     return pattern
+
+
+def checked_metric(name: str) -> str:
+    """The name itself when it is a valid metric name (a settings validator); ValueError if not."""
+    if not _METRIC_NAME.match(name):
+        raise ValueError(f"{name!r} is not a metric name (letters, digits, _.:/-)")
+    return name
 
 
 def _first_line(exc: BaseException) -> str:

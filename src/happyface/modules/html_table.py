@@ -14,10 +14,9 @@ from ..errors import ExtractError
 from ..module import Module, ModuleSettings
 from ..result import Result
 from ..sources import Inputs
-from .common import read_input
+from .common import checked_metric, read_input
 from .values import value_result
 
-_METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]{0,127}$")
 _NUMBER = re.compile(r"[-+]?\d[\d,.]*(?:[eE][-+]?\d+)?")
 _UNIT = re.compile(r"\s*([^\s\d]+)")
 
@@ -42,12 +41,6 @@ def _check_selector(selector: str) -> str:
     except SelectorError as exc:
         raise ValueError(f"{selector!r} is not a CSS selector: {exc}") from exc
     return selector
-
-
-def _check_metric(name: str) -> str:
-    if not _METRIC.match(name):
-        raise ValueError(f"{name!r} is not a metric name (letters, digits, _.:/-)")
-    return name
 
 
 class HtmlTableSettings(ModuleSettings):
@@ -80,7 +73,7 @@ class HtmlTableSettings(ModuleSettings):
     @classmethod
     def _cell_selectors(cls, cells: dict[str, str]) -> dict[str, str]:
         for name, selector in cells.items():
-            _check_metric(name)
+            checked_metric(name)
             _check_selector(selector)
         return cells
 
@@ -88,7 +81,7 @@ class HtmlTableSettings(ModuleSettings):
     @classmethod
     def _value_names(cls, values: dict[str, CellRef]) -> dict[str, CellRef]:
         for name in values:
-            _check_metric(name)
+            checked_metric(name)
         return values
 
     @model_validator(mode="after")

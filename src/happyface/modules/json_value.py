@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from jsonpath_ng import JSONPath
@@ -12,10 +11,8 @@ from pydantic import Field, field_validator
 from ..module import Module
 from ..result import Result
 from ..sources import Inputs
-from .common import load_json, read_input
+from .common import checked_metric, load_json, read_input
 from .values import ValueSettings, combine, value_result
-
-_METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]{0,127}$")
 
 
 def compile_path(expression: str) -> JSONPath:
@@ -38,8 +35,7 @@ class JsonValueSettings(ValueSettings):
     @classmethod
     def _valid(cls, values: dict[str, str]) -> dict[str, str]:
         for name, expression in values.items():
-            if not _METRIC.match(name):
-                raise ValueError(f"{name!r} is not a metric name (letters, digits, _.:/-)")
+            checked_metric(name)
             compile_path(expression)
         return values
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +11,9 @@ from pydantic import Field, model_validator
 from ..module import Module
 from ..result import Result
 from ..sources import Inputs
-from .common import read_input
+from .common import checked_metric, read_input
 from .values import ValueSettings, combine, value_result
 from .xmlsafe import parse_lxml
-
-_METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]{0,127}$")
 
 
 class XmlValueSettings(ValueSettings):
@@ -35,8 +32,7 @@ class XmlValueSettings(ValueSettings):
     @model_validator(mode="after")
     def _valid(self) -> XmlValueSettings:
         for name, expression in self.values.items():
-            if not _METRIC.match(name):
-                raise ValueError(f"{name!r} is not a metric name (letters, digits, _.:/-)")
+            checked_metric(name)
             xpath = compile_xpath(expression, self.namespaces)
             try:
                 # an undefined prefix only shows when evaluated: try it on an empty document
