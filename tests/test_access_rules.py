@@ -81,6 +81,12 @@ def test_a_dn_file_is_read_again_when_it_changes(tmp_path: Path) -> None:
     assert dns.rules() == ()
 
 
+def test_a_dn_file_that_cannot_be_read_grants_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "admins.dns"  # stat() works, reading fails
+    folder.mkdir()
+    assert DnFile(folder).rules() == ()
+
+
 def script(folder: Path, body: str) -> list[str]:
     path = folder / "authorise"
     path.write_text("#!/bin/sh\n" + body)

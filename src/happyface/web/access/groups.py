@@ -80,18 +80,18 @@ class DnFile:
     def rules(self) -> tuple[Rule, ...]:
         try:
             info = self.path.stat()
+            stamp = (info.st_mtime_ns, info.st_size)
+            with self._lock:
+                if stamp != self._stamp:
+                    self._rules = self._read()
+                    self._stamp = stamp
+                return self._rules
         except OSError as exc:
-            # a missing file grants nothing; said once, not on every request
+            # a missing or unreadable file grants nothing; said once, not on every request
             if self._stamp != (-1, -1):
                 log.warning("DN file %s cannot be read: %s", self.path, exc)
                 self._stamp, self._rules = (-1, -1), ()
             return ()
-        stamp = (info.st_mtime_ns, info.st_size)
-        with self._lock:
-            if stamp != self._stamp:
-                self._rules = self._read()
-                self._stamp = stamp
-            return self._rules
 
     def _read(self) -> tuple[Rule, ...]:
         rules = []
