@@ -76,6 +76,7 @@ def test_archive_refuses_unknown_and_traversal(web_client: Client, web_site: Web
         f"/archive/{run}/nope/x",
         f"/archive/{run}/transfers/missing.txt",
         "/archive/999/jobs/x",
+        "/archive/99999999999999999999999/jobs/x",
     ):
         answer = web_client.get(url)
         assert answer.status_code == 404, url

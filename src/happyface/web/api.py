@@ -23,6 +23,7 @@ from .api_views import module_detail, run_model, snapshot
 from .atrun import At, origin_of, serve_at
 from .cache import Rendered
 from .errors import WebError, not_found
+from .handlers import MAX_RUN_ID
 
 if TYPE_CHECKING:
     from .handlers import Dashboard
@@ -175,7 +176,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
 
     @router.get("/runs/{run_id}", response_model=m.RunDetail, summary="One run")
     async def run(
-        request: Request, run_id: Annotated[int, Path(ge=1, le=2**62, description="run id")]
+        request: Request, run_id: Annotated[int, Path(ge=1, le=MAX_RUN_ID, description="run id")]
     ) -> Response:
         scoped = dash.access.store_for(store, viewer_of(request))
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from ..storage import RunInfo, Store
 
 MAX_QUERY = 4096
+#: larger ids cannot be stored (SQLite and PostgreSQL integers are 64-bit): no such run
+MAX_RUN_ID = 2**62
 PAST_MAX_AGE = 300
 PAGES: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
     "overview": ("overview.html", lambda ctx, moment, ident, params: overview_view(ctx, moment)),
@@ -215,6 +217,8 @@ class Dashboard:
         return Response(body, media_type=media, headers=archived_headers(media))
 
     def _archived(self, run_id: int, module_id: str, name: str, viewer: Viewer) -> bytes:
+        if run_id > MAX_RUN_ID:
+            raise not_found("archived input", f"{run_id}/{module_id}/{name}")
         row = self.access.store_for(self.store, viewer).result(run_id, module_id)
         if row is None or not row.archive or self.archive is None:
             raise not_found("archived input", f"{run_id}/{module_id}/{name}")
