@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from happyface import Result, Status
+from happyface.acquisition.maintenance import Maintenance
+from happyface.settings import SiteSettings
 from happyface.storage import ModuleRecord, Point, Retention, Store, open_store
 
 T0 = datetime(2024, 3, 1, 0, 0, tzinfo=UTC)
@@ -199,6 +201,13 @@ def test_cleanup_with_zeros_keeps_everything(store: Store) -> None:
     keep_all = Retention(results_days=0, samples_days=0, hourly_days=0, daily_days=0)
     assert sum(store.cleanup(T0 + timedelta(days=5000), keep_all).values()) == 0
     assert store.latest_run() is not None
+
+
+def test_fractional_retention_days_as_the_settings_allow(store: Store) -> None:
+    run_with(store, T0, {"jobs": {"running": 1}})
+    settings = SiteSettings.model_validate({"title": "t", "retention": {"samples_days": 0.5}})
+    counts = Maintenance(settings, store, archive=None).clean(T0 + timedelta(days=1))
+    assert counts["samples"] == 1 and counts["runs"] == 0
 
 
 def test_retention_is_documented_and_strict() -> None:

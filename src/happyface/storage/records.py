@@ -92,14 +92,15 @@ class Retention(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    results_days: int = Field(
+    # days may be fractional, as the [site.retention] settings allow
+    results_days: float = Field(
         730, ge=0, description="Runs, module results and category statuses older than this go."
     )
-    samples_days: int = Field(
+    samples_days: float = Field(
         90, ge=0, description="Raw metric samples; older ranges are served by the rollups."
     )
-    hourly_days: int = Field(730, ge=0, description="Hourly rollups (mean, min, max) of metrics.")
-    daily_days: int = Field(0, ge=0, description="Daily rollups of metrics.")
+    hourly_days: float = Field(730, ge=0, description="Hourly rollups (mean, min, max) of metrics.")
+    daily_days: float = Field(0, ge=0, description="Daily rollups of metrics.")
 
 
 def utc(value: datetime) -> datetime:

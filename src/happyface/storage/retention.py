@@ -58,7 +58,7 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
     return counts
 
 
-def _cut(now: datetime, days: int) -> datetime | None:
+def _cut(now: datetime, days: float) -> datetime | None:
     return None if days <= 0 else now - timedelta(days=days)
 
 
