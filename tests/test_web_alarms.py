@@ -207,6 +207,7 @@ def test_forms_need_the_token_and_the_group(alarm_site: AlarmSite, with_token: b
         ({"comment": "   "}, 400, "needs a comment"),
         ({"expires": "2020-01-01T00:00Z"}, 400, "not in the future"),
         ({"expires": "next tuesday"}, 400, "cannot be understood"),
+        ({"expires": "99999999999d"}, 400, "too far away"),
         ({"id": "nosuchmodule"}, 404, "no module"),
         ({"kind": "run"}, 400, "only a module or a category"),
         ({"back": "https://evil.example/"}, 303, ""),

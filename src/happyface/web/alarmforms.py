@@ -87,6 +87,11 @@ def parse_expiry(text: str, now: datetime) -> datetime | None:
         moment = now + timedelta(seconds=parse_duration(value))
     except ValueError:
         moment = parse_instant(value, "expires")
+    except OverflowError:
+        raise WebError(
+            f"The expiry {value!r} is too far away.",
+            hint="Leave it empty to keep the acknowledgement until the problem is over.",
+        ) from None
     if moment <= now:
         raise WebError(
             f"The expiry {value!r} is not in the future.",
