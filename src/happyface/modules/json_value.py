@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from jsonpath_ng import JSONPath
 from jsonpath_ng.ext import parse as parse_jsonpath
@@ -15,6 +16,9 @@ from .common import checked_metric, load_json, read_input
 from .values import ValueSettings, combine, value_result
 
 
+# Parsing a JSONPath costs far more than evaluating it; compiled paths are immutable, so the
+# validator's compilation is reused by every run of every instance with the same expression.
+@lru_cache(maxsize=512)
 def compile_path(expression: str) -> JSONPath:
     """The compiled JSONPath; ValueError with the parser's reason when it is not one."""
     try:
