@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from happyface.web.urls import format_at
 from tests.fixtures.web import BASE, INTERVAL, NOW, Client, WebSite, populate
@@ -142,3 +145,24 @@ def test_static_link_shows_the_run_it_names(web_client: Client, web_site: WebSit
     assert f'href="/category/batch?at={at.replace(":", "%3A")}"' in html
     assert "103 jobs running" in html and "You are looking at the past" in html
     assert BASE.strftime("%Y") in html
+
+
+def test_a_page_reads_the_runs_configuration_and_statuses_once(
+    web_fresh: WebSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    store = web_fresh.store
+    for name in ("config_of", "category_statuses"):
+        original = getattr(store, name)
+
+        def counted(*args: object, _name: str = name, _original: Any = original) -> Any:
+            reads.append(_name)
+            return _original(*args)
+
+        monkeypatch.setattr(store, name, counted)
+    client = Client(web_fresh.app(NOW))
+    for url in ("/", "/category/batch", "/module/jobs"):
+        reads.clear()
+        assert client.get(url).status_code == 200
+        assert reads.count("config_of") == 1, url
+        assert reads.count("category_statuses") == 1, url

@@ -38,7 +38,7 @@ def matrix_view(at: At) -> dict[str, Any]:
     for row in rows:
         row["cells"] = [_cell(row, name) for name in columns]
         del row["by_column"]
-    return {**frame(ctx, at.moment, "matrix"), "columns": columns, "rows": rows}
+    return {**frame(ctx, at.moment, snapshot, "matrix"), "columns": columns, "rows": rows}
 
 
 def _row(ctx: ViewContext, meta: Mapping[str, Any], row: ResultRow | None) -> dict[str, Any]:

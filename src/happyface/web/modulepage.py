@@ -44,7 +44,7 @@ def module_view(
         params.get("from", ""), params.get("to", ""), run.started_at, default_from="-1d"
     )
     return {
-        **frame(ctx, moment, "module", module_id),
+        **frame(ctx, moment, snapshot, "module", module_id),
         "module": box,
         "interval": {
             "from": interval.start,

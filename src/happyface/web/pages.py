@@ -54,16 +54,27 @@ def modules_of(snapshot: Mapping[str, Any], category_id: str | None) -> list[dic
     return sorted(members, key=lambda m: m.get("order", 0))
 
 
-def frame(ctx: ViewContext, moment: Moment, kind: str, ident: str = "") -> dict[str, Any]:
-    """What every page around its content shows: title, navigation, the time bar."""
+def frame(
+    ctx: ViewContext,
+    moment: Moment,
+    snapshot: Mapping[str, Any],
+    kind: str,
+    ident: str = "",
+    statuses: Mapping[str, Status] | None = None,
+) -> dict[str, Any]:
+    """What every page around its content shows: title, navigation, the time bar.
+
+    `snapshot` (and `statuses`, when the page has read them) are the shown run's, passed in
+    so that a page reads them from the store once.
+    """
     run = moment.run
     at = None if moment.live else run.started_at
 
     def link(when: datetime | None, step: float | None) -> str:
         return ctx.urls.page(kind, ident, when, step)
 
-    statuses = ctx.store.category_statuses(run.id)
-    snapshot = snapshot_of(ctx, run.id)
+    if statuses is None:
+        statuses = ctx.store.category_statuses(run.id)
     return {
         "site": {
             "title": snapshot.get("title") or ctx.site.settings.title,
@@ -125,7 +136,11 @@ def overview_view(ctx: ViewContext, moment: Moment) -> dict[str, Any]:
     troubled = [
         dict(_brief(b), category_title=titles.get(b["category"], "")) for b in troubled_first(boxes)
     ]
-    return {**frame(ctx, moment, "overview"), "categories": categories, "troubled": troubled}
+    return {
+        **frame(ctx, moment, snapshot, "overview", statuses=statuses),
+        "categories": categories,
+        "troubled": troubled,
+    }
 
 
 def _brief(box: dict[str, Any]) -> dict[str, Any]:
@@ -157,9 +172,10 @@ def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> dict[st
         module_box(m, rows.get(m["id"]), ctx.boxes, run.id, at, CATEGORY_TABLE_ROWS)
         for m in modules_of(snapshot, category_id)
     ]
-    status = ctx.store.category_statuses(run.id).get(category_id, Status.NOINFO)
+    statuses = ctx.store.category_statuses(run.id)
+    status = statuses.get(category_id, Status.NOINFO)
     return {
-        **frame(ctx, moment, "category", category_id),
+        **frame(ctx, moment, snapshot, "category", category_id, statuses),
         "category": {
             "id": category_id,
             "title": category.get("title") or category_id,
