@@ -22,6 +22,7 @@ from happyface.config import load_site
 from happyface.site import Site
 from happyface.storage import Store, open_store
 from happyface.storage.alarm_tables import alarm_notifications
+from happyface.web.alarmview import display_name
 from tests.fixtures.access import ADMIN_DN, USER_DN, proxy_headers
 from tests.fixtures.web import BASE, CONFIG, INTERVAL, NOW, RUNS, web_registry, write_run
 
@@ -223,6 +224,22 @@ def test_bad_input_gives_a_friendly_page(
         return
     assert said in answer.text and "Traceback" not in answer.text
     assert answer.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("user", "shown"),
+    [
+        ("/C=DE/O=GermanGrid/OU=KIT/CN=Sam Shifter", "Sam Shifter"),
+        ("CN=Sam Shifter,OU=KIT,O=GermanGrid,C=DE", "Sam Shifter"),
+        ("CN=Shifter\\, Sam,OU=KIT,O=GermanGrid,C=DE", "Shifter, Sam"),
+        ("/DC=ch/DC=cern/OU=Users/CN=sshift/CN=123456/CN=Sam Shifter", "Sam Shifter"),
+        ("/C=DE/O=GermanGrid/OU=KIT", "a shifter"),
+        ("a script", "a shifter"),
+    ],
+)
+def test_anonymous_viewers_see_only_the_common_name(user: str, shown: str) -> None:
+    assert display_name(user, identified=False) == shown
+    assert display_name(user, identified=True) == user
 
 
 def test_the_page_cache_never_serves_a_stale_acknowledgement(alarm_site: AlarmSite) -> None:

@@ -62,6 +62,14 @@ class DN:
         """The one-line form, as grid tools print it."""
         return "".join(f"/{t}={v}" for t, v in self.shown or self.avas)
 
+    def common_name(self) -> str | None:
+        """The most specific CN as given (a person's name in a user DN); None without one."""
+        shown = self.shown or self.avas
+        names = [
+            value for (kind, _), (_, value) in zip(self.avas, shown, strict=True) if kind == "cn"
+        ]
+        return names[-1] if names else None
+
     def parent(self) -> DN | None:
         """The name without its last component, when that component is a proxy's CN."""
         if len(self.avas) > 1 and self.avas[-1][0] == "cn" and _PROXY_CN.match(self.avas[-1][1]):

@@ -7,7 +7,6 @@ rows), so the page cache key changes as soon as an acknowledgement or downtime d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from ..alarms import Acknowledgement, Downtime, active_acknowledgements, downtimes
 from ..alarms.config import matches
 from ..alarms.store import alarm_store
+from ..dn import DN, DnError
 from ..storage.alarm_tables import alarm_acknowledgements, alarm_downtimes
 from .access import AccessControl, Sight, Viewer
 from .cache import Memo
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from ..site import Site
     from ..storage import Store
 
-_CN = re.compile(r"CN=([^/,]+)", re.IGNORECASE)
 #: one microsecond: the shortest window that asks "what is in force at t"
 INSTANT = timedelta(microseconds=1)
 
@@ -62,11 +61,11 @@ def display_name(user: str, identified: bool) -> str:
     """Who acknowledged, as shown: the whole DN to a logged-in viewer, else its common name."""
     if identified:
         return user
-    names = _CN.findall(user)
-    if not names:
-        return "a shifter"
-    # "/C=../CN=name" puts the most specific name last, "CN=name,O=.." (RFC 4514) first
-    return str(names[-1] if user.startswith("/") else names[0]).strip()
+    try:
+        name = DN.parse(user).common_name()
+    except DnError:
+        name = None
+    return name or "a shifter"
 
 
 def ack_view(ack: Acknowledgement, urls: Urls, perm: Permissions) -> dict[str, Any]:
