@@ -10,7 +10,7 @@ from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs
 from ..status import Status
-from .common import metric_name, read_input
+from .common import Verdict, metric_name, read_input, worst
 from .dcacheinfo import Pool, Queue, read_info
 
 
@@ -101,7 +101,7 @@ class DCacheMovers(Module[DCacheMoversSettings]):
 
     def _rate(self, sums: dict[str, Queue]) -> tuple[Status | None, list[str]]:
         s = self.settings
-        verdicts: list[tuple[Status, str]] = []
+        verdicts: list[Verdict] = []
         for name, q in sums.items():
             ratio = q.queued / max(q.active, 1)
             if q.queued < s.min_queued:
@@ -111,10 +111,7 @@ class DCacheMovers(Module[DCacheMoversSettings]):
                     text = f"{name}: {q.queued} movers queued for {q.active} active ({ratio:.1f})"
                     verdicts.append((status, text))
                     break
-        if not verdicts:
-            return None, []
-        worst = max((v[0] for v in verdicts), key=lambda st: st.severity)
-        return worst, [m for st, m in verdicts if st is worst]
+        return worst(verdicts)
 
 
 def _sum_queues(pools: list[Pool], names: list[str]) -> dict[str, Queue]:

@@ -10,7 +10,7 @@ from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs
 from ..status import Status
-from .common import metric_name, read_input
+from .common import Verdict, metric_name, read_input, worst
 from .dcacheinfo import SPACE_KEYS, Pool, read_info
 
 _TB = 1e12
@@ -94,7 +94,7 @@ class DCachePools(Module[DCachePoolsSettings]):
         self, ratio: float | None, low: list[str], full: list[str]
     ) -> tuple[Status | None, list[str]]:
         s = self.settings
-        verdicts: list[tuple[Status, str]] = []
+        verdicts: list[Verdict] = []
         if ratio is not None and ratio < s.critical:
             verdicts.append((Status.UNHAPPY, f"only {ratio:.1%} free overall"))
         elif ratio is not None and ratio < s.warning:
@@ -103,10 +103,7 @@ class DCachePools(Module[DCachePoolsSettings]):
             verdicts.append((Status.UNHAPPY, f"{len(full)} pools full: {_names(full)}"))
         elif len(low) > s.max_pools_below:
             verdicts.append((Status.NEUTRAL, f"{len(low)} pools low on space: {_names(low)}"))
-        if not verdicts:
-            return None, []
-        worst = max((v[0] for v in verdicts), key=lambda st: st.severity)
-        return worst, [m for st, m in verdicts if st is worst]
+        return worst(verdicts)
 
 
 def _space_metrics(prefix: str, space: dict[str, float]) -> dict[str, float]:

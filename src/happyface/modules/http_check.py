@@ -13,9 +13,7 @@ from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs, RawInput, Source
 from ..status import Status
-from .common import checked_regex
-
-Verdict = tuple[Status, str]
+from .common import Verdict, checked_regex, worst
 
 
 class HttpCheckSettings(ModuleSettings):
@@ -93,8 +91,8 @@ class HttpCheck(Module[HttpCheckSettings]):
             metrics["cert_days"] = cert_days
         if found is not None:
             metrics["content_found"] = float(found)
-        status = max((v[0] for v in verdicts), key=lambda st: st.severity) if verdicts else None
-        message = "; ".join(m for st, m in verdicts if st is status) or _summary(raw, cert_days)
+        status, problems = worst(verdicts)
+        message = "; ".join(problems) or _summary(raw, cert_days)
         return Result(
             status=status,
             message=message,

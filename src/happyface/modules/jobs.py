@@ -12,7 +12,7 @@ from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs, RawInput
 from ..status import Status
-from .common import age_hours, load_json, metric_name, read_input
+from .common import age_hours, load_json, metric_name, read_input, worst
 from .jobformats import Job, JobList, read_condor_json, read_jobinfo_xml, read_slurm_json
 from .jobgroups import GroupCounts, count_groups, is_inefficient, ordered, totals, tree
 
@@ -132,10 +132,7 @@ class Jobs(Module[JobsSettings]):
             verdicts.append(
                 (Status.UNHAPPY, f"input is {age:.1f} h old (limit {s.max_age_hours:g} h)")
             )
-        if not verdicts:
-            return None, []
-        worst = max((v[0] for v in verdicts), key=lambda st: st.severity)
-        return worst, [m for st, m in verdicts if st is worst]
+        return worst(verdicts)
 
 
 def _read(raw: RawInput, fmt: str, now: datetime) -> JobList:
