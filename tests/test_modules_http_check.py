@@ -11,7 +11,7 @@ from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from happyface import FetchError, RawInput, Source, Status
+from happyface import ExtractError, FetchError, RawInput, Source, Status
 from happyface.acquisition.fetch import Fetcher
 from happyface.modules.http_check import HttpCheck
 from happyface.plugins import Registry
@@ -98,7 +98,7 @@ def test_settings_are_checked():
 
 def test_missing_input_is_an_extract_error():
     module = HttpCheck(HttpCheck.Settings(), {})
-    with pytest.raises(Exception, match="no input named 'main'"):
+    with pytest.raises(ExtractError, match="no input named 'main'"):
         module.extract({}, NOW)
 
 
