@@ -111,7 +111,8 @@ def _space_metrics(prefix: str, space: dict[str, float]) -> dict[str, float]:
 
 
 def _sum_pools(pools: list[Pool], names: list[str]) -> dict[str, float]:
-    members = [p for p in pools if p.name in set(names)]
+    wanted = set(names)
+    members = [p for p in pools if p.name in wanted]
     return {k: sum(p.space.get(k, 0.0) for p in members) for k in SPACE_KEYS}
 
 
