@@ -159,13 +159,17 @@ def _origin(dash: Dashboard, window: Downtime) -> str:
     return "imported from a feed" if config is not None and config.feed else "configured"
 
 
-def downtime_entry(
-    dash: Dashboard, window: Downtime, now: datetime, visible: Visible, perm: Permissions
-) -> dict[str, Any] | None:
-    """One downtime with the subjects the viewer may see; None if they see none of them."""
+def visible_ids(dash: Dashboard, visible: Visible) -> list[str]:
+    """The module and category ids the viewer sees in full."""
     names = [m.id for m in dash.site.modules if visible("module", m.id)]
-    names += [c.id for c in dash.site.categories if visible("category", c.id)]
-    covered = sorted(n for n in names if matches(window.subjects, n))
+    return names + [c.id for c in dash.site.categories if visible("category", c.id)]
+
+
+def downtime_entry(
+    dash: Dashboard, window: Downtime, now: datetime, known: list[str], perm: Permissions
+) -> dict[str, Any] | None:
+    """One downtime with the `known` subjects it covers; None if it covers none of them."""
+    covered = sorted(n for n in known if matches(window.subjects, n))
     if not covered and not perm.admin:
         return None
     manual = window.source == "manual"
@@ -186,12 +190,10 @@ def downtimes_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -
         raise bad_parameter("days", text, "a number of days from 1 to 366")
     now = dash.now()
     perm = permissions_of(dash.site, viewer)
-    visible = dash.alarms.visible_to(viewer)
+    known = visible_ids(dash, dash.alarms.visible_to(viewer))
     windows = downtimes(dash.site, dash.store, now, now + timedelta(days=int(text)))
-    entries = [downtime_entry(dash, w, now, visible, perm) for w in windows]
+    entries = [downtime_entry(dash, w, now, known, perm) for w in windows]
     shown = [e for e in entries if e is not None]
-    known = [m.id for m in dash.site.modules if visible("module", m.id)]
-    known += [c.id for c in dash.site.categories if visible("category", c.id)]
     return {
         **_frame(dash, "Downtimes"),
         "now": now,
