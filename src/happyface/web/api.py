@@ -21,7 +21,7 @@ from .access import Viewer, viewer_of
 from .api_time import ALL, Interval, at_query, interval, iso_only
 from .api_views import module_detail, run_model, snapshot
 from .atrun import At, origin_of, serve_at
-from .cache import Rendered
+from .cache import Rendered, to_response
 from .errors import WebError, not_found
 from .handlers import MAX_RUN_ID
 
@@ -172,7 +172,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
             if span.empty
             else await run_in_threadpool(store.runs, span.start, span.end, limit, failed)
         )
-        return _response(_json_list([run_model(r) for r in found]))
+        return to_response(_json_list([run_model(r) for r in found]))
 
     @router.get("/runs/{run_id}", response_model=m.RunDetail, summary="One run")
     async def run(
@@ -187,7 +187,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
             statuses = scoped.category_statuses(run_id) if info.state == "ok" else {}
             return m.RunDetail(**run_model(info).model_dump(), categories=statuses)
 
-        return _response(_json(await run_in_threadpool(build)))
+        return to_response(_json(await run_in_threadpool(build)))
 
     @router.get(
         "/modules/{module_id}/results",
@@ -206,7 +206,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         span = interval(start, end, dash.now())
         view = _View(dash, viewer_of(request))
         rows = await run_in_threadpool(_history, view, module_id, span, limit)
-        return _response(
+        return to_response(
             _json(m.Results(module=module_id, start=span.start, end=span.end, results=rows))
         )
 
@@ -215,7 +215,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
     )
     async def metric_names(request: Request, module_id: ModuleId) -> Response:
         names = await run_in_threadpool(_known_metrics, _View(dash, viewer_of(request)), module_id)
-        return _response(_json(m.MetricNames(module=module_id, metrics=names)))
+        return to_response(_json(m.MetricNames(module=module_id, metrics=names)))
 
     @router.get(
         "/modules/{module_id}/metrics/{metric}",
@@ -232,7 +232,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         span = interval(start, end, dash.now())
         view = _View(dash, viewer_of(request))
         points = await run_in_threadpool(_series, view, module_id, metric, span)
-        return _response(
+        return to_response(
             _json(
                 m.Series(
                     module=module_id, metric=metric, start=span.start, end=span.end, points=points
@@ -293,7 +293,3 @@ def _series(dash: _View, module_id: str, metric: str, span: Interval) -> list[m.
         return []
     points = dash.store.metric_series(module_id, metric, span.start, span.end, max_points=2000)
     return [m.Point(t=p.t, value=p.value, min=p.min, max=p.max) for p in points]
-
-
-def _response(item: Rendered) -> Response:
-    return Response(item.body, status_code=item.status, media_type=item.media_type)

@@ -7,7 +7,7 @@ built once and then served from memory until a newer run lands.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -17,9 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .access import Viewer, viewer_of
-from .cache import Rendered
-from .errors import WebError
-from .handlers import MAX_QUERY, PAST_MAX_AGE
+from .cache import Rendered, to_response
+from .handlers import PAST_MAX_AGE, query_params
 from .pages import ViewContext
 from .timemachine import Moment, TimeQuery, parse_time_query, resolve
 from .urls import absolute
@@ -55,13 +54,6 @@ def origin_of(dash: Dashboard, request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-def time_params(request: Request) -> Mapping[str, str]:
-    """The query parameters, refused when absurdly long (as the pages do)."""
-    if len(request.url.query) > MAX_QUERY:
-        raise WebError("This address is too long to be a dashboard link.")
-    return dict(request.query_params)
-
-
 async def serve_at(
     dash: Dashboard,
     request: Request,
@@ -77,7 +69,7 @@ async def serve_at(
     """
     now = dash.now()
     if query is None:
-        query = parse_time_query(time_params(request), dash.site.settings.interval, now)
+        query = parse_time_query(query_params(request), dash.site.settings.interval, now)
     latest = await dash.newest()
     if latest is None:
         return to_response(empty())
@@ -112,11 +104,4 @@ def _build(
         rendered.media_type,
         rendered.status,
         (*rendered.headers, ("Cache-Control", cache_control)),
-    )
-
-
-def to_response(item: Rendered) -> Response:
-    """A cached answer as a response."""
-    return Response(
-        item.body, status_code=item.status, media_type=item.media_type, headers=dict(item.headers)
     )

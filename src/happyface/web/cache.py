@@ -9,6 +9,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from starlette.responses import Response
+
 T = TypeVar("T")
 
 
@@ -20,6 +22,13 @@ class Rendered:
     media_type: str
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
+
+
+def to_response(item: Rendered) -> Response:
+    """A rendered (often cached) answer as a response."""
+    return Response(
+        item.body, status_code=item.status, media_type=item.media_type, headers=dict(item.headers)
+    )
 
 
 class PageCache:

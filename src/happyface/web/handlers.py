@@ -19,7 +19,7 @@ from .alarmview import AlarmMarks, decorate
 from .archived import headers as archived_headers
 from .archived import media_type as archived_media_type
 from .boxes import ArchiveReader, BoxContext
-from .cache import Memo, PageCache, Rendered
+from .cache import Memo, PageCache, Rendered, to_response
 from .errors import WebError, not_found
 from .modulepage import module_view
 from .pages import ViewContext, category_view, overview_view
@@ -88,7 +88,7 @@ class Dashboard:
         """An overview, category or module page, as HTML or (`.json`) as JSON."""
         fmt = "json" if request.url.path.endswith(".json") else "html"
         ident = ident.removesuffix(".json")
-        params = _params(request)
+        params = query_params(request)
         now = self.now()
         latest = await self.newest()
         if latest is None:
@@ -105,7 +105,7 @@ class Dashboard:
                 self._build_page, kind, ident, fmt, params, query, latest, now, viewer
             )
             self.cache.put((key, alarms), cached)
-        return _response(with_csrf(cached, request))
+        return to_response(with_csrf(cached, request))
 
     def _build_page(
         self,
@@ -165,7 +165,7 @@ class Dashboard:
 
     async def plot(self, request: Request, fmt: str) -> Response:
         """The plot page, its JSON data, or the same plot as a PNG or SVG image."""
-        params = _params(request)
+        params = query_params(request)
         curves_asked = request.query_params.getlist("m")
         now = self.now()
         latest = await self.newest()
@@ -179,7 +179,7 @@ class Dashboard:
         if cached is None:
             cached = await run_in_threadpool(self._build_plot, fmt, curves_asked, interval, viewer)
             self.cache.put(key, cached)
-        return _response(cached)
+        return to_response(cached)
 
     def _build_plot(
         self, fmt: str, curves_asked: list[str], interval: Any, viewer: Viewer
@@ -228,16 +228,11 @@ class Dashboard:
             raise not_found("archived input", f"{run_id}/{module_id}/{name}") from None
 
 
-def _params(request: Request) -> dict[str, str]:
+def query_params(request: Request) -> dict[str, str]:
+    """The query parameters, refused when absurdly long."""
     if len(request.url.query) > MAX_QUERY:
         raise WebError("This address is too long to be a dashboard link.")
     return dict(request.query_params)
-
-
-def _response(item: Rendered) -> Response:
-    return Response(
-        item.body, status_code=item.status, media_type=item.media_type, headers=dict(item.headers)
-    )
 
 
 async def cancel_all(tasks: list[asyncio.Task[None]]) -> None:
