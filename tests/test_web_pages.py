@@ -166,3 +166,24 @@ def test_a_page_reads_the_runs_configuration_and_statuses_once(
         assert client.get(url).status_code == 200
         assert reads.count("config_of") == 1, url
         assert reads.count("category_statuses") == 1, url
+
+
+def test_a_page_missing_from_the_shown_runs_configuration(web_fresh: WebSite) -> None:
+    site, store = web_fresh.site, web_fresh.store
+    old = dict(site.snapshot)
+    old["categories"] = [c for c in old["categories"] if c["id"] != "storage"]
+    old["modules"] = [m for m in old["modules"] if m["id"] == "jobs"]
+    started = BASE - INTERVAL
+    run_id = store.begin_run(started, "test", old)
+    store.finish_run(run_id, [], {}, started + INTERVAL / 60)
+    client = Client(web_fresh.app(NOW))
+    at = format_at(started)
+    for url, now in (
+        ("/category/storage", "/category/storage"),
+        ("/module/queue", "/module/queue"),
+    ):
+        page = client.get(f"{url}?at={at}")
+        assert page.status_code == 404 and "did not exist at the time shown" in page.text
+        assert f'href="{now}"' in page.text
+    page = client.get(f"/module/nope?at={at}")
+    assert page.status_code == 404 and "jobs" in page.text and "queue" not in page.text

@@ -8,9 +8,9 @@ from typing import Any
 
 from ..status import Status
 from .boxes import module_box, status_view, table_view
-from .errors import WebError, bad_parameter, not_found
+from .errors import bad_parameter
 from .jobview import filter_tables, filter_view, parse_filter
-from .pages import ViewContext, frame, modules_of, snapshot_of
+from .pages import ViewContext, frame, modules_of, snapshot_of, unknown_at_run
 from .plots import Interval, parse_interval, status_segments
 from .timemachine import Moment
 
@@ -28,7 +28,7 @@ def module_view(
     snapshot = snapshot_of(ctx, run.id)
     meta = next((m for m in modules_of(snapshot, None) if m["id"] == module_id), None)
     if meta is None:
-        raise _unknown_module(ctx, snapshot, module_id)
+        raise unknown_at_run(ctx, snapshot, "module", module_id)
     row = ctx.store.result(run.id, module_id)
     box = module_box(meta, row, ctx.boxes, run.id, at, table_rows=None)
     page, table_name = _page(params)
@@ -64,16 +64,6 @@ def _page(params: Mapping[str, str]) -> tuple[int, str]:
     if not text.isdigit() or not 0 < int(text) < 10**6:
         raise bad_parameter("page", text, "a page number such as 2")
     return int(text), params.get("table", "")
-
-
-def _unknown_module(ctx: ViewContext, snapshot: Mapping[str, Any], ident: str) -> WebError:
-    if ctx.site.module(ident) is not None:
-        return WebError(
-            f"The module {ident!r} did not exist at the time shown.",
-            status=404,
-            links=(("Show it now", ctx.urls.module(ident)),),
-        )
-    return not_found("module", ident, [m["id"] for m in snapshot.get("modules", [])])
 
 
 def _timeline(ctx: ViewContext, module_id: str, interval: Interval) -> dict[str, Any]:

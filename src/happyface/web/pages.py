@@ -166,7 +166,7 @@ def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> dict[st
     snapshot = snapshot_of(ctx, run.id)
     category = next((c for c in snapshot.get("categories", []) if c["id"] == category_id), None)
     if category is None:
-        raise _unknown_category(ctx, snapshot, category_id)
+        raise unknown_at_run(ctx, snapshot, "category", category_id)
     rows = _rows(ctx, run.id)
     boxes = [
         module_box(m, rows.get(m["id"]), ctx.boxes, run.id, at, CATEGORY_TABLE_ROWS)
@@ -188,11 +188,16 @@ def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> dict[st
     }
 
 
-def _unknown_category(ctx: ViewContext, snapshot: Mapping[str, Any], ident: str) -> WebError:
-    if ctx.site.category(ident) is not None:
+def unknown_at_run(
+    ctx: ViewContext, snapshot: Mapping[str, Any], kind: str, ident: str
+) -> WebError:
+    """The 404 of a category or module (`kind`) missing from the shown run's configuration."""
+    exists_now = ctx.site.category(ident) if kind == "category" else ctx.site.module(ident)
+    if exists_now is not None:
         return WebError(
-            f"The category {ident!r} did not exist at the time shown.",
+            f"The {kind} {ident!r} did not exist at the time shown.",
             status=404,
-            links=(("Show it now", ctx.urls.category(ident)),),
+            links=(("Show it now", ctx.urls.page(kind, ident, None, None)),),
         )
-    return not_found("category", ident, [c["id"] for c in snapshot.get("categories", [])])
+    known = snapshot.get("categories" if kind == "category" else "modules", [])
+    return not_found(kind, ident, [item["id"] for item in known])
