@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ..status import Status
@@ -11,7 +11,7 @@ from .boxes import module_box, status_view, table_view
 from .errors import bad_parameter
 from .jobview import filter_tables, filter_view, parse_filter
 from .pages import ViewContext, frame, modules_of, snapshot_of, unknown_at_run
-from .plots import Interval, parse_interval, status_segments
+from .plots import Interval, iso_second, parse_interval, status_segments
 from .timemachine import Moment
 
 TABLE_ROWS = 100
@@ -103,7 +103,7 @@ def _share(segments: list[tuple[datetime, datetime, Status]], span: float) -> li
 
 
 def _charts(ctx: ViewContext, module_id: str, interval: Interval) -> dict[str, Any]:
-    start, end = _iso(interval.start), _iso(interval.end)
+    start, end = iso_second(interval.start), iso_second(interval.end)
     names = ctx.store.metric_names(module_id)
     charts = [
         {
@@ -155,7 +155,3 @@ def _table_links(
             "next": page_url(t["page"] + 1) if t["page"] < t["pages"] else "",
         }
     return links
-
-
-def _iso(moment: datetime) -> str:
-    return (moment - timedelta(microseconds=moment.microsecond)).strftime("%Y-%m-%dT%H:%M:%SZ")

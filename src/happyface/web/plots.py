@@ -219,12 +219,13 @@ def plot_view(
             "json": urls.plot_json(keys, start, end),
             "png": urls.plot_png(keys, start, end),
             "svg": urls.plot_svg(keys, start, end),
-            "static": urls.plot(keys, _iso(interval.start), _iso(interval.end)),
+            "static": urls.plot(keys, iso_second(interval.start), iso_second(interval.end)),
         },
     }
 
 
-def _iso(moment: datetime) -> str:
+def iso_second(moment: datetime) -> str:
+    """A time as a plot link writes it: UTC, to the second, with a Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
