@@ -20,8 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench_web import FULL_RUNS, NOW, record, registry, timings, write_config
-from happyface import Status
+from bench_web import NOW, registry, timings, write_config, write_full_runs
 from happyface.config import load_site
 from happyface.storage import open_store
 
@@ -38,11 +37,7 @@ def populate(folder: Path) -> None:
     write_config(folder)
     site = load_site(folder, registry())
     store = open_store(site.database_url)
-    for i in range(FULL_RUNS):
-        t = NOW - timedelta(minutes=15) * (FULL_RUNS - i)
-        run = store.begin_run(t, "bench", site.snapshot)
-        recs = [record(m.id, m.config.category, i) for m in site.modules]
-        store.finish_run(run, recs, {c.id: Status.HAPPY for c in site.categories}, t)
+    write_full_runs(store, site)
     store.close()
     (folder / "static").mkdir()
 

@@ -24,7 +24,7 @@ from happyface import Module, Result, Status, Table
 from happyface.config import load_site
 from happyface.plugins import Registry
 from happyface.site import Site
-from happyface.storage import ModuleRecord, open_store
+from happyface.storage import ModuleRecord, Store, open_store
 
 CATEGORIES = 5
 PER_CATEGORY = 20
@@ -70,6 +70,15 @@ def record(module_id: str, category: str, i: int) -> ModuleRecord:
     return ModuleRecord(module_id, category, status, result.message, result)
 
 
+def write_full_runs(store: Store, site: Site) -> None:
+    """The newest FULL_RUNS runs of every module, one each 15 minutes up to NOW."""
+    for i in range(FULL_RUNS):
+        t = NOW - timedelta(minutes=15) * (FULL_RUNS - i)
+        run = store.begin_run(t, "bench", site.snapshot)
+        recs = [record(m.id, m.config.category, i) for m in site.modules]
+        store.finish_run(run, recs, {c.id: Status.HAPPY for c in site.categories}, t)
+
+
 def populate(folder: Path) -> Site:
     write_config(folder)
     site = load_site(folder, registry())
@@ -80,11 +89,7 @@ def populate(folder: Path) -> Site:
         t = start + YEAR_STEP * i
         run = store.begin_run(t, "bench", site.snapshot)
         store.finish_run(run, [record("m0_0", "cat0", i)], {"cat0": Status.HAPPY}, t)
-    for i in range(FULL_RUNS):
-        t = NOW - timedelta(minutes=15) * (FULL_RUNS - i)
-        run = store.begin_run(t, "bench", site.snapshot)
-        recs = [record(m.id, m.config.category, i) for m in site.modules]
-        store.finish_run(run, recs, {c.id: Status.HAPPY for c in site.categories}, t)
+    write_full_runs(store, site)
     store.close()
     return site
 
