@@ -4,20 +4,15 @@ The functions below are what the web and the CLI use; `service.AlarmService` is 
 observer that detects and notifies after each run.
 """
 
-from .api import (
+from .ack import (
     acknowledge,
     acknowledgement_history,
     active_acknowledgements,
-    alarm_states,
-    cancel_downtime,
-    downtimes,
-    downtimes_at,
-    in_downtime,
-    notification_log,
-    schedule_downtime,
     withdraw_acknowledgement,
 )
+from .downtime import cancel_downtime, downtimes, downtimes_at, in_downtime, schedule_downtime
 from .records import Acknowledgement, Downtime, Message, Notification, Subject
+from .store import alarm_states, notification_log
 
 __all__ = [
     "Acknowledgement",

@@ -14,14 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy import Connection
 
 from ..errors import HappyFaceError
+from ..storage import Store
 from ..storage.alarm_tables import alarm_acknowledgements
 from ..storage.records import utc
 from .records import Acknowledgement, Subject, SubjectKind
-from .store import AlarmStore
+from .store import AlarmStore, alarm_store
 
 
 def acknowledge(
-    store: AlarmStore,
+    store: Store | AlarmStore,
     subject: Subject,
     user: str,
     comment: str,
@@ -49,36 +50,38 @@ def acknowledge(
         "cleared_at": None,
         "cleared_why": "",
     }
-    with store.writing("storing an acknowledgement") as conn:
+    with alarm_store(store).writing("storing an acknowledgement") as conn:
         insert = alarm_acknowledgements.insert().values(row)
         key = conn.execute(insert.returning(alarm_acknowledgements.c.id)).scalar_one()
     return _ack({**row, "id": int(key)})
 
 
 def active_acknowledgements(
-    store: AlarmStore, t: datetime, subject: Subject | None = None
+    store: Store | AlarmStore, t: datetime, subject: Subject | None = None
 ) -> list[Acknowledgement]:
     """The acknowledgements in force at `t`, for one subject or all, newest first."""
-    return store.read("reading acknowledgements", lambda c: active(c, t, subject))
+    return alarm_store(store).read("reading acknowledgements", lambda c: active(c, t, subject))
 
 
-def acknowledgements(
-    store: AlarmStore, subject: Subject | None = None, limit: int = 200
+def acknowledgement_history(
+    store: Store | AlarmStore, subject: Subject | None = None, limit: int = 200
 ) -> list[Acknowledgement]:
     """Every acknowledgement, also expired and cleared ones, newest first (the history)."""
     t = alarm_acknowledgements
     query = sa.select(t).order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
     if subject is not None:
         query = query.where(t.c.subject_kind == subject.kind, t.c.subject_id == subject.id)
-    return store.read(
+    return alarm_store(store).read(
         "reading acknowledgements", lambda c: [_ack(r._mapping) for r in c.execute(query)]
     )
 
 
-def withdraw(store: AlarmStore, ack_id: int, user: str, now: datetime) -> bool:
+def withdraw_acknowledgement(
+    store: Store | AlarmStore, ack_id: int, user: str, now: datetime
+) -> bool:
     """End an acknowledgement early; False if it does not exist or has already ended."""
     t = alarm_acknowledgements
-    with store.writing("withdrawing an acknowledgement") as conn:
+    with alarm_store(store).writing("withdrawing an acknowledgement") as conn:
         done = conn.execute(
             t.update()
             .where(t.c.id == ack_id, t.c.cleared_at.is_(None))

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ..storage import Store
 from ..storage.alarm_tables import alarm_downtimes
 from ..storage.records import utc
 from .config import AlarmConfig, DowntimeConfig, matches
 from .records import Downtime
-from .store import AlarmStore
+from .store import AlarmStore, alarm_store
+
+if TYPE_CHECKING:
+    from ..site import Site
 
 MANUAL = "manual"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -87,6 +91,31 @@ class Calendar:
         return [d for d in windows if d.covers(t) and any(matches(d.subjects, n) for n in names)]
 
 
+def calendar_of(site: Site, store: Store | AlarmStore) -> Calendar:
+    """The calendar of a site's configured and stored downtimes."""
+    category_of = {m.id: m.config.category for m in site.modules}
+    return Calendar(site.alarms, alarm_store(store), category_of)
+
+
+def in_downtime(site: Site, store: Store | AlarmStore, subject_id: str, t: datetime) -> bool:
+    """True when a module (or its category) or a category is in a downtime at `t`."""
+    return bool(calendar_of(site, store).covering(subject_id, t))
+
+
+def downtimes_at(
+    site: Site, store: Store | AlarmStore, subject_id: str, t: datetime
+) -> list[Downtime]:
+    """The downtimes silencing a module or category at `t` (to show why, and until when)."""
+    return calendar_of(site, store).covering(subject_id, t)
+
+
+def downtimes(
+    site: Site, store: Store | AlarmStore, since: datetime, until: datetime
+) -> list[Downtime]:
+    """Every downtime overlapping [since, until): configured, imported and manual, by start."""
+    return calendar_of(site, store).between(since, until)
+
+
 def stored(conn: Connection, since: datetime, until: datetime) -> list[Downtime]:
     """Stored downtimes (feeds, manual) overlapping [since, until)."""
     t = alarm_downtimes
@@ -107,19 +136,32 @@ def replace_source(
     return len(rows)
 
 
-def add_manual(store: AlarmStore, downtime: Downtime, now: datetime) -> int:
-    """Store a downtime entered by hand; its id."""
-    row = _row(downtime, now) | {"source": MANUAL}
-    with store.writing("scheduling a downtime") as conn:
+def schedule_downtime(
+    store: Store | AlarmStore,
+    subjects: list[str],
+    start: datetime,
+    end: datetime,
+    description: str,
+    user: str,
+    now: datetime,
+) -> int:
+    """Enter a downtime by hand for module or category ids (or patterns); its id."""
+    if end <= start:
+        raise ValueError("a downtime must end after it starts")
+    if not subjects:
+        raise ValueError("a downtime needs at least one module or category")
+    window = Downtime(MANUAL, start, end, tuple(subjects), description, created_by=user)
+    row = _row(window, now) | {"source": MANUAL}
+    with alarm_store(store).writing("scheduling a downtime") as conn:
         row["external_id"] = row["external_id"] or f"manual-{now.timestamp():.6f}"
         insert = alarm_downtimes.insert().values(row).returning(alarm_downtimes.c.id)
         return int(conn.execute(insert).scalar_one())
 
 
-def delete_manual(store: AlarmStore, downtime_id: int) -> bool:
+def cancel_downtime(store: Store | AlarmStore, downtime_id: int) -> bool:
     """Remove a downtime entered by hand; False if there is none with that id."""
     t = alarm_downtimes
-    with store.writing("cancelling a downtime") as conn:
+    with alarm_store(store).writing("cancelling a downtime") as conn:
         gone = conn.execute(t.delete().where(t.c.id == downtime_id, t.c.source == MANUAL))
         return gone.rowcount == 1
 

@@ -14,7 +14,7 @@ from ..status import Status
 from .ack import active, clear_recovered
 from .config import AlarmRule
 from .detect import Level, State, level_of, observe
-from .downtime import Calendar
+from .downtime import Calendar, calendar_of
 from .gocdb import FeedReader
 from .message import About, compose
 from .notify import Channel, make_channel
@@ -65,8 +65,7 @@ class AlarmService:
         if channels is None:
             channels = {c.id: make_channel(c) for c in config.channels}
         outbox = Outbox(alarm_store, channels, backoff or Backoff())
-        category_of = {m.id: m.config.category for m in site.modules}
-        calendar = Calendar(config, alarm_store, category_of)
+        calendar = calendar_of(site, alarm_store)
         feeds = [d for d in config.downtimes if d.feed is not None]
         reader = (
             FeedReader(feeds, alarm_store, fetcher, site.settings.fetch_timeout)

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, Engine
 
 from ..errors import StorageError
 from ..storage import Store
-from ..storage.alarm_tables import alarm_notifications, alarm_states
+from ..storage.alarm_tables import alarm_notifications
+from ..storage.alarm_tables import alarm_states as states_table
 from ..storage.records import utc
 from ..storage.schema import dialect_insert
 from .detect import Level, State
@@ -45,37 +46,6 @@ class AlarmStore:
         """Run `query` on a read connection."""
         with _translated(doing), self.engine.connect() as conn:
             return query(conn)
-
-    # -- states -----------------------------------------------------------------------------
-
-    def states(self) -> dict[StateKey, State]:
-        """Every stored detector state."""
-        return self.read("reading alarm states", load_states)
-
-    # -- the log ----------------------------------------------------------------------------
-
-    def notifications(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        subject_id: str | None = None,
-        state: NotificationState | None = None,
-        limit: int = 500,
-    ) -> list[Notification]:
-        """The notification log, newest first, filtered by time, subject and state."""
-        t = alarm_notifications
-        query = sa.select(t).order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
-        if since is not None:
-            query = query.where(t.c.created_at >= utc(since))
-        if until is not None:
-            query = query.where(t.c.created_at <= utc(until))
-        if subject_id is not None:
-            query = query.where(t.c.subject_id == subject_id)
-        if state is not None:
-            query = query.where(t.c.state == state)
-        return self.read(
-            "reading the notification log", lambda c: [_notification(r) for r in c.execute(query)]
-        )
 
     def due(self, now: datetime, limit: int = 100) -> list[Notification]:
         """Pending notifications whose (next) attempt is due, oldest first."""
@@ -114,9 +84,38 @@ class AlarmStore:
             conn.execute(t.update().where(t.c.id == notification_id).values(state=state, **values))
 
 
+def alarm_states(store: Store | AlarmStore) -> dict[StateKey, State]:
+    """Each alarm's detector state per subject: confirmed level, flapping, escalation stage."""
+    return alarm_store(store).read("reading alarm states", load_states)
+
+
+def notification_log(
+    store: Store | AlarmStore,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    subject_id: str | None = None,
+    state: NotificationState | None = None,
+    limit: int = 500,
+) -> list[Notification]:
+    """The notification log, newest first: sent, pending (retrying), failed and suppressed."""
+    t = alarm_notifications
+    query = sa.select(t).order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
+    if since is not None:
+        query = query.where(t.c.created_at >= utc(since))
+    if until is not None:
+        query = query.where(t.c.created_at <= utc(until))
+    if subject_id is not None:
+        query = query.where(t.c.subject_id == subject_id)
+    if state is not None:
+        query = query.where(t.c.state == state)
+    return alarm_store(store).read(
+        "reading the notification log", lambda c: [_notification(r) for r in c.execute(query)]
+    )
+
+
 def load_states(conn: Connection) -> dict[StateKey, State]:
     """Every detector state, keyed by alarm and subject."""
-    t = alarm_states
+    t = states_table
     return {
         (r.alarm_id, Subject(r.subject_kind, r.subject_id)): _state(r)
         for r in conn.execute(sa.select(t))
@@ -128,7 +127,7 @@ def save_states(conn: Connection, states: dict[StateKey, State], now: datetime) 
     if not states:
         return
     rows = [_state_row(key, state, now) for key, state in states.items()]
-    insert = dialect_insert(conn, alarm_states)
+    insert = dialect_insert(conn, states_table)
     keys = ("alarm_id", "subject_kind", "subject_id")
     updated = {c: insert.excluded[c] for c in rows[0] if c not in keys}
     conn.execute(insert.on_conflict_do_update(index_elements=list(keys), set_=updated), rows)
