@@ -18,7 +18,7 @@ from ..site_model import _check_id
 from ..sources import SecretRef, Source
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _GLOB = re.compile(r"[*?\[]")
 
 
@@ -209,7 +209,7 @@ class DowntimeConfig(BaseModel):
     @classmethod
     def _known_days(cls, days: list[str]) -> list[str]:
         lowered = [d.lower()[:3] for d in days]
-        bad = [d for d, short in zip(days, lowered, strict=True) if short not in _WEEKDAYS]
+        bad = [d for d, short in zip(days, lowered, strict=True) if short not in WEEKDAYS]
         if bad:
             raise ValueError(f"unknown day(s) {bad}; use mon, tue, wed, thu, fri, sat, sun")
         return lowered
@@ -237,14 +237,15 @@ class DowntimeConfig(BaseModel):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def aware(self, moment: datetime) -> datetime:
+        """`moment` in this downtime's zone when it was written without an offset."""
+        return moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
+
 
 def _check_one_off(downtime: DowntimeConfig) -> None:
     if downtime.start is None or downtime.end is None:
         raise ValueError("a one-off downtime needs both `start` and `end`")
-    zone = downtime.zone
-    start = downtime.start if downtime.start.tzinfo else downtime.start.replace(tzinfo=zone)
-    end = downtime.end if downtime.end.tzinfo else downtime.end.replace(tzinfo=zone)
-    if end <= start:
+    if downtime.aware(downtime.end) <= downtime.aware(downtime.start):
         raise ValueError("`end` must be after `start`")
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from ..storage import Store
 from ..storage.alarm_tables import alarm_downtimes
 from ..storage.records import utc
-from .config import AlarmConfig, DowntimeConfig, matches
+from .config import WEEKDAYS, AlarmConfig, DowntimeConfig, matches
 from .records import Downtime
 from .store import AlarmStore, alarm_store
 
@@ -21,14 +21,13 @@ if TYPE_CHECKING:
     from ..site import Site
 
 MANUAL = "manual"
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def config_windows(config: DowntimeConfig, since: datetime, until: datetime) -> list[Downtime]:
     """The windows of one `[[downtime]]` that overlap [since, until); none for a feed."""
     subjects = (*config.modules, *config.categories)
     if config.start is not None and config.end is not None:
-        start, end = _aware(config.start, config), _aware(config.end, config)
+        start, end = utc(config.aware(config.start)), utc(config.aware(config.end))
         window = Downtime(config.id, start, end, subjects, config.description)
         return [window] if start < until and end > since else []
     if config.every is None or config.at is None:
@@ -45,10 +44,6 @@ def config_windows(config: DowntimeConfig, since: datetime, until: datetime) -> 
     ]
 
 
-def _aware(moment: datetime, config: DowntimeConfig) -> datetime:
-    return utc(moment if moment.tzinfo else moment.replace(tzinfo=config.zone))
-
-
 def _recurrences(config: DowntimeConfig, since: datetime, until: datetime) -> Iterator[datetime]:
     """Starts of the recurring windows overlapping [since, until), in the configured zone."""
     assert config.at is not None
@@ -56,7 +51,7 @@ def _recurrences(config: DowntimeConfig, since: datetime, until: datetime) -> It
     day = (since - length).astimezone(zone).date() - timedelta(days=1)
     last = until.astimezone(zone).date()
     while day <= last:
-        if config.every == "day" or _WEEKDAYS[day.weekday()] in config.days:
+        if config.every == "day" or WEEKDAYS[day.weekday()] in config.days:
             start = datetime.combine(day, config.at, tzinfo=zone).astimezone(UTC)
             if start < until and start + length > since:
                 yield start
