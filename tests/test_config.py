@@ -154,6 +154,12 @@ def test_unknown_top_level_table(tmp_path: Path, registry: Registry) -> None:
         load_site(write_site(tmp_path, GOOD + "\n[modules]\nx = 1\n"), registry)
 
 
+def test_a_bad_database_url_is_a_config_problem(tmp_path: Path, registry: Registry) -> None:
+    bad = GOOD.replace('stale_after = "1h"', 'stale_after = "1h"\ndatabase = "notaurl"')
+    with pytest.raises(ConfigError, match=r"site\.database: 'notaurl' is not a database URL"):
+        load_site(write_site(tmp_path, bad), registry)
+
+
 def test_missing_file(tmp_path: Path, registry: Registry) -> None:
     with pytest.raises(ConfigError, match="no such file; create one with `happyface init DIR`"):
         load_site(tmp_path / "nothing.toml", registry)

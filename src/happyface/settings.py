@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from .access_model import TlsSettings
 from .durations import Duration
@@ -136,3 +138,15 @@ class SiteSettings(BaseModel):
     upload: UploadSettings = Field(
         default_factory=UploadSettings, description="files pushed to HappyFace"
     )
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        try:
+            make_url(url)
+        except ArgumentError:
+            raise ValueError(
+                f"{url!r} is not a database URL; write e.g. "
+                '"sqlite:///happyface.db" or "postgresql://user@host/dbname"'
+            ) from None
+        return url
