@@ -17,13 +17,14 @@ from .service import build_service, record_unreachable
 from .site import Site
 from .skeleton import NEW_SITE, module_skeleton
 from .status import Status
+from .storage.engine import describe, parse_url
 
 
 def check(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     print(f"{find_config(args.config)}: valid")
     print(f"site        {site.settings.title!r}, a run every {site.settings.interval:g} s")
-    print(f"database    {_safe_url(site.database_url)}")
+    print(f"database    {describe(parse_url(site.database_url))}")
     for category in site.categories:
         members = site.modules_of(category.id)
         print(f"category    {category.id:<20} {len(members)} module(s), {category.algorithm}")
@@ -114,10 +115,3 @@ def demo(args: argparse.Namespace) -> int:
     setup_logging("info")
     asyncio.run(run_demo(args.dir, port=args.port))
     return 0
-
-
-def _safe_url(url: str) -> str:
-    """The database URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
