@@ -259,3 +259,9 @@ def test_sqlite_in_a_directory_that_cannot_hold_it_is_a_storage_error(tmp_path: 
 def test_a_bad_url_is_a_storage_error() -> None:
     with pytest.raises(StorageError, match="not a database URL"):
         open_store("not a url")
+
+
+def test_a_missing_driver_is_a_storage_error_naming_it() -> None:
+    # no MySQL driver is installed with HappyFace or its test extras
+    with pytest.raises(StorageError, match="driver 'MySQLdb' is not installed"):
+        open_store("mysql://db.example.org/happyface")

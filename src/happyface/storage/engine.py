@@ -42,12 +42,22 @@ def describe(url: URL) -> str:
 
 
 def make_engine(url: URL) -> Engine:
-    """An engine for `url`; on SQLite: WAL, foreign keys, a busy timeout, real transactions."""
-    if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    if url.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
-    return create_engine(url)
+    """An engine for `url`; on SQLite: WAL, foreign keys, a busy timeout, real transactions.
+
+    Raises StorageError when the backend's driver is not installed.
+    """
+    try:
+        if url.get_backend_name() == "sqlite":
+            return _sqlite_engine(url)
+        if url.get_backend_name() == "postgresql":
+            return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        return create_engine(url)
+    except ImportError as e:
+        hint = " (pip install 'happyface[postgres]')" if "postgres" in url.drivername else ""
+        raise StorageError(
+            f"database {describe(url)}: its driver {e.name!r} is not installed; "
+            f"install it{hint} or use another backend"
+        ) from e
 
 
 def _sqlite_engine(url: URL) -> Engine:
