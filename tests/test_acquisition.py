@@ -17,6 +17,7 @@ from happyface.acquisition.run import Runner
 from happyface.config import load_site
 from happyface.plugins import Registry
 from happyface.site import Site
+from happyface.sources import RawInput, Source
 from happyface.storage import Store, open_store
 from tests.fixtures.site import write_site
 from tests.fixtures.sources import MisbehavingServer
@@ -170,6 +171,25 @@ async def test_failed_modules_keep_their_raw_inputs(runner: Runner, tmp_path: Pa
     assert b"happyface" in archive.open(by_id["shared_a"].archive, body)
     # the site archives everything by default: good modules too
     assert by_id["cms"].archive is not None
+
+
+async def test_a_fetcher_bug_costs_its_source_not_the_run(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_fetch = runner.fetcher.fetch
+
+    async def buggy_fetch(source: Source, now: datetime) -> RawInput:
+        if source.url.endswith("/status/503"):
+            raise RuntimeError("a bug")
+        return await real_fetch(source, now)
+
+    monkeypatch.setattr(runner.fetcher, "fetch", buggy_fetch)
+    outcome = await runner.run()
+    assert outcome is not None
+    by_id = {r.module_id: r for r in outcome.records}
+    assert by_id["down"].status is Status.ERROR
+    assert "failed unexpectedly" in by_id["down"].message
+    assert by_id["cms"].status is Status.HAPPY
 
 
 async def test_only_one_run_at_a_time(runner: Runner) -> None:

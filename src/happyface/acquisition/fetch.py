@@ -93,7 +93,7 @@ class Fetcher:
         unique = {source.identity(): source for source in sources}
         async with asyncio.TaskGroup() as group:
             tasks = {
-                key: group.create_task(self._fetch_or_error(s, now)) for key, s in unique.items()
+                key: group.create_task(self.fetch_or_error(s, now)) for key, s in unique.items()
             }
         return {key: task.result() for key, task in tasks.items()}
 
@@ -127,7 +127,8 @@ class Fetcher:
             tls_not_after=progress.tls_not_after,
         )
 
-    async def _fetch_or_error(self, source: Source, now: datetime) -> RawInput | FetchError:
+    async def fetch_or_error(self, source: Source, now: datetime) -> RawInput | FetchError:
+        """Like `fetch`, but any failure, even a bug, is returned as this source's FetchError."""
         try:
             return await self.fetch(source, now)
         except FetchError as exc:

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..errors import FetchError, HappyFaceError, RunFailedError, RunLockedError
+from ..errors import HappyFaceError, RunFailedError, RunLockedError
 from ..logs import run_log
 from ..site import ModuleInstance, Site
-from ..sources import Source
 from ..status import Rated, Status, category_status
 from ..storage import ModuleRecord, Store
 from .archive import Archive
@@ -200,18 +199,8 @@ def _start_fetches(
         for source in instance.module.sources().values():
             key = source.identity()
             if key not in tasks:
-                tasks[key] = asyncio.create_task(_fetch(fetcher, source, now))
+                tasks[key] = asyncio.create_task(fetcher.fetch_or_error(source, now))
     return tasks
-
-
-async def _fetch(fetcher: Fetcher, source: Source, now: datetime) -> Fetched:
-    try:
-        return await fetcher.fetch(source, now)
-    except FetchError as exc:
-        return exc
-    except Exception as exc:  # a fetcher bug must cost one source, not the run
-        log.exception("fetching %s failed unexpectedly", source.url)
-        return FetchError(f"fetching {source.url} failed: {type(exc).__name__}: {exc}")
 
 
 async def _reporting(job: Awaitable[ModuleRecord], progress: Progress | None) -> ModuleRecord:
