@@ -158,7 +158,7 @@ class Runner:
         jobs = [
             ModuleJob(
                 instance=instance,
-                fetches={n: fetches[s.identity()] for n, s in instance.module.sources().items()},
+                fetches=fetches[instance.id],
                 now=now,
                 extract_timeout=settings.extract_timeout,
                 archive=self.archive,
@@ -169,9 +169,10 @@ class Runner:
         try:
             return await asyncio.gather(*(_reporting(run_module(j), progress) for j in jobs))
         finally:
-            for task in fetches.values():
+            tasks = {task for tasks in fetches.values() for task in tasks.values()}
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*fetches.values(), return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _categories(self, records: Iterable[ModuleRecord]) -> dict[str, Status]:
         by_id = {r.module_id: r for r in records}
@@ -192,15 +193,18 @@ def _archives(instance: ModuleInstance, site_default: bool) -> bool:
 
 def _start_fetches(
     fetcher: Fetcher, modules: Iterable[ModuleInstance], now: datetime
-) -> dict[str, asyncio.Task[Fetched]]:
-    """One task per distinct source, so a source shared by many modules is fetched once."""
-    tasks: dict[str, asyncio.Task[Fetched]] = {}
+) -> dict[str, dict[str, asyncio.Task[Fetched]]]:
+    """Each module's fetch tasks by source name; a source shared by modules is fetched once."""
+    shared: dict[str, asyncio.Task[Fetched]] = {}
+    by_module: dict[str, dict[str, asyncio.Task[Fetched]]] = {}
     for instance in modules:
-        for source in instance.module.sources().values():
+        tasks = by_module[instance.id] = {}
+        for name, source in instance.module.sources().items():
             key = source.identity()
-            if key not in tasks:
-                tasks[key] = asyncio.create_task(fetcher.fetch_or_error(source, now))
-    return tasks
+            if key not in shared:
+                shared[key] = asyncio.create_task(fetcher.fetch_or_error(source, now))
+            tasks[name] = shared[key]
+    return by_module
 
 
 async def _reporting(job: Awaitable[ModuleRecord], progress: Progress | None) -> ModuleRecord:
