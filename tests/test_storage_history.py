@@ -7,10 +7,12 @@ import subprocess
 import sys
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from happyface import Result, Status
+from happyface.acquisition.archive import Archive
 from happyface.acquisition.maintenance import Maintenance
 from happyface.settings import SiteSettings
 from happyface.storage import ModuleRecord, Point, Retention, Store, open_store
@@ -208,6 +210,18 @@ def test_fractional_retention_days_as_the_settings_allow(store: Store) -> None:
     settings = SiteSettings.model_validate({"title": "t", "retention": {"samples_days": 0.5}})
     counts = Maintenance(settings, store, archive=None).clean(T0 + timedelta(days=1))
     assert counts["samples"] == 1 and counts["runs"] == 0
+
+
+def test_an_archive_that_cannot_be_cleaned_is_logged_not_raised(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: Archive, older_than: datetime) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Archive, "cleanup", refuse)
+    settings = SiteSettings(title="t")
+    counts = Maintenance(settings, store, Archive(tmp_path)).clean(T0)
+    assert "archived runs" not in counts and counts["runs"] == 0
 
 
 def test_retention_is_documented_and_strict() -> None:

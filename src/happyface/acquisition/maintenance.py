@@ -41,7 +41,10 @@ class Maintenance:
             return {}
         keep = self.settings.archive.keep_days
         if self.archive is not None and keep > 0:
-            counts["archived runs"] = self.archive.cleanup(now - timedelta(days=keep))
+            try:
+                counts["archived runs"] = self.archive.cleanup(now - timedelta(days=keep))
+            except OSError as exc:  # e.g. a folder we may not delete; the next clean retries
+                log.error("cleaning the archive %s failed: %s", self.archive.root, exc)
         if any(counts.values()):
             log.info("cleanup removed %s", ", ".join(f"{v} {k}" for k, v in counts.items()))
         return counts
