@@ -13,6 +13,7 @@ import pytest
 from happyface import RunLockedError, Status
 from happyface.acquisition.archive import Archive
 from happyface.acquisition.fetch import Fetcher
+from happyface.acquisition.pending import PendingFailures
 from happyface.acquisition.run import Runner
 from happyface.config import load_site
 from happyface.plugins import Registry
@@ -237,6 +238,27 @@ async def test_a_run_that_fails_is_recorded_and_never_visible(
         datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC), include_failed=True
     )
     assert failed.state == "failed" and "disk full" in (failed.error or "")
+
+
+def test_pending_failures_are_recorded_once_and_a_torn_line_is_dropped(
+    tmp_path: Path, database_url: str
+) -> None:
+    spool = PendingFailures(tmp_path / "state" / "pending.jsonl")
+    started = datetime(2024, 3, 1, tzinfo=UTC)
+    spool.add(started, started + timedelta(seconds=5), "database unreachable: refused")
+    with spool.path.open("a") as f:
+        f.write('{"started_at": "2024-03')  # the process died mid-append
+    store = open_store(database_url)
+    try:
+        assert spool.flush(store) == 1
+        (failed,) = store.runs(started, started, include_failed=True)
+        assert failed.error == "database unreachable: refused"
+        assert not spool.path.exists()
+        spool.path.write_text("not json\n")
+        assert spool.flush(store) == 0
+        assert not spool.path.exists()
+    finally:
+        store.close()
 
 
 def test_store_fixture_is_the_real_backend(database_url: str) -> None:

@@ -45,8 +45,9 @@ class PendingFailures:
         except StorageError:
             self._write(entries[recorded:])
             raise
-        if entries:
-            self.path.unlink(missing_ok=True)
+        # unreadable lines (a write cut short) are dropped with the rest, not re-read forever
+        self.path.unlink(missing_ok=True)
+        if recorded:
             log.info("recorded %d run(s) that failed while the database was down", recorded)
         return recorded
 
