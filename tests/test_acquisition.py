@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from happyface import RunLockedError, Status
+from happyface import RunLockedError, Status, StorageError
 from happyface.acquisition.archive import Archive
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.pending import PendingFailures
 from happyface.acquisition.run import Runner
+from happyface.acquisition.schedule import Scheduler
 from happyface.config import load_site
 from happyface.plugins import Registry
 from happyface.site import Site
@@ -259,6 +260,22 @@ def test_pending_failures_are_recorded_once_and_a_torn_line_is_dropped(
         assert not spool.path.exists()
     finally:
         store.close()
+
+
+async def test_a_slot_outlives_any_failure_and_spools_an_unreachable_database(
+    runner: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scheduler = Scheduler(runner, PendingFailures(tmp_path / "pending.jsonl"))
+    # the StorageError last: the next slot would record (and remove) what it spooled
+    for error in (RuntimeError("a bug"), StorageError("database x is unreachable")):
+
+        async def failing_run(*args: object, error: Exception = error, **kwargs: object) -> None:
+            raise error
+
+        monkeypatch.setattr(runner, "run", failing_run)
+        await scheduler.run_slot(datetime.now(UTC))  # logged, never raised
+    (line,) = scheduler.pending.path.read_text().splitlines()
+    assert "database unreachable: database x is unreachable" in line
 
 
 def test_store_fixture_is_the_real_backend(database_url: str) -> None:
