@@ -157,3 +157,15 @@ def test_cleanup_removes_whole_old_runs(archive: Archive, tmp_path: Path) -> Non
 
 def test_cleanup_of_a_missing_archive(tmp_path: Path) -> None:
     assert Archive(tmp_path / "never").cleanup(RUN) == 0
+
+
+def test_cleanup_through_a_symlinked_or_relative_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "disk").mkdir()
+    os.symlink(tmp_path / "disk", tmp_path / "link")
+    Archive(tmp_path / "link").store(RUN - timedelta(days=40), "a", {"main": raw(b"x")})
+    assert Archive(tmp_path / "link").cleanup(RUN) == 1
+    Archive(tmp_path / "disk").store(RUN - timedelta(days=40), "a", {"main": raw(b"x")})
+    monkeypatch.chdir(tmp_path)
+    assert Archive(Path("disk")).cleanup(RUN) == 1

@@ -83,9 +83,10 @@ class Archive:
     def cleanup(self, older_than: datetime) -> int:
         """Remove whole run folders started before `older_than`; returns how many went."""
         cutoff = _utc_naive(older_than)
+        root = self.root.resolve()  # _runs() gives resolved paths; self.root may be a symlink
         removed = 0
         for run in self._runs():
-            started = _run_time(run.relative_to(self.root))
+            started = _run_time(run.relative_to(root))
             if started is not None and started < cutoff:
                 shutil.rmtree(run)
                 removed += 1
