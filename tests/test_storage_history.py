@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from happyface import Result, Status
+from happyface import Result, Status, StorageError
 from happyface.acquisition.archive import Archive
 from happyface.acquisition.maintenance import Maintenance
 from happyface.settings import SiteSettings
@@ -228,3 +228,18 @@ def test_retention_is_documented_and_strict() -> None:
     assert all(f.description for f in Retention.model_fields.values())
     with pytest.raises(ValueError, match="extra"):
         Retention(result_days=3)  # type: ignore[call-arg]
+
+
+def test_a_database_failure_in_cleanup_is_raised_by_clean_and_logged_by_the_scheduler(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def down(now: datetime, retention: Retention) -> dict[str, int]:
+        raise StorageError("database sqlite:///x.db is unreachable: disk I/O error")
+
+    monkeypatch.setattr(store, "cleanup", down)
+    maintenance = Maintenance(SiteSettings(title="t"), store, archive=None)
+    with pytest.raises(StorageError, match="unreachable"):
+        maintenance.clean(T0)  # `happyface cleanup` shows this and exits 1
+    maintenance.last_clean = None
+    maintenance.maybe_clean(T0)  # the scheduler goes on
+    assert "cleanup failed: database sqlite:///x.db is unreachable" in caplog.text

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from ..errors import StorageError
 from ..settings import SiteSettings
-from ..storage import Retention, Store
+from ..storage import Store
 from .archive import Archive
 
 log = logging.getLogger("happyface.maintenance")
@@ -27,18 +27,20 @@ class Maintenance:
     last_clean: datetime | None = None
 
     def maybe_clean(self, now: datetime) -> None:
+        """Clean if the last clean is an hour old; a database failure is logged, not raised."""
         if self.last_clean is None or now - self.last_clean >= CLEAN_EVERY:
-            self.clean(now)
+            try:
+                self.clean(now)
+            except StorageError as exc:
+                log.error("cleanup failed: %s", exc)
 
     def clean(self, now: datetime) -> dict[str, int]:
-        """Delete what the retention settings no longer keep; the counts of what went."""
+        """Delete what the retention settings no longer keep; the counts of what went.
+
+        Raises StorageError when the database cannot be cleaned.
+        """
         self.last_clean = now
-        retention = Retention.model_validate(self.settings.retention.model_dump())
-        try:
-            counts = self.store.cleanup(now, retention)
-        except StorageError as exc:
-            log.error("cleanup failed: %s", exc)
-            return {}
+        counts = self.store.cleanup(now, self.settings.retention)
         keep = self.settings.archive.keep_days
         if self.archive is not None and keep > 0:
             try:

@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ..result import Link, Result, Table
 from ..status import Status
 
@@ -85,22 +83,6 @@ class Point:
     value: float
     min: float
     max: float
-
-
-class Retention(BaseModel):
-    """How long each kind of history is kept; 0 keeps it forever."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    # days may be fractional, as the [site.retention] settings allow
-    results_days: float = Field(
-        730, ge=0, description="Runs, module results and category statuses older than this go."
-    )
-    samples_days: float = Field(
-        90, ge=0, description="Raw metric samples; older ranges are served by the rollups."
-    )
-    hourly_days: float = Field(730, ge=0, description="Hourly rollups (mean, min, max) of metrics.")
-    daily_days: float = Field(0, ge=0, description="Daily rollups of metrics.")
 
 
 def utc(value: datetime) -> datetime:

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, Table, delete, func, select
 
+from ..settings import RetentionSettings as Retention
 from .curves import SAMPLES_FROM, level_key
-from .records import Retention, utc
+from .records import utc
 from .rollup import LEVELS, bucket_of
 from .schema import (
     config_versions,

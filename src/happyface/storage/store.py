@@ -10,11 +10,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 
+from ..settings import RetentionSettings as Retention
 from ..status import Status
 from . import curves, lock, read, write
 from .catalogue import Catalogue
 from .engine import make_engine, parse_url, translated, upgrade
-from .records import ModuleRecord, Point, ResultRow, Retention, RunInfo, utc
+from .records import ModuleRecord, Point, ResultRow, RunInfo, utc
 from .retention import cleanup as cleanup_history
 
 T = TypeVar("T")
