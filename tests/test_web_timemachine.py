@@ -57,6 +57,11 @@ def test_old_style_date_and_time() -> None:
     assert parse_time_query({}, STEP, NOW).at is None
 
 
+def test_old_style_time_with_an_offset_is_read_in_that_offset() -> None:
+    query = parse_time_query({"date": "2026-11-25", "time": "12:00+02:00"}, STEP, NOW)
+    assert query.at == datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
 def test_at_and_date_together_are_refused() -> None:
     with pytest.raises(WebError):
         parse_time_query({"at": "2026-11-25T10:00Z", "date": "2026-11-25"}, STEP, NOW)

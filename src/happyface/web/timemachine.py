@@ -95,7 +95,8 @@ def _old_style(params: Mapping[str, str], now: datetime) -> datetime:
             clock = time.fromisoformat(time_text.strip())
         except ValueError:
             raise bad_parameter("time", time_text, "a time of day such as 12:00") from None
-    moment = datetime.combine(day, clock.replace(tzinfo=None), UTC)
+    # the old form had no offsets; a time that carries one is read in that offset, not as UTC
+    moment = datetime.combine(day, clock, clock.tzinfo or UTC).astimezone(UTC)
     if moment < EARLIEST:
         raise bad_parameter("date", date_text, f"a date after {EARLIEST.year}")
     return moment
