@@ -123,10 +123,23 @@ def test_a_valid_token_does_not_replace_the_group(csrf_app: Any) -> None:
         assert answer.status_code == 403
 
 
-def test_scripts_with_a_bearer_token_need_no_csrf_token(csrf_app: Any) -> None:
-    answer = post(csrf_app, "/test/script", headers={"Authorization": "Bearer s3cret"})
+def test_a_bearer_header_does_not_exempt_a_form_route_from_csrf(csrf_app: Any) -> None:
+    # the routes guarded by require_csrf check no bearer token: sending one proves nothing
+    for bearer in ({"Authorization": "Bearer s3cret"}, {"Authorization": "bearer x"}):
+        assert post(csrf_app, "/test/script", headers=bearer).status_code == 403
+        answer = post(csrf_app, "/test/ack", headers={**ADMIN, **bearer})
+        assert answer.status_code == 403
+    token = token_of(csrf_app)
+    headers = {"Authorization": "Bearer s3cret", "X-CSRF-Token": token}
+    answer = post(csrf_app, "/test/script", headers=headers, cookies={"hf_csrf": token})
     assert answer.status_code == 200
-    assert post(csrf_app, "/test/script").status_code == 403
+
+
+def test_the_csrf_cookie_is_http_only_and_strict(csrf_app: Any) -> None:
+    cookie = get(csrf_app, "/").headers["set-cookie"]
+    flags = {part.strip() for part in cookie.split(";")[1:]}
+    assert {"HttpOnly", "SameSite=Strict", "Path=/"} <= flags
+    assert "Secure" not in flags  # plain HTTP here; under TLS see test_security_headers
 
 
 #: reads of the store that carry no module data, passed through unfiltered

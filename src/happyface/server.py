@@ -38,6 +38,12 @@ async def serve_site(
         log_level="warning",
         access_log=False,
         lifespan="on",
+        # The client address must be the TCP peer: trusted_proxies is decided on it. Uvicorn's
+        # proxy-header handling would rewrite it from X-Forwarded-For (for any peer listed in
+        # FORWARDED_ALLOW_IPS, 127.0.0.1 by default), letting anyone pose as a trusted proxy.
+        proxy_headers=False,
+        forwarded_allow_ips=[],
+        server_header=False,
         **_tls_options(site),
     )
     scheme = "https" if site.settings.web.tls.certfile else "http"

@@ -25,6 +25,7 @@ from .boxes import ArchiveReader
 from .errors import WebError, internal_error, storage_unavailable
 from .exports import add_export_routes
 from .handlers import Dashboard, cancel_all
+from .headers import SecurityHeadersMiddleware, secured
 from .render import render_html
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ def create_app(
     _error_pages(app, dash)
     # outermost, so every route (also those added later) knows its viewer
     app.add_middleware(AccessMiddleware, control=dash.access)
+    # outside even that, so also answers the access layer makes itself carry the headers
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 
@@ -169,7 +172,11 @@ def _error_pages(app: FastAPI, dash: Dashboard) -> None:
 
     async def crash(request: Request, exc: Exception) -> Response:
         log.error("page %s failed", request.url.path, exc_info=exc)
-        return _error_response(dash, request, internal_error())
+        response = _error_response(dash, request, internal_error())
+        # Starlette answers a crash outside every middleware: add their headers here
+        tls = request.url.scheme == "https"
+        response.raw_headers[:] = secured(list(response.raw_headers), tls)
+        return response
 
     app.add_exception_handler(WebError, web_error)
     app.add_exception_handler(StorageError, storage_error)

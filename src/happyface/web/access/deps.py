@@ -3,9 +3,9 @@
 A valid certificate is not enough for a POST: a page on another site can make the browser
 send one with the user's certificate (cross-site request forgery). `require_csrf` demands
 both that the request comes from our own pages (`Sec-Fetch-Site`, `Origin`) and that it
-repeats the token of our cookie in a form field or header (double submit). Scripts that
-authenticate with `Authorization: Bearer` send no cookies and cannot be forged by a browser,
-so they are exempt; the route must check their token itself.
+repeats the token of our cookie in a form field or header (double submit). Merely sending an
+`Authorization` header exempts nobody: a route that authenticates scripts by a bearer token
+checks that token itself and does not use `require_csrf` (only `/upload` does so today).
 """
 
 from __future__ import annotations
@@ -48,14 +48,8 @@ def require_groups(*groups: str) -> Callable[[Request], Viewer]:
     return check
 
 
-def is_bearer(request: Request) -> bool:
-    return request.headers.get("authorization", "").lower().startswith("bearer ")
-
-
 async def require_csrf(request: Request) -> None:
     """Refuse a state-changing browser request that did not come from our own page."""
-    if is_bearer(request):
-        return
     check_origin(request)
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.headers.get(CSRF_HEADER, "") or await _form_token(request)

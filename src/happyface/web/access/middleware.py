@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..headers import is_html
 from .control import AccessControl
 from .policy import ANONYMOUS, Viewer
 
@@ -56,7 +57,7 @@ class AccessMiddleware:
                 headers = list(message.get("headers", []))
                 if private:
                     headers = _private(headers)
-                if not cookie and _is_html(headers):
+                if not cookie and is_html(headers):
                     headers.append((b"set-cookie", _cookie(scope, scope[CSRF_KEY])))
                 message = {**message, "headers": headers}
             await send(message)
@@ -83,10 +84,7 @@ def _private(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     return out
 
 
-def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in headers)
-
-
 def _cookie(scope: Any, token: str) -> bytes:
+    # scripts never need the token (forms carry it), so a script injected anywhere cannot read it
     secure = "; Secure" if scope.get("scheme") == "https" else ""
-    return f"{CSRF_COOKIE}={token}; Path=/; SameSite=Strict{secure}".encode("latin-1")
+    return f"{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}".encode("latin-1")
