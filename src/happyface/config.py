@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from .settings import SiteSettings
 from .site import ModuleInstance, Site
 from .site_model import CategoryConfig, ModuleConfig
 from .sources import SecretRef, Source
+from .tomllines import array_table_lines
 
 CONFIG_NAME = "happyface.toml"
 _TOP_LEVEL = {"site", "category", "module", "alarm", "channel", "downtime", "access"}
@@ -39,13 +41,14 @@ class _Document:
     text: str
     data: dict[str, Any]
 
+    @cached_property
+    def _header_lines(self) -> dict[str, list[int]]:
+        return array_table_lines(self.text)
+
     def line_of(self, table: str, index: int) -> int | None:
         """The line of the index-th `[[table]]` header, where that entry starts."""
-        headers = re.finditer(rf"^[ \t]*\[\[[ \t]*{table}[ \t]*\]\]", self.text, re.MULTILINE)
-        for position, match in enumerate(headers):
-            if position == index:
-                return self.text.count("\n", 0, match.start()) + 1
-        return None
+        lines = self._header_lines.get(table, [])
+        return lines[index] if 0 <= index < len(lines) else None
 
     def where(self, table: str, index: int, entry: object) -> str:
         entry_id = entry.get("id") if isinstance(entry, dict) else None

@@ -13,6 +13,7 @@ from .acquisition.maintenance import Maintenance
 from .acquisition.pending import PendingFailures
 from .acquisition.run import Progress, Runner, RunOutcome
 from .acquisition.schedule import Scheduler
+from .acquisition.slots import raise_open_file_limit
 from .alarms.service import AlarmService
 from .errors import StorageError
 from .site import Site
@@ -53,7 +54,14 @@ def build_service(site: Site, store: Store | None = None) -> Service:
     """Open the database (StorageError when it cannot be reached) and wire the parts."""
     store = store if store is not None else open_store(site.database_url)
     archive = Archive(site.resolve(site.settings.archive.dir))
-    fetcher = Fetcher(base_dir=site.root, upload_dir=site.resolve(site.settings.upload.dir))
+    settings = site.settings
+    raise_open_file_limit(settings.fetch_connections)
+    fetcher = Fetcher(
+        base_dir=site.root,
+        upload_dir=site.resolve(settings.upload.dir),
+        connections=settings.fetch_connections,
+        connections_per_host=settings.fetch_connections_per_host,
+    )
     log_dir = site.resolve(site.settings.log_dir) if site.settings.log_dir else None
     runner = Runner(
         site=site,

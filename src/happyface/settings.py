@@ -122,6 +122,15 @@ class SiteSettings(BaseModel):
     )
     extract_timeout: Duration = Field(60, gt=0, description="deadline of one module's extract")
     fetch_timeout: Duration = Field(30, gt=0, description="default total deadline of one fetch")
+    fetch_connections: int = Field(
+        1000,
+        ge=1,
+        description="HTTP fetches open at once, over all hosts; more wait for a free slot "
+        "(the wait does not count against a source's deadline)",
+    )
+    fetch_connections_per_host: int = Field(
+        100, ge=1, description="HTTP fetches open at once to one host and port"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="log level")
     log_dir: Path | None = Field(
         None,

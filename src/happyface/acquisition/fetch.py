@@ -25,6 +25,7 @@ from ..errors import FetchError
 from ..sources import RawInput, Source
 from ..uploads import upload_name, upload_path
 from .reasons import describe_transport_error
+from .slots import FetchSlots, host_of
 from .tls import TlsSettings, auth_headers, ssl_context
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,8 @@ log = logging.getLogger(__name__)
 MAX_REDIRECTS = 5
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
-# enough for one run of a large site; more sources to one host wait for a free connection
-_LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=32)
+# idle connections kept between runs, per client
+_KEEPALIVE = 100
 
 
 @dataclass
@@ -51,7 +52,8 @@ class Fetcher:
 
     `transport` replaces the network (an `httpx.MockTransport` in unit tests); `base_dir`
     anchors relative local paths and credential files; `upload_dir` holds the files that
-    `upload:NAME` sources read.
+    `upload:NAME` sources read. At most `connections` HTTP fetches are open at once, and
+    `connections_per_host` to one host; the others wait for a slot before their deadline starts.
     """
 
     def __init__(
@@ -60,11 +62,21 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         base_dir: Path | None = None,
         upload_dir: Path | None = None,
+        connections: int = 1000,
+        connections_per_host: int = 100,
     ) -> None:
         self._transport = transport
         self._base_dir = base_dir
         self._upload_dir = upload_dir
-        self._clients: dict[Hashable, httpx.AsyncClient] = {}
+        self._slots = FetchSlots(connections, connections_per_host)
+        # each host's pool as large as its slots: a pool never queues
+        pool = min(connections, connections_per_host)
+        self._limits = httpx.Limits(
+            max_connections=pool, max_keepalive_connections=min(pool, _KEEPALIVE)
+        )
+        self._clients: dict[Hashable, tuple[Hashable, httpx.AsyncClient]] = {}
+        self._retired: list[httpx.AsyncClient] = []
+        self._contexts: dict[TlsSettings, tuple[Hashable, ssl.SSLContext]] = {}
         self._user_agent = f"HappyFace/{_version()}"
 
     async def __aenter__(self) -> Fetcher:
@@ -80,8 +92,15 @@ class Fetcher:
 
     async def aclose(self) -> None:
         """Close every client and its connections."""
-        clients, self._clients = list(self._clients.values()), {}
+        clients = [client for _, client in self._clients.values()]
+        self._clients = {}
         await asyncio.gather(*(c.aclose() for c in clients))
+        await self._close_retired()
+
+    async def _close_retired(self) -> None:
+        """Close the clients of replaced credentials, whose fetches have all ended."""
+        retired, self._retired = self._retired, []
+        await asyncio.gather(*(c.aclose() for c in retired))
 
     async def fetch_all(
         self, sources: Iterable[Source], now: datetime
@@ -95,13 +114,21 @@ class Fetcher:
             tasks = {
                 key: group.create_task(self.fetch_or_error(s, now)) for key, s in unique.items()
             }
+        await self._close_retired()
         return {key: task.result() for key, task in tasks.items()}
 
     async def fetch(self, source: Source, now: datetime) -> RawInput:
         """Fetch one source within its deadline and size cap; raises FetchError saying why not.
 
-        `fetched_at` of the answer is `now`, the time of the run the fetch belongs to.
+        `fetched_at` of the answer is `now`, the time of the run the fetch belongs to. An HTTP
+        fetch first waits for a free slot; its deadline starts once it has one.
         """
+        if source.is_local:
+            return await self._fetch_in_time(source, now)
+        async with self._slots.slot(source.url):
+            return await self._fetch_in_time(source, now)
+
+    async def _fetch_in_time(self, source: Source, now: datetime) -> RawInput:
         shown = shown_url(source.url)
         progress = _Progress()
         started = time.monotonic()
@@ -167,23 +194,47 @@ class Fetcher:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _client_for(self, source: Source) -> httpx.AsyncClient:
-        """The client of the source's TLS setting, created on first use."""
+        """The client of the source's host and TLS setting, created on first use.
+
+        One pool per host: httpcore scans all of a pool's connections for every request, so
+        one pool for a thousand connections to many hosts costs quadratic time in a run. When
+        a credential file changes (a renewed proxy), the old client is retired, to be closed
+        after the run, and a new one made with the new credentials.
+        """
         settings = TlsSettings.of(source, self._base_dir)
-        key: Hashable = "injected" if self._transport is not None else settings.cache_key()
-        client = self._clients.get(key)
-        if client is None:
-            # an injected transport replaces the network, so there is no TLS to set up
-            verify = True if self._transport is not None else ssl_context(settings)
-            client = httpx.AsyncClient(
-                verify=verify,
-                transport=self._transport,
-                follow_redirects=False,  # followed by hand, each hop checked
-                timeout=None,  # the total deadline around each fetch is the one limit
-                limits=_LIMITS,
-                cookies=_no_cookies(),
-            )
-            self._clients[key] = client
+        if self._transport is not None:
+            key: Hashable = "injected"
+            stamp: Hashable = None
+        else:
+            key, stamp = (settings, host_of(source.url)), settings.cache_key()
+        found = self._clients.get(key)
+        if found is not None and found[0] == stamp:
+            return found[1]
+        if found is not None:
+            self._retired.append(found[1])
+        client = self._new_client(settings)
+        self._clients[key] = (stamp, client)
         return client
+
+    def _new_client(self, settings: TlsSettings) -> httpx.AsyncClient:
+        # an injected transport replaces the network, so there is no TLS to set up
+        verify = True if self._transport is not None else self._context_for(settings)
+        return httpx.AsyncClient(
+            verify=verify,
+            transport=self._transport,
+            follow_redirects=False,  # followed by hand, each hop checked
+            timeout=None,  # the total deadline around each fetch is the one limit
+            limits=self._limits,
+            cookies=_no_cookies(),
+        )
+
+    def _context_for(self, settings: TlsSettings) -> ssl.SSLContext:
+        """One context per TLS setting, shared by the pools of all hosts (loading CAs is slow)."""
+        stamp = settings.cache_key()
+        found = self._contexts.get(settings)
+        if found is None or found[0] != stamp:
+            found = self._contexts[settings] = (stamp, ssl_context(settings))
+        return found[1]
 
     # -- local files ---------------------------------------------------------------------------
 
