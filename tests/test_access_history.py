@@ -112,10 +112,11 @@ def _run(store: Store, site: Site, archive: Archive, started: datetime, secret: 
 
 
 @pytest.fixture
-def history(tmp_path: Path) -> Iterator[History]:
+def history(tmp_path: Path, database_url: str) -> Iterator[History]:
+    """Both phases written to SQLite and to PostgreSQL."""
     hidden = _site(tmp_path, "vault", "hidden")
     now_open = _site(tmp_path, "batch", "open")
-    store = open_store(now_open.database_url)
+    store = open_store(database_url)
     archive = Archive(tmp_path / "archive")
     runs = []
     for i in range(HIDDEN_PHASE + OPEN_PHASE):
