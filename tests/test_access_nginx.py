@@ -1,18 +1,28 @@
 """Access behind a real nginx that verifies client certificates, in front of `happyface serve`.
 
 The admin is listed in a DN file in the one-line form (`/O=.../CN=...`) while nginx sends the
-RFC 4514 form: they must match. The certificates come from tests/fixtures/pki.py.
+RFC 4514 form: they must match. A certificate ending in the multi-valued RDN `OU=KIT+CN=Ada
+Admin` and one ending in `OU=KIT` and `CN=Ada Admin` are different people. The certificates
+come from tests/fixtures/pki.py.
 """
 
 from __future__ import annotations
 
+import os
 import ssl
+import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
+from cryptography import x509
 
+from happyface.dn import DN
+from happyface.web.access.identity import name_dn
 from tests.fixtures.nginx import (
     SECRET_TITLE,
     SERVED,
@@ -103,3 +113,81 @@ def test_dn_headers_sent_to_happyface_directly_are_ignored(served: tuple[int, in
     with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=20) as c:
         data = c.get(f"http://127.0.0.1:{served[1]}/api/v1/status", headers=forged).text
     assert HIDDEN not in data and "secret_health" not in data and RESTRICTED not in data
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers 200 and keeps the DN headers nginx passed on."""
+
+    seen: ClassVar[list[tuple[str, str]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.headers["X-SSL-Client-S-DN"], self.headers["X-SSL-Client-I-DN"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def recorded(pki: Pki) -> Iterator[tuple[int, list[tuple[str, str]]]]:
+    """nginx in front of a server that records the DN headers: (nginx port, headers seen)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with nginx(pki, server.server_address[1]) as front:
+            yield front, _Recorder.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("cert", "sent"),
+    [("multi", "CN=Ada Admin+OU=KIT,O=HappyFace Tests"),
+     ("flat", "CN=Ada Admin,OU=KIT,O=HappyFace Tests")],
+)  # fmt: skip
+def test_nginx_sends_a_multi_valued_rdn_joined_by_a_plus(
+    recorded: tuple[int, list[tuple[str, str]]], pki: Pki, cert: str, sent: str
+) -> None:
+    """$ssl_client_s_dn is the RFC 2253 form: the pairs of one RDN joined by `+`."""
+    port, seen = recorded
+    seen.clear()
+    files = (getattr(pki, f"{cert}_cert"), getattr(pki, f"{cert}_key"))
+    with client(pki, files) as c:
+        assert c.get(f"https://127.0.0.1:{port}/").status_code == 200
+    assert seen == [(sent, "CN=HappyFace Test CA,O=HappyFace Tests")]
+    chain = x509.load_pem_x509_certificates(files[0].read_bytes())
+    assert DN.parse_header(sent) == name_dn(chain[0].subject)
+
+
+MULTI = "/O=HappyFace Tests/OU=KIT+CN=Ada Admin"
+FLAT = "/O=HappyFace Tests/OU=KIT/CN=Ada Admin"
+
+
+@pytest.fixture(scope="module")
+def ada_site(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Iterator[tuple[int, Path]]:
+    """(nginx port, site folder) of a pair whose admins.dns each test writes itself."""
+    folder = write_served_site(tmp_path_factory.mktemp("ada"), FLAT)
+    port = free_port()
+    with happyface_serve(folder, port), nginx(pki, port) as front:
+        yield front, folder
+
+
+@pytest.mark.parametrize(
+    ("listed", "admitted", "refused"), [(FLAT, "flat", "multi"), (MULTI, "multi", "flat")]
+)
+def test_a_multi_valued_rdn_matches_only_a_dn_file_entry_with_a_plus(
+    ada_site: tuple[int, Path], pki: Pki, listed: str, admitted: str, refused: str
+) -> None:
+    port, folder = ada_site
+    dns = folder / "admins.dns"
+    dns.write_text(f"{listed}\n")
+    os.utime(dns, ns=(time.time_ns(), time.time_ns() + 10**9))  # a new stamp, re-read at once
+    admin = category(pki, port, getattr(pki, f"{admitted}_cert"), getattr(pki, f"{admitted}_key"))
+    assert admin.status_code == 200 and HIDDEN in admin.text and RESTRICTED in admin.text
+    assert_anonymous_view(
+        category(pki, port, getattr(pki, f"{refused}_cert"), getattr(pki, f"{refused}_key"))
+    )

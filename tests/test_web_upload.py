@@ -1,4 +1,4 @@
-"""Push uploads: bearer token, size cap, atomic replacement, and `upload:NAME` sources."""
+"""Push uploads: a token per upload, size cap, atomic replacement, and `upload:NAME` sources."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from happyface.acquisition.fetch import Fetcher
 from happyface.config import load_site
-from happyface.errors import FetchError
+from happyface.errors import ConfigError, FetchError
 from happyface.sources import Source
 from happyface.storage import open_store
 from happyface.web import create_app
@@ -21,21 +21,47 @@ from happyface.web.upload import bearer_matches
 from tests.fixtures.web import CONFIG, web_registry
 
 TOKEN = "s3cret-token"
+QUEUE_TOKEN = "queue-token"
+ROTATED_TOKEN = "queue-token-next"
 UPLOAD = """
 [site.upload]
-token = { env = "HF_TEST_UPLOAD_TOKEN" }
 dir = "incoming"
 max_bytes = 1000
 """
+UPLOADS = """
+[[upload]]
+name = "jobs.xml"
+token = { env = "HF_TEST_UPLOAD_TOKEN" }
+
+[[upload]]
+name = "big"
+token = { env = "HF_TEST_UPLOAD_TOKEN" }
+
+[[upload]]
+name = "fits"
+token = [{ env = "HF_TEST_UPLOAD_TOKEN" }]
+
+[[upload]]
+name = "queue.json"
+token = [{ env = "HF_TEST_QUEUE_TOKEN" }, { file = "queue-token-next" }]
+"""
+
+
+def upload_config(site_upload: str = UPLOAD, uploads: str = UPLOADS) -> str:
+    return (
+        CONFIG.replace(
+            'database = "sqlite:///web.db"\n', 'database = "sqlite:///web.db"\n' + site_upload
+        )
+        + uploads
+    )
 
 
 @pytest.fixture
 def upload_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("HF_TEST_UPLOAD_TOKEN", TOKEN)
-    config = CONFIG.replace(
-        'database = "sqlite:///web.db"\n', 'database = "sqlite:///web.db"\n' + UPLOAD
-    )
-    (tmp_path / "happyface.toml").write_text(config)
+    monkeypatch.setenv("HF_TEST_QUEUE_TOKEN", QUEUE_TOKEN)
+    (tmp_path / "queue-token-next").write_text(ROTATED_TOKEN + "\n")
+    (tmp_path / "happyface.toml").write_text(upload_config())
     site = load_site(tmp_path, web_registry())
     store = open_store(site.database_url)
     yield create_app(site, store)
@@ -102,7 +128,67 @@ def test_bad_names_are_refused(upload_app: Any, tmp_path: Path, name: str) -> No
     assert not any((tmp_path / "incoming").glob("*")) if (tmp_path / "incoming").exists() else True
 
 
-def test_uploads_are_off_without_a_token(tmp_path: Path) -> None:
+def test_a_token_writes_its_own_upload_and_nothing_else(upload_app: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "incoming"
+    for name, token in (("queue.json", TOKEN), ("jobs.xml", QUEUE_TOKEN), ("big", ROTATED_TOKEN)):
+        answer = post(upload_app, f"/upload/{name}", b"FORGED", token=token)
+        assert answer.status_code == 403, answer.text
+        error = answer.json()["error"]
+        assert error["message"] == (
+            f"This token belongs to another upload; it may not write {name!r}."
+        )
+        assert not folder.exists() or list(folder.iterdir()) == []  # no file, no temporary
+    for token in (QUEUE_TOKEN, ROTATED_TOKEN):  # every token of the list writes it
+        assert (
+            post(upload_app, "/upload/queue.json", token.encode(), token=token).status_code == 201
+        )
+        assert (folder / "queue.json").read_bytes() == token.encode()
+    assert [p.name for p in folder.iterdir()] == ["queue.json"]
+
+
+def test_an_undeclared_name_is_told_only_to_a_token_holder(upload_app: Any, tmp_path: Path) -> None:
+    assert post(upload_app, "/upload/other.xml", b"x", token=None).status_code == 401
+    assert post(upload_app, "/upload/other.xml", b"x", token="wrong").status_code == 401
+    assert post(upload_app, "/upload/other.xml", b"x", token=TOKEN).status_code == 403
+    assert not (tmp_path / "incoming").exists()
+
+
+def test_an_unreadable_token_of_the_upload_is_a_503(
+    upload_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HF_TEST_QUEUE_TOKEN")
+    answer = post(upload_app, "/upload/queue.json", b"x", token=ROTATED_TOKEN)
+    assert answer.status_code == 503 and "HF_TEST_QUEUE_TOKEN" in answer.json()["error"]["hint"]
+    # another upload's unreadable token neither blocks nor admits anybody elsewhere
+    assert post(upload_app, "/upload/jobs.xml", b"x", token=TOKEN).status_code == 201
+
+
+def test_the_shared_token_of_site_upload_is_refused_saying_what_to_write(tmp_path: Path) -> None:
+    shared = '[site.upload]\ntoken = { env = "HAPPYFACE_UPLOAD_TOKEN" }\n'
+    (tmp_path / "happyface.toml").write_text(upload_config(shared, ""))
+    with pytest.raises(ConfigError) as caught:
+        load_site(tmp_path, web_registry())
+    (problem,) = caught.value.problems
+    assert "site.upload.token: one token for every upload is no longer accepted" in problem
+    assert '[[upload]] name = "jobs.xml" token = { env = "HAPPYFACE_UPLOAD_TOKEN" }' in problem
+
+
+@pytest.mark.parametrize(
+    ("uploads", "problem"),
+    [
+        ('[[upload]]\nname = "a"\ntoken = { env = "X" }\n' * 2, "'a' is already declared"),
+        ('[[upload]]\nname = "a"\ntoken = []\n', "give at least one token"),
+        ('[[upload]]\nname = "../a"\ntoken = { env = "X" }\n', "not a valid upload name"),
+        ('[[upload]]\nname = "a"\n', "token: Field required"),
+    ],
+)
+def test_upload_declarations_are_checked(tmp_path: Path, uploads: str, problem: str) -> None:
+    (tmp_path / "happyface.toml").write_text(upload_config(UPLOAD, uploads))
+    with pytest.raises(ConfigError, match=problem):
+        load_site(tmp_path, web_registry())
+
+
+def test_uploads_are_off_without_an_upload_declared(tmp_path: Path) -> None:
     (tmp_path / "happyface.toml").write_text(CONFIG)
     site = load_site(tmp_path, web_registry())
     store = open_store(site.database_url)

@@ -24,12 +24,12 @@ from .errors import ConfigError, PluginError
 from .plugins import Registry
 from .settings import SiteSettings
 from .site import ModuleInstance, Site
-from .site_model import CategoryConfig, ModuleConfig
+from .site_model import CategoryConfig, ModuleConfig, UploadConfig
 from .sources import SecretRef, Source
 from .tomllines import array_table_lines
 
 CONFIG_NAME = "happyface.toml"
-_TOP_LEVEL = {"site", "category", "module", "alarm", "channel", "downtime", "access"}
+_TOP_LEVEL = {"site", "category", "module", "alarm", "channel", "downtime", "access", "upload"}
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -125,8 +125,8 @@ def _assemble(
         for key in sorted(set(doc.data) - _TOP_LEVEL):
             problems.add(
                 str(doc.path),
-                f"unknown table {key!r}; expected [site], "
-                "[[category]], [[module]], [[alarm]], [[channel]], [[downtime]] or [access]",
+                f"unknown table {key!r}; expected [site], [[category]], [[module]], "
+                "[[alarm]], [[channel]], [[downtime]], [[upload]] or [access]",
             )
         for table in ("site", "access"):
             if doc is not main and table in doc.data:
@@ -144,6 +144,7 @@ def _assemble(
     ]
     alarms = _alarms(documents, [m.id for m, _ in modules], list(known_categories), problems)
     access = _access(main, [*categories, *modules], problems)
+    uploads = _uploads(documents, problems)
     if settings is None:
         return None
     return Site(
@@ -153,6 +154,7 @@ def _assemble(
         modules=tuple(instances),
         alarms=alarms,
         access=access,
+        uploads=uploads,
     )
 
 
@@ -197,11 +199,44 @@ def _alarms(
     )
 
 
+def _uploads(documents: list[_Document], problems: _Problems) -> tuple[UploadConfig, ...]:
+    """The `[[upload]]` entries, each name once."""
+    entries = _entries(documents, "upload", UploadConfig, problems)
+    seen: dict[str, str] = {}
+    for entry, where in entries:
+        if entry.name in seen:
+            problems.add(where, f"upload {entry.name!r} is already declared at {seen[entry.name]}")
+        seen.setdefault(entry.name, where)
+    return tuple(e for e, _ in entries)
+
+
+def _shared_upload_token(doc: _Document, table: dict[str, Any], problems: _Problems) -> None:
+    """Refuse the one token for every upload name that `[site.upload]` used to take."""
+    upload = table.get("upload")
+    if not isinstance(upload, dict) or "token" not in upload:
+        return
+    ref = upload["token"]
+    written = (
+        "{ " + ", ".join(f'{k} = "{v}"' for k, v in ref.items()) + " }"
+        if isinstance(ref, dict)
+        else '{ env = "NAME" }'
+    )
+    problems.add(
+        str(doc.path),
+        "site.upload.token: one token for every upload is no longer accepted, as it let any "
+        "producer overwrite any other's file; declare each upload with its own token instead: "
+        f'[[upload]] name = "jobs.xml" token = {written} (one [[upload]] per name)',
+    )
+
+
 def _site_settings(doc: _Document, problems: _Problems) -> SiteSettings | None:
     table = doc.data.get("site")
     if not isinstance(table, dict):
         problems.add(str(doc.path), '[site] is missing; it needs at least `title = "..."`')
         return None
+    _shared_upload_token(doc, table, problems)
+    if isinstance(table.get("upload"), dict):
+        table = {**table, "upload": {k: v for k, v in table["upload"].items() if k != "token"}}
     try:
         return SiteSettings.model_validate(table)
     except ValidationError as exc:

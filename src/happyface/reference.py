@@ -20,7 +20,7 @@ from .alarms.config import (
 from .durations import parse_duration
 from .rules import Rule
 from .settings import SiteSettings
-from .site_model import CategoryConfig, ModuleConfig
+from .site_model import CategoryConfig, ModuleConfig, UploadConfig
 from .sources import SecretRef, Source
 
 INTRO = """\
@@ -52,7 +52,13 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
         "The value of `source` or of an entry of `sources`: a plain string is "
         "the URL with the site's `fetch_timeout`; a table sets more.",
     ),
-    ("a secret", SecretRef, "Used by `token` and `password` of a source."),
+    ("a secret", SecretRef, "Used by `token` and `password` of a source and `token` of an upload."),
+    (
+        "[[upload]]",
+        UploadConfig,
+        "A file producers push with `POST /upload/NAME` (docs/api.md), written only with one "
+        "of its own tokens; `[site.upload]` says where uploads go and how large they may be.",
+    ),
     (
         "[access]",
         AccessConfig,

@@ -11,7 +11,6 @@ from sqlalchemy.exc import ArgumentError
 
 from .access_model import TlsSettings
 from .durations import Duration
-from .sources import SecretRef
 
 
 class ArchiveSettings(BaseModel):
@@ -75,16 +74,10 @@ class WebSettings(BaseModel):
 
 
 class UploadSettings(BaseModel):
-    """Files pushed to HappyFace (`POST /upload/NAME`) for data it cannot fetch itself."""
+    """Where files pushed to HappyFace (`POST /upload/NAME`) go; each `[[upload]]` names one."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    token: SecretRef | None = Field(
-        None,
-        description="bearer token an uploader must send, by "
-        'reference ({env = "NAME"} or {file = "PATH"}); '
-        "none: uploads are off",
-    )
     dir: Path = Field(
         Path("uploads"),
         description="folder of the uploaded files, relative to "

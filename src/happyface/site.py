@@ -14,7 +14,7 @@ from .alarms.config import AlarmConfig
 from .module import Module
 from .rules import Rule
 from .settings import SiteSettings
-from .site_model import CategoryConfig, ModuleConfig
+from .site_model import CategoryConfig, ModuleConfig, UploadConfig
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Site:
     modules: tuple[ModuleInstance, ...]
     alarms: AlarmConfig = field(default_factory=AlarmConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
+    uploads: tuple[UploadConfig, ...] = ()
 
     def resolve(self, path: Path) -> Path:
         """A path from the config, relative to the folder of the config file."""
@@ -59,6 +60,9 @@ class Site:
 
     def module(self, module_id: str) -> ModuleInstance | None:
         return next((m for m in self.modules if m.id == module_id), None)
+
+    def upload(self, name: str) -> UploadConfig | None:
+        return next((u for u in self.uploads if u.name == name), None)
 
     def modules_of(self, category_id: str) -> list[ModuleInstance]:
         """The modules of a category, in their configured order."""

@@ -1,4 +1,4 @@
-"""The categories and module instances of a site, as the configuration declares them."""
+"""The categories, module instances and uploads of a site, as the configuration declares them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .rules import Rule
-from .sources import Source
+from .sources import SecretRef, Source
 from .status import Algorithm, Kind
+from .uploads import check_name
 
 Access = Literal["open", "restricted", "hidden"]
 
@@ -87,3 +88,32 @@ class ModuleConfig(BaseModel):
             name: Source(url=s, timeout=default_timeout) if isinstance(s, str) else s
             for name, s in named.items()
         }
+
+
+class UploadConfig(BaseModel):
+    """One `[[upload]]`: a file a producer pushes, and the tokens that may write it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(
+        description="the upload's name: pushed with `POST /upload/NAME`, "
+        'read by a module with `source = "upload:NAME"`'
+    )
+    token: SecretRef | list[SecretRef] = Field(
+        description="bearer token that may write this upload and no other, by reference; "
+        "a list of references lets several producers (or an old and a new token) write it"
+    )
+
+    _valid_name = field_validator("name")(check_name)
+
+    @field_validator("token")
+    @classmethod
+    def _some_token(cls, token: SecretRef | list[SecretRef]) -> SecretRef | list[SecretRef]:
+        if isinstance(token, list) and not token:
+            raise ValueError('give at least one token, e.g. token = { env = "NAME" }')
+        return token
+
+    @property
+    def tokens(self) -> tuple[SecretRef, ...]:
+        """Every token reference of this upload."""
+        return tuple(self.token) if isinstance(self.token, list) else (self.token,)

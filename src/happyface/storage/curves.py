@@ -3,21 +3,27 @@
 A metric is read from raw samples when they fit under `max_points`, else from hourly rollups,
 else from daily ones. Raw samples and rollups that retention has removed are not offered: the
 `meta` table records from when on each level is complete.
+
+Runs of `excluded` configuration versions can be left out: their samples are skipped, and
+so is every rollup bucket that overlaps the time from the first to the last such run (a
+rollup cannot be taken apart by run, so it is left out whole).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Table, func, select
 
 from ..status import Status
-from .read import count_ok_runs
+from .read import config_spans, count_ok_runs, not_of_configs
 from .records import STATUS_OF_CODE, Point, utc
 from .rollup import LEVELS, bucket_of, bucket_start
 from .schema import meta, modules, results, runs, samples, series
 
 SAMPLES_FROM = "samples_from"
+Span = tuple[datetime, datetime]
 
 
 def level_key(table: Table) -> str:
@@ -49,6 +55,7 @@ def metric_series(
     since: datetime,
     until: datetime,
     max_points: int,
+    excluded: Collection[int] = (),
 ) -> list[Point]:
     """A metric's points in [since, until]: raw, hourly or daily, the finest that fits."""
     since, until = utc(since), utc(until)
@@ -64,20 +71,33 @@ def metric_series(
     if _covers(complete_from.get(SAMPLES_FROM), since) and (
         count_ok_runs(conn, since, until) <= max_points
     ):
-        return _raw(conn, series_id, since, until)
+        return _raw(conn, series_id, since, until, excluded)
+    spans = config_spans(conn, excluded)
     for table, width in LEVELS:
         buckets = bucket_of(until, width) - bucket_of(since, width) + 1
         if buckets <= max_points and _covers(complete_from.get(level_key(table)), since):
-            return _rollup(conn, table, width, series_id, since, until)
+            return _outside(_rollup(conn, table, width, series_id, since, until), width, spans)
     table, width = LEVELS[-1]
-    return _rollup(conn, table, width, series_id, since, until)
+    return _outside(_rollup(conn, table, width, series_id, since, until), width, spans)
+
+
+def _outside(
+    points: list[Point], width: int, spans: list[tuple[datetime, datetime]]
+) -> list[Point]:
+    """The buckets (`width` seconds long) that overlap none of the `spans`."""
+    if not spans:
+        return points
+    length = timedelta(seconds=width)
+    return [p for p in points if all(p.t + length <= a or p.t > b for a, b in spans)]
 
 
 def _covers(complete_from: datetime | None, since: datetime) -> bool:
     return complete_from is None or since >= complete_from
 
 
-def _raw(conn: Connection, series_id: int, since: datetime, until: datetime) -> list[Point]:
+def _raw(
+    conn: Connection, series_id: int, since: datetime, until: datetime, excluded: Collection[int]
+) -> list[Point]:
     in_range = runs.c.state == "ok", runs.c.started_at.between(since, until)
     # Bounding the run ids first lets the samples be read as one primary-key range.
     lowest, highest = conn.execute(
@@ -89,7 +109,7 @@ def _raw(conn: Connection, series_id: int, since: datetime, until: datetime) -> 
         select(runs.c.started_at, samples.c.value)
         .join(runs, runs.c.id == samples.c.run_id)
         .where(samples.c.series_id == series_id, samples.c.run_id.between(lowest, highest))
-        .where(*in_range)
+        .where(*in_range, not_of_configs(excluded))
         .order_by(runs.c.started_at)
     )
     return [Point(utc(t), v, v, v) for t, v in conn.execute(stmt)]
@@ -113,7 +133,11 @@ def _rollup(
 
 
 def status_series(
-    conn: Connection, module_id: str, since: datetime, until: datetime
+    conn: Connection,
+    module_id: str,
+    since: datetime,
+    until: datetime,
+    excluded: Collection[int] = (),
 ) -> list[tuple[datetime, Status]]:
     """A module's status in every visible run started in [since, until], oldest first."""
     stmt = (
@@ -124,6 +148,7 @@ def status_series(
             modules.c.name == module_id,
             runs.c.state == "ok",
             runs.c.started_at.between(utc(since), utc(until)),
+            not_of_configs(excluded),
         )
         .order_by(runs.c.started_at)
     )

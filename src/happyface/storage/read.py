@@ -7,10 +7,11 @@ it commits, and a run that is still going or failed never shows up as the site a
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
 from ..status import Status
 from .records import (
@@ -25,6 +26,13 @@ from .schema import categories, config_versions, modules, results, run_categorie
 
 _RUN_COLUMNS = (runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.state, runs.c.error)
 _OK = runs.c.state == "ok"
+
+
+def not_of_configs(excluded: Collection[int]) -> ColumnElement[bool]:
+    """Runs that did not run with one of the `excluded` configuration versions."""
+    if not excluded:
+        return runs.c.id.is_not(None)
+    return or_(runs.c.config_id.is_(None), runs.c.config_id.not_in(sorted(excluded)))
 
 
 def run_info(row: Any) -> RunInfo:
@@ -155,12 +163,21 @@ def one_result(conn: Connection, run_id: int, module_id: str) -> ResultRow | Non
 
 
 def module_history(
-    conn: Connection, module_id: str, since: datetime, until: datetime, limit: int
+    conn: Connection,
+    module_id: str,
+    since: datetime,
+    until: datetime,
+    limit: int,
+    excluded: Collection[int] = (),
 ) -> list[ResultRow]:
-    """A module's results in visible runs started in [since, until], newest first."""
+    """A module's results in visible runs started in [since, until], newest first.
+
+    Runs of the `excluded` configuration versions are left out.
+    """
+    in_range = runs.c.started_at.between(since, until)
     stmt = (
         _results()
-        .where(modules.c.name == module_id, _OK, runs.c.started_at.between(since, until))
+        .where(modules.c.name == module_id, _OK, in_range, not_of_configs(excluded))
         .order_by(runs.c.started_at.desc(), runs.c.id.desc())
         .limit(limit)
     )
@@ -187,6 +204,27 @@ def config_of(conn: Connection, run_id: int) -> dict[str, Any]:
     )
     text = conn.execute(stmt).scalar()
     return {} if text is None else dict(json.loads(text))
+
+
+def stored_configs(conn: Connection, known: Collection[int]) -> dict[int, dict[str, Any]]:
+    """The stored configuration snapshots by version id, except the `known` ones."""
+    stmt = select(config_versions.c.id, config_versions.c.config)
+    if known:
+        stmt = stmt.where(config_versions.c.id.not_in(sorted(known)))
+    return {version: dict(json.loads(text)) for version, text in conn.execute(stmt)}
+
+
+def config_spans(conn: Connection, versions: Collection[int]) -> list[tuple[datetime, datetime]]:
+    """For each of these configuration versions, its first and last visible run's start."""
+    spans = []
+    for version in sorted(versions):
+        # one min() and one max() each: SQLite answers either from ix_runs_config_id directly
+        of_version = (runs.c.config_id == version, _OK)
+        first = conn.execute(select(func.min(runs.c.started_at)).where(*of_version)).scalar()
+        last = conn.execute(select(func.max(runs.c.started_at)).where(*of_version)).scalar()
+        if first is not None and last is not None:
+            spans.append((utc(first), utc(last)))
+    return spans
 
 
 def count_ok_runs(conn: Connection, since: datetime, until: datetime) -> int:

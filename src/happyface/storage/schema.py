@@ -130,6 +130,8 @@ runs = Table(
     Column("error", Text, nullable=False, server_default=""),
     # "the newest visible run at or before T" is one descent of this index
     Index("ix_runs_state_started_at", "state", "started_at"),
+    # when a configuration version was in force: two descents per version, not a scan
+    Index("ix_runs_config_id", "config_id", "state", "started_at"),
 )
 
 modules = Table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -184,13 +184,25 @@ class Store:
         """The configuration snapshot a run ran with (empty if it has none)."""
         return self._read("reading a configuration", lambda c: read.config_of(c, run_id))
 
+    def config_versions(self, known: Collection[int] = ()) -> dict[int, dict[str, Any]]:
+        """The stored configuration snapshots by version id, but for the `known` ones."""
+        return self._read("reading configurations", lambda c: read.stored_configs(c, known))
+
     def module_history(
-        self, module_id: str, since: datetime, until: datetime, limit: int = 1000
+        self,
+        module_id: str,
+        since: datetime,
+        until: datetime,
+        limit: int = 1000,
+        excluded: Collection[int] = (),
     ) -> list[ResultRow]:
-        """A module's results in visible runs started in [since, until], newest first."""
+        """A module's results in visible runs started in [since, until], newest first.
+
+        `excluded`: configuration versions whose runs are left out (here and in the curves).
+        """
         return self._read(
             "reading a module's history",
-            lambda c: read.module_history(c, module_id, utc(since), utc(until), limit),
+            lambda c: read.module_history(c, module_id, utc(since), utc(until), limit, excluded),
         )
 
     # -- curves -----------------------------------------------------------------------------
@@ -206,20 +218,23 @@ class Store:
         since: datetime,
         until: datetime,
         max_points: int = 2000,
+        excluded: Collection[int] = (),
     ) -> list[Point]:
         """A metric over [since, until] at the finest resolution with at most `max_points`."""
         return self._read(
             "reading a metric",
-            lambda c: curves.metric_series(c, module_id, metric, since, until, max_points),
+            lambda c: curves.metric_series(
+                c, module_id, metric, since, until, max_points, excluded
+            ),
         )
 
     def status_series(
-        self, module_id: str, since: datetime, until: datetime
+        self, module_id: str, since: datetime, until: datetime, excluded: Collection[int] = ()
     ) -> list[tuple[datetime, Status]]:
         """A module's status in each visible run started in [since, until], oldest first."""
         return self._read(
             "reading a status history",
-            lambda c: curves.status_series(c, module_id, since, until),
+            lambda c: curves.status_series(c, module_id, since, until, excluded),
         )
 
     # -- retention --------------------------------------------------------------------------

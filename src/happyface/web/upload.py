@@ -1,5 +1,9 @@
 """`POST /upload/NAME`: a file pushed to HappyFace, for data it cannot fetch itself.
 
+Each `[[upload]]` has its own tokens: a token writes its own upload and nothing else (403,
+before anything is written). Whether a name is declared is said only to a caller with some
+valid token; anyone else gets 401 for every name.
+
 The body is streamed to a temporary file in the upload folder and stops at `max_bytes` (413,
 nothing kept); a complete body is flushed to disk and renamed over the old file in one step, so
 a run reading `upload:NAME` sees either the previous file or the new one, never half of one.
@@ -19,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..errors import ConfigError
+from ..site_model import UploadConfig
 from ..sources import SecretRef
 from ..uploads import SCHEME, upload_path
 from .errors import WebError
@@ -39,22 +44,55 @@ def bearer_matches(authorization: str | None, token: str) -> bool:
     return hmac.compare_digest(given.strip().encode(), token.encode())
 
 
-def _token(site: Site) -> str:
-    ref = site.settings.upload.token
-    if ref is None:
+def _secrets(site: Site, upload: UploadConfig) -> list[str]:
+    """The token values of one upload; ConfigError when one cannot be read."""
+    return [
+        (SecretRef(file=site.resolve(ref.file)) if ref.file is not None else ref).resolve()
+        for ref in upload.tokens
+    ]
+
+
+def _readable_secrets(site: Site, upload: UploadConfig) -> list[str]:
+    try:
+        return _secrets(site, upload)
+    except ConfigError:
+        return []
+
+
+def _own_tokens(site: Site, name: str) -> list[str]:
+    """The tokens that may write upload `name` (none for an undeclared name)."""
+    if not site.uploads:
         raise WebError(
             "Uploads are not enabled on this site.",
             status=404,
-            hint='Administrators: add [site.upload] with token = { env = "NAME" }.',
+            hint='Administrators: add an [[upload]] with name = "NAME" and '
+            'token = { env = "VARIABLE" }.',
         )
-    if ref.file is not None:
-        ref = SecretRef(file=site.resolve(ref.file))
+    declared = site.upload(name)
+    if declared is None:
+        return []
     try:
-        return ref.resolve()
+        return _secrets(site, declared)
     except ConfigError as exc:
         raise WebError(
-            "Uploads are switched on but their token cannot be read.", status=503, hint=str(exc)
+            f"Upload {name!r} is declared but its token cannot be read.", status=503, hint=str(exc)
         ) from None
+
+
+def _refusal(site: Site, name: str, authorization: str | None) -> Response | None:
+    """None when the request carries a token of upload `name`; else the 403 or 401 answer."""
+    if any(bearer_matches(authorization, token) for token in _own_tokens(site, name)):
+        return None
+    others = (u for u in site.uploads if u.name != name)
+    if any(bearer_matches(authorization, t) for u in others for t in _readable_secrets(site, u)):
+        error = WebError(
+            f"This token belongs to another upload; it may not write {name!r}.",
+            status=403,
+            title="Not allowed",
+            hint="Each [[upload]] has its own token: send the one declared for this name.",
+        )
+        return JSONResponse(error.view(), status_code=403)
+    return _unauthorised()
 
 
 def _unauthorised() -> Response:
@@ -74,8 +112,6 @@ def _too_large(limit: int) -> WebError:
 async def upload(dash: Dashboard, request: Request) -> Response:
     """Store the request body as upload `name`, authenticated and size-capped."""
     site = dash.site
-    if not bearer_matches(request.headers.get("authorization"), _token(site)):
-        return _unauthorised()
     settings = site.settings.upload
     folder = site.resolve(settings.dir)
     name = request.path_params["name"]
@@ -83,6 +119,9 @@ async def upload(dash: Dashboard, request: Request) -> Response:
         target = upload_path(folder, name)
     except ValueError as exc:
         raise WebError(str(exc)) from None
+    refusal = _refusal(site, name, request.headers.get("authorization"))
+    if refusal is not None:
+        return refusal
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_bytes:
         raise _too_large(settings.max_bytes)

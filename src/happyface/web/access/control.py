@@ -11,6 +11,7 @@ from .groups import Groups, Identity
 from .identity import HeaderSource, from_tls_scope
 from .policy import Policy, Viewer
 from .scope import ScopedStore, scoped_site
+from .versions import StoredAccess
 
 if TYPE_CHECKING:
     from ...storage import Store
@@ -26,6 +27,7 @@ class AccessControl:
         self.site = site
         self.headers = HeaderSource(site.access)
         self.groups = Groups(site.access, site.root)
+        self.stored = StoredAccess()
         self._scopes: dict[frozenset[str], tuple[Policy, Site]] = {}
         self._lock = threading.Lock()
 
@@ -46,7 +48,7 @@ class AccessControl:
 
     def store_for(self, store: Store, viewer: Viewer) -> Store:
         """The store as this viewer may read it (typed as a Store: it answers the same reads)."""
-        scoped: Any = ScopedStore(store, self.policy(viewer))
+        scoped: Any = ScopedStore(store, self.policy(viewer), self.stored)
         return scoped
 
     def _scoped(self, viewer: Viewer) -> tuple[Policy, Site]:

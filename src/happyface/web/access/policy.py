@@ -7,7 +7,8 @@ hidden category is hidden, one of a restricted category at most listed.
 
 The current configuration decides, so tightening access also covers the past; for a module
 or category that no longer exists, the access stored with the shown run decides. Where both
-exist the stricter one wins.
+exist the stricter one wins. A module of a past run is capped by its category now and by the
+category it was in then: moved out of a hidden category, its past stays hidden.
 """
 
 from __future__ import annotations
@@ -107,8 +108,11 @@ class Policy:
         """The viewer's sight of a module: its own rule, capped by its category's."""
         current = self.site.module(module_id)
         own = Rule(current.config.access, tuple(current.config.allow)) if current else None
-        category = (
-            current.config.category if current else (stored or {}).get("category", category_id)
+        now = current.config.category if current else ""
+        then = str((stored or {}).get("category", ""))
+        categories = {c for c in (now, then) if c} or {category_id}
+        entries = stored_categories or {}
+        return min(
+            self._sight(own, _rule(stored)),
+            *(self.category(c, entries.get(c)) for c in categories),
         )
-        cat_entry = (stored_categories or {}).get(category)
-        return min(self._sight(own, _rule(stored)), self.category(category, cat_entry))

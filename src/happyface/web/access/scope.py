@@ -4,11 +4,13 @@ Every view function reads through a `ViewContext`; giving it a scoped site and a
 makes every page, export and image obey the access rules without checks of its own. What a
 viewer may not see in full is left out (hidden) or reduced to its id and title with a note
 (restricted): no status, message, metrics, tables, history, sources or archived inputs.
+A module's history leaves out the runs whose stored configuration withheld it from the
+viewer (versions.py), so opening a module does not open its past.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ...site import ModuleInstance, Site
 from ...status import Algorithm, Kind, Rated, Status, category_status
 from .policy import WITHHELD, Policy, Sight
+from .versions import StoredAccess
 
 if TYPE_CHECKING:
     from ...storage import Point, ResultRow, Store
@@ -86,10 +89,12 @@ def _rated(row: ResultRow, entry: Mapping[str, Any]) -> Rated:
 class ScopedStore:
     """A store's reads filtered for one viewer; everything about runs passes through."""
 
-    def __init__(self, store: Store, policy: Policy) -> None:
+    def __init__(self, store: Store, policy: Policy, stored: StoredAccess | None = None) -> None:
         self._store = store
         self._policy = policy
+        self._stored = stored if stored is not None else StoredAccess()
         self._snapshots: dict[int, Mapping[str, Any]] = {}
+        self._withheld: dict[str, frozenset[int]] = {}
 
     def __getattr__(self, name: str) -> Any:
         # runs, locks and the engine carry no module data (test_access_web lists them)
@@ -159,24 +164,52 @@ class ScopedStore:
     def _open(self, module_id: str) -> bool:
         return self._sight(None, module_id) is Sight.FULL
 
-    def module_history(
-        self, module_id: str, since: datetime, until: datetime, limit: int = 1000
-    ) -> list[ResultRow]:
+    def _past(self, module_id: str, excluded: Collection[int]) -> frozenset[int] | None:
+        """None when the module is not open to the viewer now; else the versions to leave out."""
         if not self._open(module_id):
+            return None
+        if module_id not in self._withheld:
+            self._withheld[module_id] = self._stored.withheld(self._store, self._policy, module_id)
+        return self._withheld[module_id].union(excluded)
+
+    def config_versions(self, known: Collection[int] = ()) -> dict[int, dict[str, Any]]:
+        versions = self._store.config_versions(known)
+        return {v: filter_snapshot(snapshot, self._policy) for v, snapshot in versions.items()}
+
+    def module_history(
+        self,
+        module_id: str,
+        since: datetime,
+        until: datetime,
+        limit: int = 1000,
+        excluded: Collection[int] = (),
+    ) -> list[ResultRow]:
+        past = self._past(module_id, excluded)
+        if past is None:
             return []
-        return self._store.module_history(module_id, since, until, limit)
+        return self._store.module_history(module_id, since, until, limit, excluded=past)
 
     def metric_names(self, module_id: str) -> list[str]:
         return self._store.metric_names(module_id) if self._open(module_id) else []
 
     def metric_series(
-        self, module_id: str, name: str, since: datetime, until: datetime, **kwargs: Any
+        self,
+        module_id: str,
+        name: str,
+        since: datetime,
+        until: datetime,
+        max_points: int = 2000,
+        excluded: Collection[int] = (),
     ) -> list[Point]:
-        if not self._open(module_id):
+        past = self._past(module_id, excluded)
+        if past is None:
             return []
-        return self._store.metric_series(module_id, name, since, until, **kwargs)
+        return self._store.metric_series(module_id, name, since, until, max_points, past)
 
     def status_series(
-        self, module_id: str, since: datetime, until: datetime
+        self, module_id: str, since: datetime, until: datetime, excluded: Collection[int] = ()
     ) -> list[tuple[datetime, Status]]:
-        return self._store.status_series(module_id, since, until) if self._open(module_id) else []
+        past = self._past(module_id, excluded)
+        if past is None:
+            return []
+        return self._store.status_series(module_id, since, until, past)
