@@ -47,6 +47,9 @@ from tests.fixtures.access import (
     populate_access,
     proxy_headers,
 )
+from tests.fixtures.access import (
+    _write_run as write_run,
+)
 from tests.fixtures.browser import Browser
 from tests.fixtures.web import BASE, INTERVAL
 
@@ -395,3 +398,25 @@ def test_a_category_acknowledgement_shows_where_the_category_is_troubled(scene: 
     url = f"/alarms/acknowledge/{scene.acks['batch']}/withdraw"
     expected = 303 if scene.queue_troubled else 404
     assert shifter.post(url, {}).status_code == expected
+
+
+def test_the_replayed_state_follows_each_new_run(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anonymous = Browser(scene.app)
+
+    def batch_state() -> tuple[str, str]:
+        overview = anonymous.get("/overview.json").json()["categories"]
+        rows = anonymous.get("/alarms.json").json()["states"]
+        row = next(r for r in rows if r["subject"] == {"kind": "category", "id": "batch"})
+        return next(c["status"]["value"] for c in overview if c["id"] == "batch"), row["state"]
+
+    assert batch_state() == ("happy", "ok")  # and remembered for this run
+    _, message, metric, value = DATA["jobs"]
+    monkeypatch.setitem(DATA, "jobs", (Status.UNHAPPY, message, metric, value))
+    populated, dash = scene.populated, scene.app.state.dashboard
+    for i in range(2):  # the alarm confirms a change after two runs
+        write_run(populated.store, populated.site, populated.archive, NOW + INTERVAL * i)
+    dash.now = lambda: NOW + INTERVAL * 2
+    dash.latest.reset()
+    assert batch_state() == ("unhappy", "unhappy")

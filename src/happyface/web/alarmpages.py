@@ -27,7 +27,6 @@ from .alarmforms import (
     post_withdraw,
     with_csrf,
 )
-from .alarmreplay import replayed_states
 from .alarmsight import AlarmSight
 from .alarmview import Permissions, display_name, downtime_view, permissions_of
 from .cache import Rendered
@@ -108,7 +107,8 @@ def state_rows(
     }
     partial = [(a, s.id) for a, s in states if not sight.sees_alarm_of(s)]
     scoped = dash.access.store_for(dash.store, viewer)
-    replayed = replayed_states(scoped, dash.site.alarms.alarms, partial) if partial else {}
+    rules = dash.site.alarms.alarms
+    replayed = dash.alarms.replays.get(scoped, viewer.key, rules, partial) if partial else {}
     rows = []
     for (alarm_id, subj), state in states.items():
         level, since, stage = state.confirmed, state.notified_at, state.stage

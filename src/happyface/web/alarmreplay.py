@@ -4,12 +4,14 @@ The stored state follows the category's stored roll-up, which members hidden fro
 feed. For such a viewer the state is replayed instead: the same detector with the alarm's own
 parameters, over the category's status in the last runs as the pages show it to them (rolled
 up from the members they see). The replay covers the runs that hysteresis and flapping look
-at (`flapping_window + confirm`), so in a steady state it agrees with the overview.
+at (`flapping_window + confirm`), so in a steady state it agrees with the overview. It changes
+only with a new run, so `Replays` remembers it per group set and newest run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -77,3 +79,34 @@ def replayed_states(
     depth = max(by_id[a].flapping_window + by_id[a].confirm for a, _ in wanted)
     history = seen_history(store, store.runs(limit=depth), {c for _, c in wanted})
     return {(a, c): replay(by_id[a], history[c]) for a, c in wanted}
+
+
+class Replays:
+    """Replayed states remembered per viewer's groups and newest run, safe across threads."""
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self.max_entries = max_entries
+        self._items: dict[Hashable, Mapping[tuple[str, str], Replayed]] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        store: Store,
+        groups: Hashable,
+        rules: Iterable[AlarmRule],
+        keys: Iterable[tuple[str, str]],
+    ) -> Mapping[tuple[str, str], Replayed]:
+        """`replayed_states` for the viewer of the scoped `store`, whose groups are `groups`."""
+        wanted = frozenset(keys)
+        latest = store.latest_run()
+        key = (groups, latest.id if latest is not None else None, wanted)
+        with self._lock:
+            found = self._items.get(key)
+        if found is not None:
+            return found
+        found = replayed_states(store, rules, wanted)
+        with self._lock:
+            if len(self._items) >= self.max_entries:
+                self._items.clear()  # distinct group sets are few: this is only a bound
+            self._items[key] = found
+        return found

@@ -21,6 +21,7 @@ from ..alarms.store import alarm_store
 from ..dn import DN, DnError
 from ..storage.alarm_tables import alarm_acknowledgements, alarm_downtimes
 from .access import AccessControl, Viewer
+from .alarmreplay import Replays
 from .alarmsight import AlarmSight
 from .cache import Memo
 from .timemachine import Moment
@@ -151,6 +152,8 @@ class AlarmMarks:
         self.access = access
         self.clock = clock
         self._version: Memo[Hashable] = Memo(lambda: self.state_at(self.clock()), ttl=1.0)
+        #: category alarm states replayed for viewers who do not see every member
+        self.replays = Replays()
 
     def state_at(self, t: datetime) -> Hashable:
         """What the pages show of alarms at `t`, plus a stamp of every stored change."""
