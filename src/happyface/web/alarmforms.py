@@ -160,8 +160,7 @@ async def post_withdraw(dash: Dashboard, request: Request) -> Response:
     now = dash.now()
     current = await run_in_threadpool(active_acknowledgements, dash.store, now)
     ack = next((a for a in current if a.id == ack_id), None)
-    seen = ack is not None and await run_in_threadpool(ack_seen, dash, viewer_of(request), ack)
-    if ack is None or not seen:
+    if ack is None or not await run_in_threadpool(ack_seen, dash, viewer_of(request), ack):
         raise not_found("acknowledgement in force", str(ack_id))
     if not perm.may_withdraw(ack):
         raise forbidden("Only its author or an admin may withdraw an acknowledgement.")
@@ -172,10 +171,11 @@ async def post_withdraw(dash: Dashboard, request: Request) -> Response:
 
 def ack_seen(dash: Dashboard, viewer: Viewer, ack: Acknowledgement) -> bool:
     """Whether the viewer sees the acknowledgement on the live pages (see alarmsight)."""
-    sight = dash.alarms.sight_of(viewer)
-    if ack.subject.kind == "module" or sight.sees_alarm_of(ack.subject):
-        return sight.sees(ack.subject.kind, ack.subject.id)
-    return sight.sees_acknowledgement(ack.subject, troubled_now(dash, viewer, ack.subject.id))
+    sight, subject = dash.alarms.sight_of(viewer), ack.subject
+    # how the category looks matters only to a viewer who misses one of its members
+    partial = subject.kind == "category" and not sight.sees_alarm_of(subject)
+    troubled = partial and troubled_now(dash, viewer, subject.id)
+    return sight.sees_acknowledgement(subject, troubled)
 
 
 def troubled_now(dash: Dashboard, viewer: Viewer, category_id: str) -> bool:
