@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from happyface.alarms import Message, Subject, acknowledge, active_acknowledgements
@@ -24,6 +22,7 @@ from happyface.storage import Store, open_store
 from happyface.storage.alarm_tables import alarm_notifications
 from happyface.web.alarmview import display_name
 from tests.fixtures.access import ADMIN_DN, USER_DN, proxy_headers
+from tests.fixtures.browser import Browser
 from tests.fixtures.web import BASE, CONFIG, INTERVAL, NOW, RUNS, web_registry, write_run
 
 SHIFTER_DN = "/C=DE/O=GermanGrid/OU=KIT/CN=Sam Shifter"
@@ -95,42 +94,6 @@ def alarm_site(tmp_path: Path) -> Iterator[AlarmSite]:
     app.state.dashboard.now = lambda: NOW
     yield AlarmSite(site, store, app)
     store.close()
-
-
-@dataclass
-class Browser:
-    """A client that keeps its cookies and sends a viewer's proxy headers, like a browser."""
-
-    app: Any
-    headers: dict[str, str] = field(default_factory=dict)
-    cookies: dict[str, str] = field(default_factory=dict)
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        async def call() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://test", cookies=self.cookies
-            ) as client:
-                headers = {**self.headers, **kwargs.pop("headers", {})}
-                return await client.request(method, url, headers=headers, **kwargs)
-
-        answer = asyncio.run(call())
-        for name, value in answer.cookies.items():
-            self.cookies[name] = value
-        return answer
-
-    def get(self, url: str) -> httpx.Response:
-        return self.request("GET", url)
-
-    def token(self) -> str:
-        if "hf_csrf" not in self.cookies:
-            self.get("/")
-        return self.cookies["hf_csrf"]
-
-    def post(self, url: str, data: dict[str, str], token: bool = True) -> httpx.Response:
-        form = {**data, "csrf_token": self.token()} if token else data
-        same = {"Origin": "http://test", "Sec-Fetch-Site": "same-origin"}
-        return self.request("POST", url, data=form, headers=same)
 
 
 def ack_form(comment: str = "restarting the schedd", expires: str = "4h") -> dict[str, str]:

@@ -10,7 +10,14 @@ from .ack import (
     active_acknowledgements,
     withdraw_acknowledgement,
 )
-from .downtime import cancel_downtime, downtimes, downtimes_at, in_downtime, schedule_downtime
+from .downtime import (
+    cancel_downtime,
+    downtimes,
+    downtimes_at,
+    in_downtime,
+    manual_downtime,
+    schedule_downtime,
+)
 from .records import Acknowledgement, Downtime, Message, Notification, Subject
 from .store import alarm_states, notification_log
 
@@ -28,6 +35,7 @@ __all__ = [
     "downtimes",
     "downtimes_at",
     "in_downtime",
+    "manual_downtime",
     "notification_log",
     "schedule_downtime",
     "withdraw_acknowledgement",

@@ -153,6 +153,18 @@ def schedule_downtime(
         return int(conn.execute(insert).scalar_one())
 
 
+def manual_downtime(store: Store | AlarmStore, downtime_id: int) -> Downtime | None:
+    """The downtime entered by hand with this id, if there is one."""
+    t = alarm_downtimes
+    query = sa.select(t).where(t.c.id == downtime_id, t.c.source == MANUAL)
+
+    def read(conn: Connection) -> Downtime | None:
+        row = conn.execute(query).first()
+        return _downtime(row) if row is not None else None
+
+    return alarm_store(store).read("reading a downtime", read)
+
+
 def cancel_downtime(store: Store | AlarmStore, downtime_id: int) -> bool:
     """Remove a downtime entered by hand; False if there is none with that id."""
     t = alarm_downtimes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
@@ -96,8 +96,12 @@ def notification_log(
     subject_id: str | None = None,
     state: NotificationState | None = None,
     limit: int = 500,
+    subjects: Collection[Subject] | None = None,
 ) -> list[Notification]:
-    """The notification log, newest first: sent, pending (retrying), failed and suppressed."""
+    """The notification log, newest first: sent, pending (retrying), failed and suppressed.
+
+    `subjects`, if given, are the only subjects whose notifications are read.
+    """
     t = alarm_notifications
     query = sa.select(t).order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
     if since is not None:
@@ -108,8 +112,25 @@ def notification_log(
         query = query.where(t.c.subject_id == subject_id)
     if state is not None:
         query = query.where(t.c.state == state)
+    if subjects is not None:
+        query = query.where(_any_of(subjects))
     return alarm_store(store).read(
         "reading the notification log", lambda c: [_notification(r) for r in c.execute(query)]
+    )
+
+
+def _any_of(subjects: Collection[Subject]) -> sa.ColumnElement[bool]:
+    t = alarm_notifications
+    ids: dict[str, list[str]] = {"module": [], "category": []}
+    for subject in subjects:
+        ids[subject.kind].append(subject.id)
+    return sa.or_(
+        sa.false(),
+        *(
+            sa.and_(t.c.subject_kind == kind, t.c.subject_id.in_(names))
+            for kind, names in ids.items()
+            if names
+        ),
     )
 
 

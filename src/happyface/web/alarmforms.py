@@ -20,18 +20,21 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..alarms import (
+    Acknowledgement,
     Subject,
     acknowledge,
     active_acknowledgements,
     cancel_downtime,
+    manual_downtime,
     schedule_downtime,
     withdraw_acknowledgement,
 )
-from ..alarms.config import matches
 from ..durations import parse_duration
 from ..errors import HappyFaceError
-from .access import csrf_token_of, viewer_of
+from ..status import Status
+from .access import Viewer, csrf_token_of, viewer_of
 from .access.deps import forbidden
+from .alarmsight import AlarmSight
 from .alarmview import Permissions, permissions_of
 from .cache import Rendered
 from .errors import WebError, not_found
@@ -107,8 +110,7 @@ def subject_of(dash: Dashboard, request: Request, fields: Mapping[str, str]) -> 
     if kind not in ("module", "category"):
         raise WebError(f"Cannot acknowledge a {kind!r}: only a module or a category.")
     known = dash.site.module(ident) if kind == "module" else dash.site.category(ident)
-    visible = dash.alarms.visible_to(viewer_of(request))
-    if known is None or not visible(kind, ident):
+    if known is None or not dash.alarms.sight_of(viewer_of(request)).sees(kind, ident):
         raise not_found(kind, ident)
     return Subject("module" if kind == "module" else "category", ident)
 
@@ -158,14 +160,31 @@ async def post_withdraw(dash: Dashboard, request: Request) -> Response:
     now = dash.now()
     current = await run_in_threadpool(active_acknowledgements, dash.store, now)
     ack = next((a for a in current if a.id == ack_id), None)
-    visible = dash.alarms.visible_to(viewer_of(request))
-    if ack is None or not visible(ack.subject.kind, ack.subject.id):
+    if ack is None or not await run_in_threadpool(ack_seen, dash, viewer_of(request), ack):
         raise not_found("acknowledgement in force", str(ack_id))
     if not perm.may_withdraw(ack):
         raise forbidden("Only its author or an admin may withdraw an acknowledgement.")
     await run_in_threadpool(withdraw_acknowledgement, dash.store, ack_id, perm.name, now)
     dash.alarms.changed()
     return back_to(dash, await form_of(request), page_of(dash, ack.subject))
+
+
+def ack_seen(dash: Dashboard, viewer: Viewer, ack: Acknowledgement) -> bool:
+    """Whether the viewer sees the acknowledgement on the live pages (see alarmsight)."""
+    sight, subject = dash.alarms.sight_of(viewer), ack.subject
+    # how the category looks matters only to a viewer who misses one of its members
+    partial = subject.kind == "category" and not sight.sees_alarm_of(subject)
+    troubled = partial and troubled_now(dash, viewer, subject.id)
+    return sight.sees_acknowledgement(subject, troubled)
+
+
+def troubled_now(dash: Dashboard, viewer: Viewer, category_id: str) -> bool:
+    """Whether the live overview shows the category not happy to this viewer."""
+    latest = dash.store.latest_run()
+    if latest is None:
+        return False
+    scoped = dash.access.store_for(dash.store, viewer)
+    return scoped.category_statuses(latest.id).get(category_id, Status.NOINFO) is not Status.HAPPY
 
 
 def admin_of(dash: Dashboard, request: Request) -> Permissions:
@@ -176,18 +195,24 @@ def admin_of(dash: Dashboard, request: Request) -> Permissions:
     return perm
 
 
-def subjects_of(dash: Dashboard, text: str) -> list[str]:
-    """Module or category ids or patterns, each naming at least one that exists."""
+def subjects_of(sight: AlarmSight, text: str) -> list[str]:
+    """Module or category ids or patterns, each naming at least one the viewer sees.
+
+    What the viewer does not see is answered like what does not exist. For a viewer who does
+    not see everything, a pattern stands for the ids it names among those they see: it must
+    not silence what they cannot see.
+    """
     names = [n for n in _SPLIT.split(text.strip()) if n]
     if not names:
         raise WebError("Name at least one module or category the downtime is for.")
     if len(names) > MAX_SUBJECTS:
         raise WebError(f"A downtime names at most {MAX_SUBJECTS} modules or categories.")
-    known = [m.id for m in dash.site.modules] + [c.id for c in dash.site.categories]
     for name in names:
-        if not any(matches([name], k) for k in known):
-            raise not_found("module or category", name, known)
-    return names
+        if not sight.named([name]):
+            raise not_found("module or category", name, sight.ids)
+    if sight.everything:
+        return names
+    return sight.named(names)
 
 
 def window_of(fields: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
@@ -208,7 +233,7 @@ async def post_schedule(dash: Dashboard, request: Request) -> Response:
     """Schedule a downtime by hand, then show the list of downtimes."""
     perm = admin_of(dash, request)
     fields = await form_of(request)
-    subjects = subjects_of(dash, fields.get("subjects", ""))
+    subjects = subjects_of(dash.alarms.sight_of(viewer_of(request)), fields.get("subjects", ""))
     now = dash.now()
     start, end = window_of(fields, now)
     description = fields.get("description", "").strip()
@@ -222,10 +247,13 @@ async def post_schedule(dash: Dashboard, request: Request) -> Response:
 
 
 async def post_cancel(dash: Dashboard, request: Request) -> Response:
-    """Cancel a downtime entered by hand."""
+    """Cancel a downtime entered by hand, if it silences only what the viewer sees."""
     admin_of(dash, request)
     downtime_id = int(request.path_params["downtime_id"])
-    if not await run_in_threadpool(cancel_downtime, dash.store, downtime_id):
+    window = await run_in_threadpool(manual_downtime, dash.store, downtime_id)
+    sight = dash.alarms.sight_of(viewer_of(request))
+    ours = window is not None and sight.may_cancel(window)
+    if not ours or not await run_in_threadpool(cancel_downtime, dash.store, downtime_id):
         raise not_found("downtime entered by hand", str(downtime_id))
     dash.alarms.changed()
     return back_to(dash, await form_of(request), dash.urls.downtimes())

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..alarms import alarm_states, downtimes, notification_log
-from ..alarms.config import AlarmConfig, matches
+from ..alarms import Subject, alarm_states, downtimes, notification_log
+from ..alarms.config import AlarmConfig
 from .access import Viewer, viewer_of
 from .access.deps import require_csrf
 from .alarmforms import (
@@ -27,6 +27,7 @@ from .alarmforms import (
     post_withdraw,
     with_csrf,
 )
+from .alarmsight import AlarmSight
 from .alarmview import Permissions, display_name, downtime_view, permissions_of
 from .cache import Rendered
 from .errors import bad_parameter
@@ -42,7 +43,6 @@ PER_PAGE = 50
 MAX_LOG = 5000
 STATES: tuple[NotificationState, ...] = ("pending", "sent", "failed", "suppressed")
 DEFAULT_DAYS = 30
-Visible = Callable[[str, str], bool]
 
 
 def _page_number(params: Mapping[str, str]) -> int:
@@ -92,20 +92,40 @@ def log_entry(n: Notification, config: AlarmConfig) -> dict[str, Any]:
     }
 
 
-def state_rows(dash: Dashboard, visible: Visible, subject: str) -> list[dict[str, Any]]:
-    """The detector state of each alarm and subject the viewer may see, troubled first."""
+def state_rows(
+    dash: Dashboard, viewer: Viewer, sight: AlarmSight, subject: str
+) -> list[dict[str, Any]]:
+    """The detector state of each alarm and subject the viewer may see, troubled first.
+
+    A category whose members the viewer does not all see gets its state replayed from what
+    they see (alarmreplay), so this page and the overview never disagree.
+    """
+    states = {
+        key: state
+        for key, state in alarm_states(dash.store).items()
+        if sight.sees(key[1].kind, key[1].id) and (not subject or key[1].id == subject)
+    }
+    partial = [(a, s.id) for a, s in states if not sight.sees_alarm_of(s)]
+    scoped = dash.access.store_for(dash.store, viewer)
+    rules = dash.site.alarms.alarms
+    replayed = dash.alarms.replays.get(scoped, viewer.key, rules, partial) if partial else {}
     rows = []
-    for (alarm_id, subj), state in alarm_states(dash.store).items():
-        if not visible(subj.kind, subj.id) or (subject and subj.id != subject):
-            continue
+    for (alarm_id, subj), state in states.items():
+        level, since, stage = state.confirmed, state.notified_at, state.stage
+        if not sight.sees_alarm_of(subj):
+            found = replayed.get((alarm_id, subj.id))
+            if found is None:  # an alarm no longer configured: nothing to replay
+                continue
+            # escalation follows the notifications, which this viewer does not see
+            level, since, stage = found.level, found.since, 0
         rows.append(
             {
                 "alarm": alarm_id,
                 "subject": {"kind": subj.kind, "id": subj.id},
-                "state": state.confirmed.value,
-                "bad": state.confirmed.is_bad,
-                "since": state.notified_at if state.confirmed.is_bad else None,
-                "stage": state.stage,
+                "state": level.value,
+                "bad": level.is_bad,
+                "since": since if level.is_bad else None,
+                "stage": stage,
                 "url": _subject_url(dash, subj.kind, subj.id),
             }
         )
@@ -121,9 +141,13 @@ def alarms_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -> d
     subject = params.get("subject", "").strip()
     state = _state_filter(params)
     page = _page_number(params)
-    visible = dash.alarms.visible_to(viewer)
-    log = notification_log(dash.store, subject_id=subject or None, state=state, limit=MAX_LOG)
-    shown = [n for n in log if visible(n.subject.kind, n.subject.id)]
+    sight = dash.alarms.sight_of(viewer)
+    # filtered in the query too, so the count and the cap are those of what the viewer sees
+    allowed = None if sight.everything else notification_subjects(sight)
+    log = notification_log(
+        dash.store, subject_id=subject or None, state=state, limit=MAX_LOG, subjects=allowed
+    )
+    shown = [n for n in log if sight.sees_alarm_of(n.subject)]
     start = (page - 1) * PER_PAGE
     entries = [log_entry(n, dash.site.alarms) for n in shown[start : start + PER_PAGE]]
     filters = [("subject", subject), ("state", state or "")]
@@ -131,7 +155,7 @@ def alarms_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -> d
     return {
         **_frame(dash, "Alarms"),
         "filter": {"subject": subject, "state": state or "", "states": list(STATES)},
-        "states": state_rows(dash, visible, subject),
+        "states": state_rows(dash, viewer, sight, subject),
         "log": entries,
         "pages": {
             "page": page,
@@ -142,6 +166,12 @@ def alarms_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -> d
         },
         "json": dash.urls.alarms([*filters, ("page", str(page))], json=True),
     }
+
+
+def notification_subjects(sight: AlarmSight) -> list[Subject]:
+    """The subjects whose notifications the viewer may read."""
+    modules = [Subject("module", m) for m in sight.modules]
+    return modules + [Subject("category", c) for c in sorted(sight.whole)]
 
 
 def _frame(dash: Dashboard, title: str) -> dict[str, Any]:
@@ -159,27 +189,21 @@ def _origin(dash: Dashboard, window: Downtime) -> str:
     return "imported from a feed" if config is not None and config.feed else "configured"
 
 
-def visible_ids(dash: Dashboard, visible: Visible) -> list[str]:
-    """The module and category ids the viewer sees in full."""
-    names = [m.id for m in dash.site.modules if visible("module", m.id)]
-    return names + [c.id for c in dash.site.categories if visible("category", c.id)]
-
-
 def downtime_entry(
-    dash: Dashboard, window: Downtime, now: datetime, known: list[str], perm: Permissions
+    dash: Dashboard, window: Downtime, now: datetime, sight: AlarmSight, perm: Permissions
 ) -> dict[str, Any] | None:
-    """One downtime with the `known` subjects it covers; None if it covers none of them."""
-    covered = sorted(n for n in known if matches(window.subjects, n))
-    if not covered and not perm.admin:
+    """One downtime with the subjects it covers that the viewer sees; None if not theirs to see."""
+    if not sight.sees_downtime(window):
         return None
     manual = window.source == "manual"
+    cancel = manual and perm.admin and sight.may_cancel(window)
     return {
         **downtime_view(window),
         "origin": _origin(dash, window),
         "current": window.covers(now),
-        "covers": covered,
+        "covers": sorted(sight.named(window.subjects)),
         "created_by": display_name(window.created_by, perm.identified) if window.created_by else "",
-        "cancel_url": dash.urls.cancel_downtime(window.id) if manual and perm.admin else "",
+        "cancel_url": dash.urls.cancel_downtime(window.id) if cancel else "",
     }
 
 
@@ -190,9 +214,9 @@ def downtimes_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -
         raise bad_parameter("days", text, "a number of days from 1 to 366")
     now = dash.now()
     perm = permissions_of(dash.site, viewer)
-    known = visible_ids(dash, dash.alarms.visible_to(viewer))
+    sight = dash.alarms.sight_of(viewer)
     windows = downtimes(dash.site, dash.store, now, now + timedelta(days=int(text)))
-    entries = [downtime_entry(dash, w, now, known, perm) for w in windows]
+    entries = [downtime_entry(dash, w, now, sight, perm) for w in windows]
     shown = [e for e in entries if e is not None]
     return {
         **_frame(dash, "Downtimes"),
@@ -202,7 +226,7 @@ def downtimes_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -
         "upcoming": [e for e in shown if not e["current"]],
         "can_schedule": perm.admin,
         "schedule_url": dash.urls.downtimes(),
-        "known": known,
+        "known": sight.ids,
         "json": dash.urls.downtimes(json=True),
     }
 

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 
-from ..alarms import Acknowledgement, Downtime, active_acknowledgements, downtimes
+from ..alarms import Acknowledgement, Downtime, Subject, active_acknowledgements, downtimes
 from ..alarms.config import matches
 from ..alarms.store import alarm_store
 from ..dn import DN, DnError
 from ..storage.alarm_tables import alarm_acknowledgements, alarm_downtimes
-from .access import AccessControl, Sight, Viewer
+from .access import AccessControl, Viewer
+from .alarmreplay import Replays
+from .alarmsight import AlarmSight
 from .cache import Memo
 from .timemachine import Moment
 from .urls import Urls
@@ -103,7 +105,7 @@ class Marks:
     perm: Permissions
     live: bool
     back: str
-    visible: Callable[[str, str], bool]
+    sight: AlarmSight
 
     def of(
         self, kind: str, ident: str, category: str = "", troubled: bool = True
@@ -111,13 +113,20 @@ class Marks:
         """The mark of one module (in `category`) or category: its acks, downtimes and forms.
 
         None for what the viewer may not see in full: a comment can tell as much as a message.
+        `troubled` is how the viewer sees it: a category's acknowledgement may be about a
+        member they cannot see (see alarmsight).
         """
-        if not self.visible(kind, ident):
+        if not self.sight.sees(kind, ident):
             return None
         _looking = Permissions(identified=self.perm.identified)
         names = [ident, category] if category else [ident]
         covering = [w for w in self.windows if any(matches(w.subjects, n) for n in names)]
-        acks = [a for a in self.acks if a.subject.kind == kind and a.subject.id == ident]
+        acks = [
+            a
+            for a in self.acks
+            if a.subject == Subject("module" if kind == "module" else "category", ident)
+            and self.sight.sees_acknowledgement(a.subject, troubled)
+        ]
         return {
             "subject": {"kind": kind, "id": ident},
             "acknowledged": bool(acks),
@@ -143,6 +152,8 @@ class AlarmMarks:
         self.access = access
         self.clock = clock
         self._version: Memo[Hashable] = Memo(lambda: self.state_at(self.clock()), ttl=1.0)
+        #: category alarm states replayed for viewers who do not see every member
+        self.replays = Replays()
 
     def state_at(self, t: datetime) -> Hashable:
         """What the pages show of alarms at `t`, plus a stamp of every stored change."""
@@ -176,17 +187,11 @@ class AlarmMarks:
         windows = downtimes(self.site, self.store, t, t + INSTANT)
         perm = permissions_of(self.site, viewer)
         urls = Urls(self.site.settings.web.base_url)
-        return Marks(acks, windows, urls, perm, moment.live, back, self.visible_to(viewer))
+        return Marks(acks, windows, urls, perm, moment.live, back, self.sight_of(viewer))
 
-    def visible_to(self, viewer: Viewer) -> Callable[[str, str], bool]:
-        """Whether the viewer sees a module or category in full."""
-        policy = self.access.policy(viewer)
-
-        def visible(kind: str, ident: str) -> bool:
-            sight = policy.module(ident) if kind == "module" else policy.category(ident)
-            return sight is Sight.FULL
-
-        return visible
+    def sight_of(self, viewer: Viewer) -> AlarmSight:
+        """What of the alarms the viewer may see."""
+        return AlarmSight(self.site, self.access.policy(viewer))
 
 
 def _stamp(conn: sa.Connection) -> tuple[Any, ...]:
