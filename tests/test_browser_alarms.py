@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,10 +38,11 @@ class LiveSite:
         return create_app(self.site, self.store)
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    (tmp_path / "happyface.toml").write_text(ALARM_CONFIG)
-    site = load_site(tmp_path, web_registry())
+@contextmanager
+def live_alarm_site(folder: Path) -> Iterator[Served]:
+    """The alarm test site served by uvicorn, its runs ending a minute ago by the real clock."""
+    (folder / "happyface.toml").write_text(ALARM_CONFIG)
+    site = load_site(folder, web_registry())
     store = open_store(site.database_url)
     base = datetime.now(UTC).replace(microsecond=0) - INTERVAL * (RUNS - 1) - timedelta(minutes=1)
     for i in range(RUNS):
@@ -48,6 +50,12 @@ def served(tmp_path: Path) -> Iterator[Served]:
     with Served(LiveSite(site, store)) as server:  # type: ignore[arg-type]
         yield server
     store.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    with live_alarm_site(tmp_path) as server:
+        yield server
 
 
 def test_a_shifter_acknowledges_through_the_form(served: Served) -> None:

@@ -13,18 +13,14 @@ import http.server
 import io
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from happyface.config import load_site
-from happyface.storage import open_store
-from tests.fixtures.web import INTERVAL, RUNS, WebSite, web_registry, write_run
+from tests.fixtures.web import WebSite
 from tests.test_browser import ARGS, CHROMIUM, Served, free_port
-from tests.test_browser_alarms import LiveSite
-from tests.test_web_alarms import ALARM_CONFIG
+from tests.test_browser_alarms import live_alarm_site
 
 pytestmark = [
     pytest.mark.browser,
@@ -49,15 +45,8 @@ DETAIL_PAGES = ["/module/load", "/module/feed", "/module/gridka?group=cms",
 
 @pytest.fixture
 def alarm_served(tmp_path: Path) -> Iterator[Served]:
-    (tmp_path / "happyface.toml").write_text(ALARM_CONFIG)
-    site = load_site(tmp_path, web_registry())
-    store = open_store(site.database_url)
-    base = datetime.now(UTC).replace(microsecond=0) - INTERVAL * (RUNS - 1) - timedelta(minutes=1)
-    for i in range(RUNS):
-        write_run(store, site, base + INTERVAL * i, i)
-    with Served(LiveSite(site, store)) as server:  # type: ignore[arg-type]
+    with live_alarm_site(tmp_path) as server:
         yield server
-    store.close()
 
 
 @pytest.fixture
