@@ -109,11 +109,10 @@ class Outbox:
             self.store.settle(notification.id, "pending", reason=reason)
         if newly:
             log.info(
-                "notification(s) %s via %s wait for notification %d (next attempt at %s)",
+                "notification(s) %s via %s wait for notification %d, delivered in order",
                 ", ".join(str(n.id) for n in newly),
                 head.channel_id,
                 head.id,
-                head.next_attempt_at.isoformat() if head.next_attempt_at else "now",
             )
         done.held += [n.id for n in waiting]
 
