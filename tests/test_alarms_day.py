@@ -130,9 +130,7 @@ async def test_messages_carry_the_instruction_and_a_link_to_that_time(
     assert mail["Subject"] == "[GridKa] dCache pools (module dcache_pools): unhappy"
     assert mail["To"] == "shift@gridka.example.org"
     assert "Check the pools on the dCache admin page." in body
-    link = (
-        "https://happyface.example.org/gridka/category/storage?at=2024-03-05T02:45:00Z#dcache_pools"
-    )
+    link = "https://happyface.example.org/gridka/category/storage?at=2024-03-05T02:45Z#dcache_pools"
     assert link in body
     (post,) = [p for p in webhook_server.posts if p.path == "/chat"]
     assert set(post.json()) == {"text"}  # the Mattermost/Slack form

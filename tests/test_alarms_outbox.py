@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from happyface.alarms import (
     withdraw_acknowledgement,
 )
 from happyface.alarms.detect import Level
-from happyface.alarms.outbox import Backoff
+from happyface.alarms.outbox import Backoff, held_reason
 from happyface.alarms.service import AlarmService
 from happyface.config import load_site
 from happyface.errors import HappyFaceError
@@ -71,6 +72,42 @@ async def test_a_retry_waits_for_its_backoff(day: Day, webhook_server: WebhookSe
     await day.run(13)
     assert not notification_log(day.store, state="pending")
     assert len([p for p in webhook_server.posts if p.path == "/chat"]) == 1
+
+
+async def test_a_channel_delivers_in_order_after_it_comes_back(
+    day: Day, webhook_server: WebhookServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the unhappy notice (run 11) waits 3 h, then 6 h, for retries; the reminder (run 23), the
+    # recovery (run 25) and the movers' flapping (33) come meanwhile; chat is back from run 26
+    caplog.set_level(logging.INFO, "happyface.alarms")
+    day.alarms.outbox.backoff = Backoff(first=3 * 3600, longest=6 * 3600, give_up_after=86400)
+    webhook_server.failing = True
+    for run in range(26):
+        await day.run(run)
+    webhook_server.failing = False
+    for run in range(26, 46):
+        await day.run(run)
+    chat = [n for n in notification_log(day.store) if n.channel_id == "chat"]
+    waiting = {n.event: n.reason for n in chat if n.state == "pending"}
+    assert set(waiting) == {"unhappy", "reminder", "recovery", "flapping"}
+    assert (
+        waiting["reminder"]
+        == waiting["recovery"]
+        == waiting["flapping"]
+        == held_reason(next(n for n in chat if n.event == "unhappy"))
+    )
+    assert "wait for notification" in caplog.text
+    assert not [p for p in webhook_server.posts if p.path == "/chat"]
+    for run in range(46, 48):  # the unhappy notice's retry is due at run 47
+        await day.run(run)
+    said = [p.json()["text"].splitlines()[0] for p in webhook_server.posts if p.path == "/chat"]
+    assert [line.rsplit(": ", 1)[1] for line in said] == [
+        "unhappy**",
+        "reminder [unhappy]**",
+        "recovery**",
+        "flapping**",
+    ]
+    assert {n.state for n in notification_log(day.store) if n.channel_id == "chat"} == {"sent"}
 
 
 def test_acknowledgements_are_stored_and_expire(day: Day) -> None:

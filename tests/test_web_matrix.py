@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from happyface.plugins import Registry
 from happyface.service import build_service
 from happyface.sources import RawInput, Source
 from happyface.status import Status
-from happyface.storage import open_store
+from happyface.storage import ModuleRecord, open_store
 from happyface.web import create_app
 from tests.fixtures.processes import count_runs, free_port, happyface, stop, wait_for
 from tests.fixtures.site import write_site
@@ -197,3 +197,30 @@ def test_matrix_over_three_real_instances_one_stopped(
     )
     assert rows["alpha"]["cells"][1]["status"]["value"] == "noinfo"  # mapped to nothing there
     assert page.status_code == 200 and "Unreachable" in page.text and "Gamma" in page.text
+
+
+def test_a_stale_instance_has_no_happy_cell(tmp_path: Path) -> None:
+    watched = WATCHED.format(id="old", port=9, fmt="xml", category="Batch_System")
+    site = load_site(write_site(tmp_path, WATCHER.format(modules=watched)).parent, Registry())
+    # what the instance said is "neutral" for its batch column, but its data is a day old
+    result = module(format="xml", stale_after=300, columns={"batch": ["Batch_System"]}).extract(
+        raw(XML), NOW + timedelta(days=1)
+    )
+    assert result.details["instance"]["stale"] and result.status is Status.ERROR
+    store = open_store(site.database_url)
+    try:
+        run_id = store.begin_run(NOW, "test", site.snapshot)
+        record = ModuleRecord("old", "sites", Status.ERROR, result.message, result)
+        store.finish_run(run_id, [record], {"sites": Status.ERROR}, NOW)
+        client = Client(create_app(site, store))
+        view = client.get("/matrix.json", params={"at": "2026-11-25T12:00Z"}).json()
+        page = client.get("/matrix", params={"at": "2026-11-25T12:00Z"}).text
+    finally:
+        store.close()
+    (row,) = view["rows"]
+    assert row["state"] == "stale"
+    (cell,) = [c for c, name in zip(row["cells"], view["columns"], strict=True) if name == "batch"]
+    assert cell["status"]["value"] == "stale" and cell["status"]["word"] == "Stale"
+    assert "last reported: Warning" in cell["title"]
+    assert 'class="s-neutral"' not in page and 'class="s-happy"' not in page
+    assert '<td class="s-stale"' in page

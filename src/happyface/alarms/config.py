@@ -8,7 +8,7 @@ from datetime import datetime, time
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
@@ -47,6 +47,21 @@ def matches(patterns: Iterable[str], subject_id: str) -> bool:
     return any(fnmatchcase(subject_id, p) for p in patterns)
 
 
+def _retry_after() -> Any:
+    return Field(
+        60, gt=0, description="wait before retrying a failed delivery; it doubles up to an hour"
+    )
+
+
+def _give_up_after() -> Any:
+    return Field(
+        12 * 3600,
+        gt=0,
+        description="a notification not delivered this long after it was written"
+        " is given up (marked failed) and the next one of the channel goes",
+    )
+
+
 class EmailChannel(BaseModel):
     """`type = "email"`: a mail through an SMTP server."""
 
@@ -65,6 +80,8 @@ class EmailChannel(BaseModel):
     sender: str = Field(description="the From address")
     to: list[str] = Field(min_length=1, description="recipient addresses")
     timeout: Duration = Field(20, gt=0, description="deadline of one delivery")
+    retry_after: Duration = _retry_after()
+    give_up_after: Duration = _give_up_after()
 
     _valid_id = field_validator("id")(_check_id)
 
@@ -91,6 +108,8 @@ class WebhookChannel(BaseModel):
     token: SecretRef | None = Field(None, description="bearer token, by reference")
     ca_file: Path | None = Field(None, description="CA bundle to verify the server with")
     timeout: Duration = Field(10, gt=0, description="deadline of one delivery")
+    retry_after: Duration = _retry_after()
+    give_up_after: Duration = _give_up_after()
 
     _valid_id = field_validator("id")(_check_id)
 
@@ -105,6 +124,8 @@ class AppriseChannel(BaseModel):
     urls: list[str | SecretRef] = Field(
         min_length=1, description="Apprise URLs; by reference when they hold tokens"
     )
+    retry_after: Duration = _retry_after()
+    give_up_after: Duration = _give_up_after()
 
     _valid_id = field_validator("id")(_check_id)
 

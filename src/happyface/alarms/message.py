@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
+from ..instants import format_at
 from .config import Event
 from .records import Message, Subject
 
@@ -32,9 +33,12 @@ class About:
 
 
 def category_link(base_url: str, category_id: str, at: datetime, anchor: str = "") -> str:
-    """The category page at the time of a run: `{base_url}/category/<id>?at=<ISO time>`."""
-    moment = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    query = urlencode({"at": moment}, safe=":")
+    """The category page at a run: `{base_url}/category/<id>?at=<the run's start>`.
+
+    The time is the run's start as stored, fractions of a second included, which the time
+    machine resolves to exactly that run (the newest run started at or before it).
+    """
+    query = urlencode({"at": format_at(at)}, safe=":")
     url = f"{base_url.rstrip('/')}/category/{quote(category_id)}?{query}"
     return url + (f"#{quote(anchor)}" if anchor else "")
 

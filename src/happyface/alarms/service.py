@@ -18,7 +18,7 @@ from .downtime import Calendar, calendar_of
 from .gocdb import FeedReader
 from .message import About, compose
 from .notify import Channel, make_channel
-from .outbox import Backoff, Delivered, Outbox
+from .outbox import Backoff, Delivered, Outbox, retries_of
 from .records import Downtime, Planned, Subject
 from .rules import ACKNOWLEDGED, DOWNTIME, Outgoing, decide, detection, watched
 from .store import AlarmStore, StateKey, add_notifications, load_states, save_states
@@ -64,7 +64,9 @@ class AlarmService:
         alarm_store = AlarmStore(store.engine)
         if channels is None:
             channels = {c.id: make_channel(c) for c in config.channels}
-        outbox = Outbox(alarm_store, channels, backoff or Backoff())
+        # a backoff given here (tests) replaces every channel's own
+        backoffs = {} if backoff else {c.id: retries_of(c) for c in config.channels}
+        outbox = Outbox(alarm_store, channels, backoff or Backoff(), backoffs)
         calendar = calendar_of(site, alarm_store)
         feeds = [d for d in config.downtimes if d.feed is not None]
         reader = (

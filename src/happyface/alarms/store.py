@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, Engine
 
 from ..errors import StorageError
 from ..storage import Store
-from ..storage.alarm_tables import alarm_notifications
+from ..storage.alarm_tables import alarm_notifications, site_identity
 from ..storage.alarm_tables import alarm_states as states_table
 from ..storage.records import utc
 from ..storage.schema import dialect_insert
@@ -35,6 +36,7 @@ class AlarmStore:
         self.engine = engine
         # on SQLite a writer takes the write lock at BEGIN (see storage.engine)
         self._writer = engine.execution_options(happyface_write=True)
+        self._site_key: str | None = None
 
     @contextmanager
     def writing(self, doing: str) -> Iterator[Connection]:
@@ -47,18 +49,23 @@ class AlarmStore:
         with _translated(doing), self.engine.connect() as conn:
             return query(conn)
 
-    def due(self, now: datetime, limit: int = 100) -> list[Notification]:
-        """Pending notifications whose (next) attempt is due, oldest first."""
+    def pending(self, limit: int = 500) -> list[Notification]:
+        """Notifications still to be delivered, due or waiting for a retry, oldest first."""
         t = alarm_notifications
-        query = (
-            sa.select(t)
-            .where(t.c.state == "pending", t.c.next_attempt_at <= utc(now))
-            .order_by(t.c.id)
-            .limit(limit)
-        )
+        query = sa.select(t).where(t.c.state == "pending").order_by(t.c.id).limit(limit)
         return self.read(
             "reading the outbox", lambda c: [_notification(r) for r in c.execute(query)]
         )
+
+    def site_key(self) -> str:
+        """The site's random key, made once per database; notification identifiers use it."""
+        if self._site_key is None:
+            self._site_key = self.read("reading the site identity", _site_key)
+            if not self._site_key:
+                with self.writing("creating the site identity") as conn:
+                    _create_site_key(conn)
+                self._site_key = self.read("reading the site identity", _site_key)
+        return self._site_key
 
     def claim(self, notification_id: int, attempts: int, retry_at: datetime) -> bool:
         """Take a due notification for one attempt; False if another process took it first.
@@ -162,6 +169,17 @@ def add_notifications(conn: Connection, planned: Iterable[Planned], now: datetim
             index_elements=["dedupe_key"]
         )
         conn.execute(insert, rows)
+
+
+def _site_key(conn: Connection) -> str:
+    key = conn.execute(sa.select(site_identity.c.key).where(site_identity.c.id == 1)).scalar()
+    return str(key or "")
+
+
+def _create_site_key(conn: Connection) -> None:
+    """The identity the migration makes, made again if the row was lost (a partial restore)."""
+    row = {"id": 1, "key": secrets.token_hex(16), "created_at": utc(datetime.now(UTC))}
+    conn.execute(dialect_insert(conn, site_identity).on_conflict_do_nothing(), [row])
 
 
 def _state(row: Any) -> State:

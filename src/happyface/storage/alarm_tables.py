@@ -1,4 +1,5 @@
-"""The alarm tables: detector states, the notification outbox and log, acknowledgements, downtimes.
+"""The alarm tables: detector states, the notification outbox and log, acknowledgements, downtimes,
+and the site's identity that notification identifiers derive from.
 
 They live on the same MetaData as the rest of the schema, so one Alembic history covers them.
 """
@@ -89,4 +90,15 @@ alarm_downtimes = Table(
     Column("imported_at", UTCDateTime, nullable=False),
     Index("ix_alarm_downtimes_source", "source", "external_id", unique=True),
     Index("ix_alarm_downtimes_end", "end"),
+)
+
+# One row: a random key made when the database is created. Notification identifiers (a mail's
+# Message-ID, a webhook's Idempotency-Key) combine it with the log entry's id, so they repeat
+# neither across sites nor after the database is made anew.
+site_identity = Table(
+    "site_identity",
+    metadata,
+    Column("id", Integer, primary_key=True),  # always 1
+    Column("key", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )

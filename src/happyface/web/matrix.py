@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from ..status import Status
 from .atrun import At, serve_at
-from .boxes import safe_href, status_view
+from .boxes import WORDS, safe_href, status_view
 from .cache import Rendered
 from .pages import ViewContext, frame, modules_of, snapshot_of
 from .render import render_html, render_json
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from .handlers import Dashboard
 
 TYPE = "happyface"
+# A cell of an instance whose data is old: neither its colour nor its icon says how the site is.
+STALE = {
+    "value": "stale",
+    "word": "Stale",
+    "meaning": "the instance's newest data is too old to say how the site is now",
+}
 
 
 def matrix_view(at: At) -> dict[str, Any]:
@@ -92,11 +98,13 @@ def _cell(row: dict[str, Any], name: str) -> dict[str, Any]:
         return {"status": status_view(Status.ERROR), "url": "", "title": row["reason"]}
     if found is None:
         return {"status": status_view(Status.NOINFO), "url": "", "title": "not reported"}
-    return {
-        "status": status_view(Status(found["status"])),
-        "url": safe_href(found.get("url", "")),
-        "title": found.get("title") or found.get("note", ""),
-    }
+    url = safe_href(found.get("url", ""))
+    if row["state"] == "stale":
+        # old data never looks happy: the cell says stale, and what it said only in its title
+        said = WORDS[Status(found["status"])]
+        return {"status": STALE, "url": url, "title": f"stale; last reported: {said}"}
+    title = found.get("title") or found.get("note", "")
+    return {"status": status_view(Status(found["status"])), "url": url, "title": title}
 
 
 def _render(fmt: str, env: Any) -> Any:

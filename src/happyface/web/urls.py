@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote, urlencode, urlsplit
 
+from ..instants import format_at
+
 Query = Sequence[tuple[str, str]]
-
-
-def format_at(moment: datetime) -> str:
-    """The `at=` form of a time: ISO 8601 in UTC with a Z, seconds kept only when needed."""
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        text = moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    elif moment.second:
-        text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    else:
-        text = moment.strftime("%Y-%m-%dT%H:%M")
-    return text + "Z"
 
 
 def format_step(seconds: float) -> str:

@@ -1,0 +1,1 @@
+"""Fault injection: real processes, real servers, invariants that must survive every fault."""
