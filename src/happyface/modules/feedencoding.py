@@ -77,7 +77,7 @@ def _wide_encoding(head: bytes) -> str | None:
     """UTF-16 or UTF-32 without a byte order mark, told by where the zero bytes of `<` fall."""
     if len(head) < 4 or head[0] == head[1] == head[2] == head[3] == 0:
         return None
-    zeros = tuple(b == 0 for b in head)
+    zeros = (head[0] == 0, head[1] == 0, head[2] == 0, head[3] == 0)
     return {
         (True, True, True, False): "utf-32-be",
         (False, True, True, True): "utf-32-le",
