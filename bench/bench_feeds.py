@@ -48,6 +48,13 @@ def many_entries(size: int) -> bytes:
     return (HEAD + "".join(item.format(n=n) for n in range(count)) + TAIL).encode()
 
 
+def attributes(size: int) -> bytes:
+    """A feed of `size` bytes whose entry title and link carry as many attributes as fit."""
+    count = (size - 200) // 2 // 12
+    names = "".join(f" a{n:06x}=''" for n in range(count))
+    return (HEAD + f"<item><title{names}>x</title><link{names}/></item>" + TAIL).encode()
+
+
 def bypass(size: int) -> bytes:
     """The guard's old blind spot: a declaration after a comment naming the root, in UTF-16."""
     prolog = '<!-- <rss version="2.0"> --><!DOCTYPE rss [<!ENTITY e "E">]>'
@@ -70,6 +77,7 @@ def feeds(size: int) -> dict[str, tuple[bytes, Check]]:
         "character references &#38;": (one_summary(size, "&#38;"), read),
         "escaped markup &lt;b&gt;": (one_summary(size, "&lt;b&gt;"), read),
         "empty elements <b/>": (one_summary(size, "<b/>"), read),
+        "attributes": (attributes(size), read),
         "entries of 250 bytes": (many_entries(size), read),
         "declaration in UTF-16": (bypass(size), refused),
     }

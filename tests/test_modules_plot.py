@@ -195,6 +195,9 @@ HOSTILE_SVG = {
     "DTD with an element declaration": svg("", prolog="<!DOCTYPE svg [<!ELEMENT svg ANY>]>"),
     "iframe": svg("<iframe src='http://127.0.0.1:9/'/>"),
     "link element a": svg('<a href="#top"><text>top</text></a>'),
+    "an element crowded with attributes": svg(
+        "<rect " + " ".join(f'x{n}="1"' for n in range(100_000)) + "/>"
+    ),
 }
 
 

@@ -239,3 +239,22 @@ def test_a_feed_of_entity_references_at_the_size_limit_is_read_with_bounded_work
 
 def test_a_feed_over_the_size_limit_is_refused_before_parsing():
     assert "MB" in assert_clean_failure(Rss, references_feed(50 * 1024 * 1024))
+
+
+def test_the_newest_entries_are_shown_whatever_their_order_in_the_feed():
+    items = "".join(
+        f"<item><title>Day {day}</title><pubDate>{day:02d} May 2024 09:00:00 +0000</pubDate></item>"
+        for day in range(1, 29)  # oldest first
+    )
+    undated = "<item><title>Undated</title></item>"
+    feed = f'<rss version="2.0"><channel><title>t</title>{items}{undated}</channel></rss>'
+    result = run(Rss, feed, days=30, max_entries=3)
+    assert [e["title"] for e in result.details["entries"]] == ["Undated", "Day 28", "Day 27"]
+
+
+def test_an_element_crowded_with_attributes_loses_them():
+    crowd = " ".join(f'x{n}=""' for n in range(100_000))
+    feed = f'<rss version="2.0"><channel><title>t</title><item><title {crowd}>Hi</title></item>'
+    result = run(Rss, feed + "</channel></rss>")
+    assert result.details["entries"][0]["title"] == "Hi"
+    assert result.details["cut"] == {"texts_shortened": 1}

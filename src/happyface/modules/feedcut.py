@@ -33,6 +33,8 @@ FIELD_CHARS = 10_000
 #: elements 200 times (feedparser spends about as long on one as on 200 characters)
 TOTAL_COST = 400_000
 _ELEMENT_COST = 200
+#: attributes of one element read; an element with more loses them all
+_MAX_ATTRIBUTES = 30
 #: what an element inside a field takes from the field's characters
 _FIELD_ELEMENT_CHARS = 20
 _ENTRIES = frozenset({"item", "entry"})
@@ -189,7 +191,11 @@ class _Reducer:
 
     def _container(self, element: etree._Element, is_root: bool = False) -> None:
         """The root, the channel or an entry: the fields the module reads, and entries."""
-        self.cost += _ELEMENT_COST
+        attributes = _attributes_size(element)
+        if attributes > FIELD_CHARS:
+            element.attrib.clear()
+            self.cut.texts_shortened += 1
+        self.cost += _ELEMENT_COST + min(attributes, FIELD_CHARS)
         element.text = self._take(element.text, FIELD_CHARS)[0]
         index, child = 0, _first_child(element)
         while child is not None:
@@ -234,8 +240,12 @@ class _Reducer:
         Negative when something was cut. Entity references (undefined ones survive a lenient
         parse) become the character an HTML entity of that name stands for, else plain text.
         """
-        self.cost += _ELEMENT_COST
-        element.text, left = self._take(element.text, left - _FIELD_ELEMENT_CHARS)
+        attributes = _attributes_size(element)
+        if attributes > left:
+            element.attrib.clear()
+            return -1
+        self.cost += _ELEMENT_COST + attributes
+        element.text, left = self._take(element.text, left - _FIELD_ELEMENT_CHARS - attributes)
         index, child = 0, _first_child(element)
         while child is not None:
             following = child.getnext()
@@ -265,6 +275,14 @@ def _spelled(entity: etree._Entity) -> str:
     """An entity reference as text: the character of the HTML entity of that name, or itself."""
     name = entity.name
     return html.entities.html5.get(f"{name};", f"&{name};") + (entity.tail or "")
+
+
+def _attributes_size(element: etree._Element) -> int:
+    """What an element's attributes cost: their text, and each one as much as an element."""
+    count = len(element.keys())  # keys() is linear; values() takes time quadratic in the count
+    if count > _MAX_ATTRIBUTES:
+        return FIELD_CHARS + TOTAL_COST  # more than any budget: the attributes are dropped
+    return sum(len(value) + _ELEMENT_COST for value in element.values()) if count else 0
 
 
 def _first_child(element: etree._Element) -> Any:

@@ -61,6 +61,8 @@ ATTRIBUTES = _names(
     primitiveUnits stdDeviation in in2 result mode operator k1 k2 k3 k4 values radius
     flood-color flood-opacity lighting-color role aria-label"""
 )
+#: attributes one element may have; plotting libraries write a handful
+MAX_ATTRIBUTES = 50
 #: CSS functions a drawing needs; `url()` separately, only towards `#id`
 CSS_FUNCTIONS = _names(
     """rgb rgba hsl hsla translate translatex translatey rotate scale scalex scaley matrix
@@ -120,6 +122,11 @@ def _prolog_problem(root: etree._Element) -> str | None:
 
 
 def _tree_problem(root: etree._Element) -> str | None:
+    described = {
+        inner
+        for metadata in root.iter(f"{{{SVG_NS}}}metadata", "metadata")
+        for inner in metadata.iterdescendants()
+    }
     for element in root.iter():
         if isinstance(element, etree._Entity):
             return f"entity reference &{element.name};"
@@ -127,9 +134,11 @@ def _tree_problem(root: etree._Element) -> str | None:
             return f"processing instruction <?{element.target}?>"
         if not isinstance(element.tag, str):
             continue
+        if len(element.keys()) > MAX_ATTRIBUTES:  # keys() is linear; items() is not
+            return f"an element with more than {MAX_ATTRIBUTES} attributes"
         problem = (
             _metadata_problem(element)
-            if _in_metadata(element)
+            if element in described
             else _element_problem(element) or _attributes_problem(element)
         )
         if problem:
@@ -137,18 +146,13 @@ def _tree_problem(root: etree._Element) -> str | None:
     return None
 
 
-def _in_metadata(element: etree._Element) -> bool:
-    return any(
-        _tag(a) in {(SVG_NS, "metadata"), (None, "metadata")} for a in element.iterancestors()
-    )
-
-
 def _metadata_problem(element: etree._Element) -> str | None:
     """Inside <metadata> only descriptive vocabularies (inert in every browser)."""
     namespace, local = _tag(element)
     if namespace not in METADATA_NS:
         return f"element <{local}> inside <metadata>"
-    for key in element.attrib:
+    names = element.keys()  # an lxml element: iterating it would give its children
+    for key in names:
         attr_ns, attr = _split(key)
         if attr_ns not in METADATA_NS and (attr_ns, attr) != (XML_NS, "lang"):
             return f"attribute {attr} inside <metadata>"
