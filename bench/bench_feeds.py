@@ -10,6 +10,7 @@ fails or a feed takes a second or more.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -103,7 +104,8 @@ def measure(body: bytes) -> tuple[float, Result | str]:
 def main() -> int:
     size = int(sys.argv[1]) if len(sys.argv) > 1 else MAX_INPUT_BYTES
     failures = 0
-    print(f"feeds of {size / 1e6:.1f} MB, best of 3")
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(f"feeds of {size / 1e6:.1f} MB, best of 3 (load average {load} on {os.cpu_count()} CPUs)")
     for name, (body, check) in feeds(size).items():
         seconds, outcome = measure(body)
         ok = check(outcome) and seconds < LIMIT_SECONDS
