@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from happyface import Status
+from happyface.modules.common import MAX_INPUT_BYTES
 from happyface.modules.rss import Rss
 from happyface.plugins import Registry
 from tests.fixtures.modules import (
@@ -104,3 +105,156 @@ def test_random_entries_never_escape(summary, title, date):
     result_or_extract_error(
         Rss, f'<rss version="2.0"><channel><title>t</title>{item}</channel></rss>'
     )
+
+
+# A feed that declares an entity, hidden behind a comment that mentions the root element.
+DECLARING = (
+    '<?xml version="1.0" encoding="{encoding}"?>\n'
+    '<!-- converted from <rss version="2.0"> by a tool -->\n'
+    '<!DOCTYPE rss [<!ENTITY boom "BOOM">]>\n'
+    '<rss version="2.0"><channel><title>t</title>'
+    "<item><title>&boom; happened</title></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("utf-8", lambda text: text.encode("utf-8")),
+        ("utf-8", lambda text: b"\xef\xbb\xbf" + text.encode("utf-8")),
+        ("utf-16", lambda text: b"\xff\xfe" + text.encode("utf-16-le")),
+        ("utf-16", lambda text: b"\xfe\xff" + text.encode("utf-16-be")),
+        ("utf-16", lambda text: text.encode("utf-16-le")),  # no byte order mark
+        ("utf-32", lambda text: b"\xff\xfe\x00\x00" + text.encode("utf-32-le")),
+        ("utf-32", lambda text: b"\x00\x00\xfe\xff" + text.encode("utf-32-be")),
+    ],
+    ids=[
+        "utf-8",
+        "utf-8-bom",
+        "utf-16-le-bom",
+        "utf-16-be-bom",
+        "utf-16-le",
+        "utf-32-le",
+        "utf-32-be",
+    ],
+)
+def test_entity_declarations_are_refused_whatever_precedes_them_and_any_encoding(encoding, encode):
+    message = assert_clean_failure(Rss, encode(DECLARING.format(encoding=encoding)))
+    assert message == "the feed was refused as unsafe: it declares XML entities"
+
+
+@pytest.mark.parametrize(
+    "feed",
+    [
+        # after garbage that no parser reads as a prolog
+        'junk <!DOCTYPE rss [<!ENTITY boom "BOOM">]><rss version="2.0"><channel/></rss>',
+        # a parameter entity, and a declaration after the root element
+        '<!DOCTYPE rss [<!ENTITY % p "x">]><rss version="2.0"><channel/></rss>',
+        '<rss version="2.0"><channel/></rss><!DOCTYPE rss [<!ENTITY boom "B">]>',
+    ],
+)
+def test_an_entity_declaration_anywhere_is_refused(feed):
+    assert "declares XML entities" in assert_clean_failure(Rss, feed)
+
+
+def test_a_feed_about_entities_is_only_text():
+    article = "<![CDATA[<p>XXE: <code>&lt;!ENTITY xxe SYSTEM 'file:///etc/passwd'&gt;</code></p>]]>"
+    feed = (
+        '<rss version="2.0"><channel><title>Security news</title><item><title>XXE explained'
+        f"</title><description>{article}</description></item></channel></rss>"
+    )
+    (entry,) = run(Rss, feed).details["entries"]
+    assert "&lt;!ENTITY xxe" in entry["summary_html"]
+
+
+def test_an_external_doctype_without_declarations_is_read_and_html_entities_kept():
+    feed = (
+        '<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
+        ' "http://my.netscape.com/publish/formats/rss-0.91.dtd">\n'
+        '<rss version="0.91"><channel><title>Caf&eacute; news</title>'
+        "<item><title>Caf&eacute;&nbsp;opens &unknown; soon</title></item></channel></rss>"
+    )
+    result = run(Rss, feed)
+    assert result.details["feed_title"] == "Café news"
+    assert result.details["entries"][0]["title"] == "Café\xa0opens &unknown; soon"
+    assert "not well-formed" in result.details["parse_warning"]
+
+
+def entry_feed(count: int, summary: str = "Routine maintenance of the batch system.") -> bytes:
+    items = "".join(
+        f"<item><title>Notice {n}</title><link>https://news.example/{n}</link>"
+        f"<pubDate>Fri, 31 May 2024 09:00:00 +0000</pubDate>"
+        f"<description>{summary}</description></item>"
+        for n in range(count)
+    )
+    return f'<rss version="2.0"><channel><title>Busy</title>{items}</channel></rss>'.encode()
+
+
+def test_a_feed_with_thousands_of_entries_is_read_up_to_a_cap_and_says_so():
+    result = run(Rss, entry_feed(4000), max_entries=500)
+    cut = result.details["cut"]
+    assert cut["entries_total"] == 4000 and 0 < cut["entries_read"] <= 500
+    assert result.metrics["entries"] == cut["entries_read"]
+    assert result.message.startswith(
+        f"{cut['entries_read']} entries in the last 7 days (feed cut to bound the work: read the "
+        f"first {cut['entries_read']:,} of 4,000 entries"
+    )
+
+
+def test_a_long_summary_is_shortened_and_counted():
+    result = run(Rss, entry_feed(3, summary="word " * 20_000))
+    assert result.details["cut"] == {"texts_shortened": 3}
+    assert "3 texts shortened" in result.message
+    assert all(len(e["summary_html"]) <= 10_000 for e in result.details["entries"])
+
+
+def test_an_ordinary_feed_is_not_cut():
+    result = run(Rss, data("news.rss"))
+    assert "cut" not in result.message and result.details["cut"] == {}
+
+
+def references_feed(size: int, reference: str = "&foo;") -> bytes:
+    """A feed as large as `size` bytes whose one summary is nothing but entity references."""
+    head = b'<rss version="2.0"><channel><title>t</title><item><title>x</title><description>'
+    tail = b"</description></item></channel></rss>"
+    count = (size - len(head) - len(tail)) // len(reference)
+    return head + reference.encode() * count + tail
+
+
+@pytest.mark.parametrize("reference", ["&foo;", "&amp;", "&#38;", "&lt;b&gt;"])
+def test_a_feed_of_entity_references_at_the_size_limit_is_read_with_bounded_work(reference):
+    feed = references_feed(MAX_INPUT_BYTES, reference)
+    result = run(Rss, feed)
+    assert result.details["cut"] == {
+        "bytes_read": 1024 * 1024,
+        "bytes_total": len(feed),
+        "texts_shortened": 1,
+    }
+    assert result.message == (
+        "1 entries in the last 7 days (feed cut to bound the work: read the first 1.0 of 33.6 MB"
+        " (1 entries); 1 texts shortened)"
+    )
+    assert len(result.details["entries"][0]["summary_html"]) <= 60_000  # escaped, still small
+
+
+def test_a_feed_over_the_size_limit_is_refused_before_parsing():
+    assert "MB" in assert_clean_failure(Rss, references_feed(50 * 1024 * 1024))
+
+
+def test_the_newest_entries_are_shown_whatever_their_order_in_the_feed():
+    items = "".join(
+        f"<item><title>Day {day}</title><pubDate>{day:02d} May 2024 09:00:00 +0000</pubDate></item>"
+        for day in range(1, 29)  # oldest first
+    )
+    undated = "<item><title>Undated</title></item>"
+    feed = f'<rss version="2.0"><channel><title>t</title>{items}{undated}</channel></rss>'
+    result = run(Rss, feed, days=30, max_entries=3)
+    assert [e["title"] for e in result.details["entries"]] == ["Undated", "Day 28", "Day 27"]
+
+
+def test_an_element_crowded_with_attributes_loses_them():
+    crowd = " ".join(f'x{n}=""' for n in range(100_000))
+    feed = f'<rss version="2.0"><channel><title>t</title><item><title {crowd}>Hi</title></item>'
+    result = run(Rss, feed + "</channel></rss>")
+    assert result.details["entries"][0]["title"] == "Hi"
+    assert result.details["cut"] == {"texts_shortened": 1}

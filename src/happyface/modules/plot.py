@@ -14,7 +14,7 @@ from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs, RawInput
 from .common import read_input
-from .xmlsafe import local_name, parse
+from .svgsafe import check_svg
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -24,11 +24,6 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 # the first element, past the XML declaration, comments and a DOCTYPE (matplotlib writes one)
 _FIRST_ELEMENT = re.compile(rb"<(?![!?])")
-# What may run code or load from elsewhere when the archived SVG is opened on its own URL.
-_SVG_ACTIVE = re.compile(
-    rb"<script|<foreignobject|<!entity|\bon[a-z]+\s*=|javascript:|<iframe|<embed",
-    re.IGNORECASE,
-)
 _LOOKS_LIKE: tuple[tuple[re.Pattern[bytes], str], ...] = (
     (re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.I), "HTML"),
     (re.compile(rb"^\s*[\[{]"), "JSON"),
@@ -55,12 +50,14 @@ class PlotSettings(ModuleSettings):
         description="source name -> caption shown under the image; default: the source name",
     )
     allow_svg: bool = Field(
-        True, description="accept SVG plots (refused anyway when they hold scripts or handlers)"
+        True,
+        description="accept SVG plots (only inert drawing: anything that could run or load "
+        "content is refused)",
     )
 
 
 class Plot(Module[PlotSettings]):
-    """Plot images (PNG, JPEG, GIF, WebP, script-free SVG) from remote sources, one per source."""
+    """Plot images (PNG, JPEG, GIF, WebP, inert SVG) from remote sources, one per source."""
 
     Settings = PlotSettings
     template = "plot.html"
@@ -83,10 +80,11 @@ class Plot(Module[PlotSettings]):
         if content_type == "image/svg+xml":
             if not self.settings.allow_svg:
                 raise ExtractError(f"source {name!r} is an SVG image, and `allow_svg` is false")
-            _check_svg(name, raw.content)
+            root = check_svg(name, raw.content)
+            width, height = _svg_length(root.get("width")), _svg_length(root.get("height"))
         else:
             _check_complete(name, content_type, raw.content)
-        width, height = _dimensions(content_type, raw)
+            width, height = _dimensions(content_type, raw)
         return Image(name, content_type, len(raw.content), width, height)
 
     def _describe(self, image: Image) -> dict[str, Any]:
@@ -150,27 +148,12 @@ def _check_complete(name: str, content_type: str, content: bytes) -> None:
         raise ExtractError(f"source {name!r} is a truncated {kind} image")
 
 
-def _check_svg(name: str, content: bytes) -> None:
-    if match := _SVG_ACTIVE.search(content):
-        found = match.group(0).decode("ascii", "replace").strip()
-        raise ExtractError(
-            f"source {name!r} is an SVG image with active content ({found!r}); it is refused "
-            "because it could run scripts in the viewer's browser"
-        )
-    root = parse(content)  # well-formed and safe, or an ExtractError
-    if local_name(root.tag) != "svg":
-        raise ExtractError(f"source {name!r} is not an SVG image (root <{local_name(root.tag)}>)")
-
-
 def _dimensions(content_type: str, raw: RawInput) -> tuple[int | None, int | None]:
     content = raw.content
     if content_type == "image/png" and len(content) >= 24:
         return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
     if content_type == "image/gif" and len(content) >= 10:
         return int.from_bytes(content[6:8], "little"), int.from_bytes(content[8:10], "little")
-    if content_type == "image/svg+xml":
-        root = parse(content)
-        return _svg_length(root.get("width")), _svg_length(root.get("height"))
     return None, None
 
 

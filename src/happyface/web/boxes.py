@@ -12,6 +12,7 @@ from ..result import Table
 from ..site import Site
 from ..status import Status
 from .detailviews import DetailInput, add_view
+from .hrefs import safe_href
 from .urls import Urls
 
 if TYPE_CHECKING:
@@ -56,14 +57,6 @@ class BoxContext:
 def status_view(status: Status) -> dict[str, str]:
     """A status as the templates show it: the value, a word and what it means."""
     return {"value": status.value, "word": WORDS[status], "meaning": MEANINGS[status]}
-
-
-def safe_href(url: str) -> str:
-    """The URL if a browser may follow it (http, https, relative), else ""."""
-    lowered = url.strip().lower()
-    if lowered.startswith(("http://", "https://", "/")) and not lowered.startswith("//"):
-        return url.strip()
-    return ""
 
 
 def module_box(

@@ -15,8 +15,9 @@ from starlette.responses import Response
 
 from ..status import Status
 from .atrun import At, serve_at
-from .boxes import WORDS, safe_href, status_view
+from .boxes import WORDS, status_view
 from .cache import Rendered
+from .hrefs import safe_href
 from .pages import ViewContext, frame, modules_of, snapshot_of
 from .render import render_html, render_json
 
