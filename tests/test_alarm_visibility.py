@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ class Scene:
     windows: dict[str, int]
 
 
-def _detect_every_run(populated: AccessSite) -> None:
+def detect_every_run(populated: AccessSite) -> None:
     """Run the real alarm detector over the stored runs, as the scheduler would."""
     store = populated.store
     service = AlarmService.build(populated.site, store, channels={})
@@ -127,19 +127,22 @@ def _detect_every_run(populated: AccessSite) -> None:
         service.detect(RunOutcome(run_id, run.started_at, run.finished_at, records, categories))
 
 
-def _note(populated: AccessSite, module: str, title: str) -> None:
+def _note(populated: AccessSite, module: str, title: str, now: datetime) -> None:
     message = Message(title, f"{title} body", "/category/batch")
     run = populated.ids[-1]
     planned = Planned(
-        "modules", Subject("module", module), "unhappy", "shift-mail", run, NOW, message
+        "modules", Subject("module", module), "unhappy", "shift-mail", run, now, message
     )
     with AlarmStore(populated.store.engine).writing("test") as conn:
-        add_notifications(conn, [planned], NOW)
+        add_notifications(conn, [planned], now)
 
 
-def _marks(populated: AccessSite) -> tuple[dict[str, int], dict[str, int]]:
-    """Acknowledgements, notifications and downtimes of the hidden and the restricted module."""
-    store, since = populated.store, NOW - timedelta(minutes=5)
+def mark_alarms(
+    populated: AccessSite, now: datetime = NOW
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Acknowledgements, notifications and downtimes of the hidden and the restricted module,
+    in force at `now`."""
+    store, since = populated.store, now - timedelta(minutes=5)
     acks = {
         name: acknowledge(store, Subject(kind, ident), ADMIN_DN, comment, since).id
         for name, kind, ident, comment in [
@@ -148,9 +151,9 @@ def _marks(populated: AccessSite) -> tuple[dict[str, int], dict[str, int]]:
             ("batch", "category", "batch", "BATCH-ACK"),
         ]
     }
-    _note(populated, "secretjobs", "SECRET-NOTE")
-    _note(populated, "queue", "QUEUE-NOTE")
-    until = NOW + timedelta(hours=2)
+    _note(populated, "secretjobs", "SECRET-NOTE", now)
+    _note(populated, "queue", "QUEUE-NOTE", now)
+    until = now + timedelta(hours=2)
     windows = {}
     for i, (name, subjects, why) in enumerate(
         [
@@ -175,8 +178,8 @@ def scene(
         _, message, metric, value = DATA["queue"]
         monkeypatch.setitem(DATA, "queue", (Status.UNHAPPY, message, metric, value))
     populated = populate_access(tmp_path, ALARM_CONFIG)
-    _detect_every_run(populated)
-    acks, windows = _marks(populated)
+    detect_every_run(populated)
+    acks, windows = mark_alarms(populated)
     yield Scene(populated, populated.app(), queue_troubled, acks, windows)
     populated.store.close()
 

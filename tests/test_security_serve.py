@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,16 @@ from tests.fixtures.access import (
 from tests.fixtures.nginx import free_port, running
 from tests.fixtures.pki import Pki
 from tests.test_access_routes import leaks, urls
+from tests.test_alarm_visibility import (
+    ALARM_CONFIG,
+    QUEUE_MARKS,
+    SECRET_MARKS,
+    detect_every_run,
+    mark_alarms,
+)
 
 UNTRUSTED = "127.0.0.2"
-SECRETS = HIDDEN + WITHHELD_QUEUE + WITHHELD_OPS
+SECRETS = HIDDEN + WITHHELD_QUEUE + WITHHELD_OPS + SECRET_MARKS + QUEUE_MARKS
 TRUSTED_PROXIES = 'trusted_proxies = ["127.0.0.1/32", "10.9.9.9/32"]'
 FORWARDING = {
     "X-Forwarded-For": "10.9.9.9, 127.0.0.1",
@@ -54,9 +62,9 @@ FORGED = proxy_headers(ADMIN_DN)
 WAYS = {"anonymous": {}, "forged": FORGED, "forged+forwarded": {**FORGED, **FORWARDING}}
 
 
-def served_config(tls: str = "") -> str:
+def served_config(tls: str = "", base: str = CONFIG) -> str:
     """The access test site with real module types, trusting 127.0.0.1 and 10.9.9.9 only."""
-    config = CONFIG.replace('type = "probe"', 'type = "host_health"')
+    config = base.replace('type = "probe"', 'type = "host_health"')
     config = config.replace('trusted_proxies = ["127.0.0.1/32", "::1"]', TRUSTED_PROXIES)
     config = config.replace('interval = "15m"', 'interval = "15m"\nstale_after = "3650d"')
     assert TRUSTED_PROXIES in config and "probe" not in config
@@ -77,7 +85,11 @@ def serve(folder: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AccessSite, str]]:
     """The populated site and the base URL of its `serve` process."""
     folder = tmp_path_factory.mktemp("served")
-    site = populate_access(folder, served_config(), Registry())
+    site = populate_access(folder, served_config(base=ALARM_CONFIG), Registry())
+    # the hidden and the restricted module have alarm states, acknowledgements, notifications
+    # and downtimes: the alarm routes of the walk have something to leak
+    detect_every_run(site)
+    mark_alarms(site, datetime.now(UTC))
     port = free_port()
     with serve(folder, port):
         yield site, f"http://127.0.0.1:{port}"
@@ -127,6 +139,11 @@ def test_the_forged_headers_open_everything_from_the_trusted_proxy(
         from_untrusted = untrusted.get(f"{base}/module/secretjobs", headers=FORGED)
     assert hidden.status_code == 200 and "SECRET-MESSAGE" in hidden.text
     assert from_untrusted.status_code == 404 and "SECRET" not in from_untrusted.text
+    with client("127.0.0.1") as trusted:
+        alarms = trusted.get(f"{base}/alarms.json", headers=FORGED).text
+        windows = trusted.get(f"{base}/downtimes.json?days=366", headers=FORGED).text
+    assert "SECRET-NOTE" in alarms and "SECRET-ACK" in hidden.text
+    assert "SECRET-DOWNTIME" in windows
 
 
 def test_a_forwarded_trusted_address_does_not_make_a_peer_trusted(
