@@ -14,7 +14,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from happyface import StorageError
 from happyface.acquisition.extracts import EXTRACTS
-from happyface.web.looplag import LoopLag
 from happyface.web.outagelog import OutageLog
 from tests.fixtures.web import NOW, Client, WebSite, populate
 
@@ -116,15 +115,3 @@ def test_metrics_report_the_database_up_the_loop_lag_and_abandoned_extracts(
     while EXTRACTS.abandoned() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert EXTRACTS.abandoned() == 0
-
-
-async def test_loop_lag_is_the_worst_delay_of_the_last_window() -> None:
-    lag = LoopLag(period=0.01, window=60)
-    watcher = asyncio.create_task(lag.watch())
-    await asyncio.sleep(0.05)
-    time.sleep(0.2)  # a blocking call on the loop, as a synchronous database call would be
-    await asyncio.sleep(0.05)
-    watcher.cancel()
-    await asyncio.gather(watcher, return_exceptions=True)
-    assert 0.15 <= lag.worst() < 1.0
-    assert lag.worst(now=time.monotonic() + 61) == 0.0
