@@ -164,10 +164,12 @@ async def measure(
     )
 
 
-async def bench_shape(folder: Path, database: str, modules: int, metrics: int) -> list[Figures]:
+async def bench_shape(
+    folder: Path, database: str, modules: int, metrics: int, at: datetime
+) -> list[Figures]:
+    """The figures of one run shape; its runs are stored at `at` and the next slots."""
     site = write_config(folder, modules, database)
     store = open_store(site.database_url)
-    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     first = store_run(store, site, metrics, at)  # pages have a run to show from the start
     app = create_app(site, store)
     server = uvicorn.Server(
@@ -206,10 +208,13 @@ async def bench_shape(folder: Path, database: str, modules: int, metrics: int) -
 
 async def bench(database: str | None) -> list[Figures]:
     figures = []
-    for modules, metrics in SHAPES:
+    # in the past, each shape in its own hours, so runs never share a slot
+    now = datetime.now(UTC).replace(microsecond=0)
+    for i, (modules, metrics) in enumerate(SHAPES):
+        at = now - timedelta(hours=2 * i + 2)
         with tempfile.TemporaryDirectory(prefix="hf-lag-") as tmp:
             url = database or f"sqlite:///{Path(tmp) / 'lag.db'}"
-            figures += await bench_shape(Path(tmp), url, modules, metrics)
+            figures += await bench_shape(Path(tmp), url, modules, metrics, at)
     return figures
 
 
