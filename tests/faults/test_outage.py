@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import random
+import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,8 +30,10 @@ from tests.fixtures.sources import MisbehavingServer
 SEED = 20_261_201
 INTERVAL = 10.0
 #: how long the slow source makes each run wait between its `running` row and its results
-RUN_SECONDS = 2.0
+RUN_SECONDS = 3.0
 PHASES = ("before", "during", "after")
+#: the state of the slot's run that marks the moment to stop PostgreSQL
+PHASE_STATES = {"during": "running", "after": "ok"}
 MODULES = ("slow", "quick_a", "quick_b")
 PAGES = ("/", "/category/web", "/module/slow", "/plot?m=slow:latency")
 XML = ("/status.xml", "/category?action=getxml")
@@ -100,12 +104,12 @@ def test_database_outages_are_answered_in_each_format_and_logged_once(
         wait_for(f"{base}/category/web", process)  # 200 once the first run is stored
         slots, failed_requests = {}, 0
         for phase in rng.sample(PHASES, len(PHASES)):
-            slots[phase], asked = outage(postgres_cluster, base, phase, rng)
+            slots[phase], asked = outage(postgres_cluster, base, database, phase, rng)
             failed_requests += asked
             wait_for(f"{base}/metrics", process)
         last = max(slots.values())
         wait_until(lambda: newest_ok_slot(database) > last, "a run after the last outage")
-        process.send_signal(2)
+        process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
         log = read_log(process)
     assert 1 <= tracebacks(log) <= len(PHASES), log
@@ -118,25 +122,27 @@ def test_database_outages_are_answered_in_each_format_and_logged_once(
 
 
 def outage(
-    cluster: PostgresCluster, base: str, phase: str, rng: random.Random
+    cluster: PostgresCluster, base: str, database: str, phase: str, rng: random.Random
 ) -> tuple[float, int]:
-    """Stop PostgreSQL at a random moment of `phase` around the next slot, check, restart.
+    """Stop PostgreSQL at a random moment of `phase` of a slot's run, check, restart.
 
-    Returns the slot (Unix seconds) the outage was placed around and the requests it failed.
+    Returns the slot (Unix seconds) the outage was placed in and the requests it failed.
     """
-    slot = next_slot(time.time() + 2.5)
-    if phase == "before":
-        stop_at = slot - rng.uniform(0.3, 2.0)
-    elif phase == "during":
-        stop_at = slot + rng.uniform(0.4, RUN_SECONDS - 0.4)
+    if phase == "before":  # down across the slot's start: the run cannot even begin
+        slot = next_slot(time.time() + 5.0)
+        time.sleep(max(0.0, slot - rng.uniform(2.5, 5.0) - time.time()))
+        back_at = slot + rng.uniform(0.5, 1.5)
     else:
-        stop_at = slot + RUN_SECONDS + rng.uniform(1.0, 3.0)
-    time.sleep(max(0.0, stop_at - time.time()))
+        slot = next_slot(time.time())
+        # "during": its `running` row is committed, its results not yet (the slow source)
+        wait_until(lambda: run_state(database, slot) == PHASE_STATES[phase], f"a {phase} run")
+        time.sleep(rng.uniform(0.1, 0.8) if phase == "during" else rng.uniform(0.1, 2.0))
+        back_at = slot + RUN_SECONDS + rng.uniform(0.5, 1.5)
     cluster.stop(rng.choice(["fast", "immediate"]))
     try:
         time.sleep(1.5)  # past the dashboard's one-second memory of the newest run
         asked = check_outage_answers(base)
-        time.sleep(rng.uniform(0.2, 1.5))
+        time.sleep(max(0.0, back_at - time.time()))
     finally:
         cluster.start()
     return slot, asked
@@ -185,6 +191,13 @@ def stored_runs(database: str, since: datetime) -> list[RunInfo]:
         store.close()
 
 
+def run_state(database: str, slot: float) -> str:
+    """The state of the run of `slot`, or "" while it has none."""
+    since = datetime.fromtimestamp(slot, UTC)
+    found = [r for r in stored_runs(database, since) if slot_of(r) == slot]
+    return found[0].state if found else ""
+
+
 def newest_ok_slot(database: str) -> float:
     runs = [r for r in stored_runs(database, datetime(2000, 1, 1, tzinfo=UTC)) if r.state == "ok"]
     return max((slot_of(r) for r in runs), default=0.0)
@@ -198,13 +211,12 @@ def assert_one_record_per_slot(runs: list[RunInfo]) -> None:
     assert not doubled, doubled
 
 
-def wait_until(condition: object, what: str, seconds: float = 40) -> None:
-    assert callable(condition)
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 40) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise AssertionError(f"no {what} within {seconds} s")
 
 
