@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
+
 from happyface import Module, Result, Status
 from happyface.acquisition.extracts import ExtractThreads
 from happyface.acquisition.modulerun import ModuleJob, run_module
@@ -101,3 +103,32 @@ async def test_a_module_with_an_abandoned_extract_is_refused_until_it_ends(
         await asyncio.sleep(0.05)
     assert threads.abandoned() == 0
     assert (await run_module(job())).status is Status.HAPPY
+
+
+async def test_a_stuck_extract_does_not_take_a_worker_from_the_others() -> None:
+    gate = threading.Event()
+    threads = ExtractThreads(workers=1)
+    with pytest.raises(TimeoutError):
+        await threads.run("stuck", 0.1, gate.wait, 10)
+    # the only worker is stuck, yet the next extract runs at once in another
+    assert await threads.run("next", 2.0, lambda: "done") == "done"
+    gate.set()
+
+
+async def test_extracts_beyond_the_pool_wait_for_a_worker() -> None:
+    threads = ExtractThreads(workers=2)
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+
+    await asyncio.gather(*(threads.run(f"m{i}", 10, work) for i in range(8)))
+    assert most == 2

@@ -1,43 +1,60 @@
-"""The threads extracts run in: one daemon thread each, abandoned when the deadline passes.
+"""The threads extracts run in: daemon workers, and extracts abandoned at their deadline.
 
 A thread cannot be killed. An extract that overruns `extract_timeout` is abandoned: its result
-is ignored and its thread runs on until the parser returns. Two things keep that harmless:
+is ignored and its thread runs on until the parser returns. Three things keep that harmless:
 
-- each extract has a daemon thread of its own, which the interpreter does not wait for at
-  exit (the threads of asyncio's default executor are joined at exit, so one stuck parser
-  used to keep the process alive long after its run was stored);
-- a module with `per_module` abandoned extracts still running gets no new one (the caller
-  asks `busy` first), so a parser that hangs for ever costs one thread, not one per run.
+- the workers are daemon threads, which the interpreter does not wait for at exit (asyncio's
+  default executor joins its threads at exit, so one stuck parser used to keep the process
+  alive long after its run was stored);
+- a worker busy with an abandoned extract does not count against the pool's size, so stuck
+  parsers do not starve the others;
+- a module with `per_module` abandoned extracts still running gets no new one (the caller asks
+  `busy` first), so a parser that hangs for ever costs one thread, not one per run.
+
+The pool is bounded like asyncio's default executor, so a site of hundreds of modules does
+not hold hundreds of parsed inputs in memory at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import queue
 import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
-T = TypeVar("T")
+#: as asyncio's default executor
+WORKERS = min(32, (os.cpu_count() or 1) + 4)
+#: an idle worker ends after this long; the pool grows again on demand
+IDLE_SECONDS = 60.0
 
 
 @dataclass
-class _Call:
-    """One extract, as the thread and the waiting run both see it (guarded by the lock)."""
+class _Job:
+    """One extract, as its worker and the waiting run both see it (guarded by the lock)."""
 
     key: str
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: Future[Any] = field(default_factory=Future)
     finished: bool = False
     abandoned: bool = False
 
 
 class ExtractThreads:
-    """Runs extracts in daemon threads and counts those abandoned but still running."""
+    """A pool of daemon threads for extracts, counting those abandoned but still running."""
 
-    def __init__(self, per_module: int = 1) -> None:
+    def __init__(self, per_module: int = 1, workers: int = WORKERS) -> None:
         self.per_module = per_module
+        self.workers = workers
         self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._threads = 0
+        self._idle = 0
         self._abandoned: Counter[str] = Counter()
 
     def abandoned(self, key: str | None = None) -> int:
@@ -49,44 +66,69 @@ class ExtractThreads:
         """Whether `key` has as many abandoned extracts running as it may."""
         return self.abandoned(key) >= self.per_module
 
-    async def run(self, key: str, timeout: float, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` in a new daemon thread; TimeoutError after `timeout` seconds.
+    async def run(self, key: str, timeout: float, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in a worker; TimeoutError after `timeout` seconds (waiting included).
 
-        When the deadline passes (or the caller is cancelled) the thread is abandoned: it
+        When the deadline passes (or the caller is cancelled) the extract is abandoned: it
         counts against `key` until `fn` returns.
         """
-        call = _Call(key)
-        future: Future[T] = Future()
-        worker = threading.Thread(
-            target=self._work, args=(call, future, fn, args), name=f"extract {key}", daemon=True
-        )
-        worker.start()
+        job = _Job(key, fn, args)
+        self._submit(job)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+            return await asyncio.wait_for(asyncio.wrap_future(job.future), timeout)
         except BaseException:
-            self._abandon(call)
+            self._abandon(job)
             raise
 
-    def _work(self, call: _Call, future: Future[T], fn: Callable[..., T], args: Any) -> None:
+    def _submit(self, job: _Job) -> None:
+        # as ThreadPoolExecutor: an idle worker takes the job, else a new one up to the bound,
+        # which grows by the workers stuck with abandoned extracts
+        with self._lock:
+            start = False
+            if self._idle > 0:
+                self._idle -= 1
+            elif self._threads < self.workers + self._abandoned.total():
+                self._threads += 1
+                start = True
+        self._jobs.put(job)
+        if start:
+            threading.Thread(target=self._work, name="extract", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:  # nobody counts on this worker: end it
+                        self._idle -= 1
+                        self._threads -= 1
+                        return
+                continue
+            self._run(job)
+            with self._lock:
+                self._idle += 1
+
+    def _run(self, job: _Job) -> None:
         try:
-            if future.set_running_or_notify_cancel():
+            if job.future.set_running_or_notify_cancel():
                 try:
-                    result = fn(*args)
+                    result = job.fn(*job.args)
                 except BaseException as exc:  # handed to the waiting run, which reports it
-                    future.set_exception(exc)
+                    job.future.set_exception(exc)
                 else:
-                    future.set_result(result)
+                    job.future.set_result(result)
         finally:
             with self._lock:
-                call.finished = True
-                if call.abandoned:
-                    self._abandoned[call.key] -= 1
+                job.finished = True
+                if job.abandoned:
+                    self._abandoned[job.key] -= 1
 
-    def _abandon(self, call: _Call) -> None:
+    def _abandon(self, job: _Job) -> None:
         with self._lock:
-            if not call.finished and not call.abandoned:
-                call.abandoned = True
-                self._abandoned[call.key] += 1
+            if not job.finished and not job.abandoned:
+                job.abandoned = True
+                self._abandoned[job.key] += 1
 
 
 #: the extract threads of this process; /metrics reports how many were abandoned
