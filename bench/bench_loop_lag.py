@@ -1,17 +1,19 @@
 """Event-loop lag and request latency while `serve` stores a large run.
 
 `serve` runs the scheduler and the web on one event loop. This serves the dashboard with
-uvicorn on that loop, as `serve` does, and stores a large run two ways: with the store call
-made on the loop, and with it handed to a thread (`asyncio.to_thread`, as the scheduler
-does). Meanwhile a client in another process asks for the overview, the status API and
-/metrics in a loop, and a probe measures how late the loop wakes up. Two run shapes: 200
-modules x 50 metrics and 40 modules x 500 metrics.
+uvicorn on that loop, as `serve` does (with its GIL switch interval), and stores a large run
+two ways: with the store call made on the loop, and with it handed to a thread
+(`asyncio.to_thread`, as the scheduler does). Meanwhile a client in another process asks for
+the overview, the status API and /metrics in a loop, and a probe measures how late the loop
+wakes up. Two run shapes: 200 modules x 50 metrics and 40 modules x 500 metrics. An idle
+baseline shows what the machine itself adds.
 
 Prints, per shape and way: how long the store took, the worst and 99th-percentile loop lag,
 and request latency (median and worst). Checks that every run was stored whole and every
 request answered 200; exits 1 otherwise.
 
     .venv/bin/python bench/bench_loop_lag.py [--database URL-OF-A-SCRATCH-DATABASE]
+        [--switch-interval SECONDS]
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import uvicorn
 from happyface import Module, Result, Status
 from happyface.config import load_site
 from happyface.plugins import Registry
+from happyface.server import SWITCH_INTERVAL
 from happyface.site import Site
 from happyface.storage import ModuleRecord, Store, open_store
 from happyface.web import create_app
@@ -236,7 +239,14 @@ def main() -> None:
     parser.add_argument(
         "--database", help="a scratch PostgreSQL database to fill, instead of a temporary SQLite"
     )
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=SWITCH_INTERVAL,
+        help=f"the GIL switch interval in seconds (default: {SWITCH_INTERVAL:g}, as serve sets)",
+    )
     args = parser.parse_args()
+    sys.setswitchinterval(args.switch_interval)
     figures = asyncio.run(bench(args.database))
     for figure in figures:
         print(figure.line())
