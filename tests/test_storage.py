@@ -265,3 +265,18 @@ def test_a_missing_driver_is_a_storage_error_naming_it() -> None:
     # no MySQL driver is installed with HappyFace or its test extras
     with pytest.raises(StorageError, match="driver 'MySQLdb' is not installed"):
         open_store("mysql://db.example.org/happyface")
+
+
+def test_a_first_run_of_ten_thousand_new_series_is_stored(store: Store) -> None:
+    # PostgreSQL refused to look up 10,000 new (module, metric) pairs in one IN list
+    metrics = {f"metric{k:02}": float(k) + 0.5 for k in range(50)}
+    records = [
+        ModuleRecord(f"m{m:03}", "batch", Status.HAPPY, "ok", Result(metrics=metrics))
+        for m in range(200)
+    ]
+    run_id = store.begin_run(T0, "host-a", CONFIG)
+    store.finish_run(run_id, records, {"batch": Status.HAPPY}, T0)
+    assert len(store.results(run_id)) == 200
+    assert len(store.metric_names("m199")) == 50
+    (point,) = store.metric_series("m199", "metric49", T0, T0 + timedelta(minutes=1))
+    assert point.value == 49.5

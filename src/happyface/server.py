@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +19,18 @@ log = logging.getLogger("happyface.server")
 
 # How long to wait before trying an unreachable database again at start-up.
 RETRY_SECONDS = 30.0
+# How long a thread keeps the GIL while another waits for it (Python's default: 5 ms). The
+# event loop, which answers every request, shares the GIL with the threads that store runs
+# and render pages, and waits this long at each turn: 1 ms keeps its lag under 20 ms while a
+# large run is stored (bench/bench_loop_lag.py), for a little more switching between threads.
+SWITCH_INTERVAL = 0.001
 
 
 async def serve_site(
     site: Site, host: str | None = None, port: int | None = None, acquire: bool = True
 ) -> None:
     """Serve the dashboard, and acquire on schedule unless `acquire` is false."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
     service = await _open_service(site, acquire)
     from .web.app import create_app
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..errors import ExtractError, FetchError, HappyFaceError
@@ -17,6 +17,7 @@ from ..sources import RawInput
 from ..status import Status
 from ..storage import ModuleRecord
 from .archive import Archive
+from .extracts import EXTRACTS, ExtractThreads
 
 log = logging.getLogger("happyface.module")
 
@@ -33,6 +34,7 @@ class ModuleJob:
     extract_timeout: float
     archive: Archive | None
     archive_always: bool
+    threads: ExtractThreads = field(default=EXTRACTS)
 
 
 async def run_module(job: ModuleJob) -> ModuleRecord:
@@ -66,12 +68,17 @@ async def run_module(job: ModuleJob) -> ModuleRecord:
 
 
 async def _extract(job: ModuleJob, inputs: dict[str, RawInput]) -> Result:
-    module = job.instance.module
+    module, module_id = job.instance.module, job.instance.id
+    if job.threads.busy(module_id):
+        return Result.error(
+            "extract not started: an earlier extract of this module overran extract_timeout "
+            f"({job.extract_timeout:g} s) and is still running; it starts again once that ends"
+        )
     try:
-        # A thread keeps a slow parser from stalling the other modules. A thread cannot be
-        # killed, so one that overruns its deadline is abandoned and its result ignored.
-        result = await asyncio.wait_for(
-            asyncio.to_thread(module.extract, inputs, job.now), job.extract_timeout
+        # A thread keeps a slow parser from stalling the other modules; one that overruns
+        # its deadline is abandoned and its result ignored (see extracts.py).
+        result = await job.threads.run(
+            module_id, job.extract_timeout, module.extract, inputs, job.now
         )
     except TimeoutError:
         return Result.error(f"extract took longer than {job.extract_timeout:g} s")

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, Insert, Table, select, tuple_
 
+from .batches import execute_in_batches, in_batches
 from .schema import categories, dialect_insert, modules, series
 
 SeriesKey = tuple[int, str]  # (module id, metric name)
@@ -38,14 +39,15 @@ class Catalogue:
         missing = wanted - self._series.keys()
         if missing:
             rows = [{"module_id": m, "name": n} for m, n in sorted(missing)]
-            conn.execute(_insert_ignoring_duplicates(conn, series), rows)
-            found = conn.execute(
-                select(series.c.module_id, series.c.name, series.c.id).where(
-                    tuple_(series.c.module_id, series.c.name).in_(sorted(missing))
+            execute_in_batches(conn, _insert_ignoring_duplicates(conn, series), rows)
+            for batch in in_batches(sorted(missing)):
+                found = conn.execute(
+                    select(series.c.module_id, series.c.name, series.c.id).where(
+                        tuple_(series.c.module_id, series.c.name).in_(batch)
+                    )
                 )
-            )
-            for module_id, name, series_id in found:
-                self._series[(module_id, name)] = series_id
+                for module_id, name, series_id in found:
+                    self._series[(module_id, name)] = series_id
             self._fresh_series.extend(missing)
         return {key: self._series[key] for key in wanted}
 
@@ -68,11 +70,12 @@ class Catalogue:
         missing = wanted - cache.keys()
         if missing:
             rows = [{"name": name} for name in sorted(missing)]
-            conn.execute(_insert_ignoring_duplicates(conn, table), rows)
-            found = conn.execute(
-                select(table.c.name, table.c.id).where(table.c.name.in_(sorted(missing)))
-            )
-            cache.update({name: id_ for name, id_ in found})
+            execute_in_batches(conn, _insert_ignoring_duplicates(conn, table), rows)
+            for batch in in_batches(sorted(missing)):
+                found = conn.execute(
+                    select(table.c.name, table.c.id).where(table.c.name.in_(batch))
+                )
+                cache.update({name: id_ for name, id_ in found})
             self._fresh_names.extend((table.name, name) for name in missing)
         return {name: cache[name] for name in wanted}
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Insert, Table, func
 
+from .batches import execute_in_batches
 from .schema import dialect_insert, rollups_daily, rollups_hourly
 
 HOUR = 3600
@@ -37,7 +38,7 @@ def add_samples(conn: Connection, t: datetime, values: Sequence[tuple[int, float
             {"series_id": s, "bucket": bucket, "n": 1, "sum": v, "min": v, "max": v}
             for s, v in values
         ]
-        conn.execute(_upsert(conn, table), rows)
+        execute_in_batches(conn, _upsert(conn, table), rows)
 
 
 def _upsert(conn: Connection, table: Table) -> Insert:

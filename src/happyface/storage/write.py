@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, exists, insert, select, update
 from ..errors import StorageError
 from ..status import Status
 from . import rollup
+from .batches import execute_in_batches
 from .catalogue import Catalogue
 from .records import STATUS_CODES, ModuleRecord, result_payload, utc
 from .schema import config_versions, dialect_insert, locks, results, run_categories, runs, samples
@@ -70,7 +71,8 @@ def finish_run(
         conn, [r.category_id for r in records] + list(category_statuses)
     )
     if records:
-        conn.execute(
+        execute_in_batches(
+            conn,
             insert(results),
             [
                 _result_row(run_id, module_ids[r.module_id], category_ids[r.category_id], r)
@@ -136,8 +138,8 @@ def _store_samples(
         return
     series_ids = catalogue.series_ids(conn, (key for key, _ in keyed))
     values = [(series_ids[key], value) for key, value in keyed]
-    conn.execute(
-        insert(samples), [{"series_id": s, "run_id": run_id, "value": v} for s, v in values]
+    execute_in_batches(
+        conn, insert(samples), [{"series_id": s, "run_id": run_id, "value": v} for s, v in values]
     )
     rollup.add_samples(conn, started_at, values)
 

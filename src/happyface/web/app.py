@@ -26,6 +26,7 @@ from .errors import WebError, internal_error, storage_unavailable
 from .exports import add_export_routes
 from .handlers import Dashboard, cancel_all
 from .headers import SecurityHeadersMiddleware, secured
+from .outage import outage_answer
 from .render import render_html
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def create_app(
     dash = Dashboard(site, store, archive)
     app = FastAPI(
         title=site.settings.title,
-        lifespan=_lifespan(background),
+        lifespan=_lifespan([*background, dash.loop_lag.watch]),
         docs_url=None,
         redoc_url=None,
         openapi_url=OPENAPI_URL,
@@ -160,8 +161,9 @@ def _error_pages(app: FastAPI, dash: Dashboard) -> None:
         return _error_response(dash, request, exc)
 
     async def storage_error(request: Request, exc: Exception) -> Response:
-        log.error("storage failed on %s", request.url.path, exc_info=exc)
-        return _error_response(dash, request, storage_unavailable())
+        dash.outages.failed(request.url.path, exc)
+        special = outage_answer(dash, request)
+        return special or _error_response(dash, request, storage_unavailable())
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

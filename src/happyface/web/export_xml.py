@@ -10,6 +10,9 @@ live export reports every status as no information (-2) and says why in an XML c
 `<time>` keeps the real time of the data: an old client then shows "no info" instead of a green
 face for a site nobody has looked at for hours. An export for a past time (`date`/`time`/`at`)
 is never stale: it shows what was known then.
+
+Database outage: the export answers 503 with the configured categories and modules, every
+status an error (-1), and an XML comment saying why (`outage_xml`).
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..site import Site
 from ..status import Status
 from .atrun import At
 from .cache import Rendered
 from .pages import overview_view
+from .urls import Urls, absolute
 
 MEDIA_TYPE = "text/xml; charset=utf-8"
 # XML 1.0 allows tab, newline, carriage return and the ranges below; everything else goes.
@@ -107,3 +112,44 @@ def no_run_xml(title: str) -> Rendered:
     lines = ['<?xml version="1.0" encoding="utf-8"?>', "<happyface>", _element(1, "title", title)]
     body = "\n".join([*lines, "</happyface>", ""])
     return Rendered(body.encode("utf-8"), MEDIA_TYPE, headers=(("Cache-Control", "no-cache"),))
+
+
+def outage_xml(site: Site, urls: Urls, origin: str, now: datetime) -> Rendered:
+    """The export while the database cannot be read: every status an error (-1), and why.
+
+    Categories and modules come from the configuration, so an old client still finds each one
+    it knows and shows it as failing rather than missing.
+    """
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        "<happyface>",
+        " <!-- the database is not answering: every status is reported as an error (-1) -->",
+        _element(1, "title", site.settings.title),
+    ]
+    error = score_text(Status.ERROR)
+    for category in site.categories:
+        modules = site.modules_of(category.id)
+        lines += [
+            " <category>",
+            _element(2, "name", category.id),
+            _element(2, "title", category.title),
+            _element(2, "status", error),
+            _element(2, "type", category_type([{"kind": m.config.kind.value} for m in modules])),
+            _element(2, "link", absolute(origin, urls.category(category.id))),
+        ]
+        for module in modules:
+            link = urls.category(category.id, anchor=module.id)
+            lines += [
+                "  <module>",
+                _element(3, "name", module.id),
+                _element(3, "title", module.config.title),
+                _element(3, "type", module.config.kind.value),
+                _element(3, "status", error),
+                _element(3, "time", old_time(now)),
+                _element(3, "link", absolute(origin, link)),
+                "  </module>",
+            ]
+        lines.append(" </category>")
+    lines.append("</happyface>")
+    body = ("\n".join(lines) + "\n").encode("utf-8")
+    return Rendered(body, MEDIA_TYPE, status=503, headers=(("Cache-Control", "no-store"),))

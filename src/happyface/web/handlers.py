@@ -21,7 +21,9 @@ from .archived import media_type as archived_media_type
 from .boxes import ArchiveReader, BoxContext
 from .cache import Memo, PageCache, Rendered, to_response
 from .errors import WebError, not_found
+from .looplag import LoopLag
 from .modulepage import module_view
+from .outagelog import OutageLog
 from .pages import ViewContext, category_view, overview_view
 from .plots import choices, parse_curves, parse_interval, plot_view
 from .render import environment, has_template, render_html, render_json
@@ -70,6 +72,8 @@ class Dashboard:
         self.boxes = BoxContext(site, self.urls, archive, lambda name: has_template(self.env, name))
         self.access = AccessControl(site)
         self.alarms = AlarmMarks(site, store, self.access, lambda: self.now())
+        self.loop_lag = LoopLag()
+        self.outages = OutageLog()
 
     def context(self, now: datetime, viewer: Viewer = ANONYMOUS) -> ViewContext:
         """What view functions read, scoped to what `viewer` may see (anonymous by default)."""
@@ -82,7 +86,9 @@ class Dashboard:
         fresh, value = self.latest.peek()
         if fresh:
             return value
-        return await run_in_threadpool(self.latest.get)
+        value = await run_in_threadpool(self.latest.get)
+        self.outages.answered()
+        return value
 
     async def page(self, request: Request, kind: str, ident: str = "") -> Response:
         """An overview, category or module page, as HTML or (`.json`) as JSON."""

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..acquisition.extracts import EXTRACTS
 from ..status import Kind, Status
 from .access import viewer_of
 from .cache import Rendered
@@ -109,17 +110,36 @@ def _run_gauges(run: RunInfo, rows: list[ResultRow]) -> list[Metric]:
     ]
 
 
-def live_families(dash: Dashboard, latest: RunInfo | None, now: datetime) -> list[Metric]:
-    """What changes between runs: the newest run's age and the recent failed runs."""
-    recent = dash.store.runs(now - FAILED_WINDOW, now, limit=10_000, include_failed=True)
-    failed = [r for r in recent if r.state == "failed"]
+def process_families(dash: Dashboard, up: bool) -> list[Metric]:
+    """What this process knows without reading the database; all of /metrics in an outage."""
     settings = dash.site.settings
     info = GaugeMetricFamily(
         "happyface_info", "This HappyFace instance", labels=["site", "version"]
     )
     info.add_metric([settings.title, _version()], 1.0)
-    families: list[Metric] = [
+    return [
         info,
+        GaugeMetricFamily(
+            "happyface_up", "1 when the database answers, 0 when it does not", value=float(up)
+        ),
+        GaugeMetricFamily(
+            "happyface_event_loop_lag_seconds",
+            "Longest delay of the event loop (which serves the pages) over the last minute",
+            value=dash.loop_lag.worst(),
+        ),
+        GaugeMetricFamily(
+            "happyface_extracts_abandoned",
+            "Extracts that overran extract_timeout and are still running in this process",
+            value=float(EXTRACTS.abandoned()),
+        ),
+    ]
+
+
+def live_families(dash: Dashboard, latest: RunInfo | None, now: datetime) -> list[Metric]:
+    """What changes between runs: the newest run's age and the recent failed runs."""
+    recent = dash.store.runs(now - FAILED_WINDOW, now, limit=10_000, include_failed=True)
+    failed = [r for r in recent if r.state == "failed"]
+    families: list[Metric] = [
         GaugeMetricFamily(
             "happyface_runs_failed_last_day",
             "Runs that failed in the last 24 hours",
@@ -140,7 +160,7 @@ def live_families(dash: Dashboard, latest: RunInfo | None, now: datetime) -> lis
             GaugeMetricFamily(
                 "happyface_stale",
                 "1 when the newest run is older than stale_after",
-                value=float(age > settings.stale_after),
+                value=float(age > dash.site.settings.stale_after),
             ),
         ]
     return families
@@ -162,7 +182,9 @@ async def metrics(dash: Dashboard, request: Request) -> Response:
             cached = Rendered(body, MEDIA_TYPE)
             dash.cache.put(key, cached)
         per_run = cached.body
-    live = await run_in_threadpool(lambda: exposition(live_families(dash, latest, now)))
+    live = await run_in_threadpool(
+        lambda: exposition(process_families(dash, up=True) + live_families(dash, latest, now))
+    )
     return Response(live + per_run, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 

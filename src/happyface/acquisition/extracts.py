@@ -1,0 +1,135 @@
+"""The threads extracts run in: daemon workers, and extracts abandoned at their deadline.
+
+A thread cannot be killed. An extract that overruns `extract_timeout` is abandoned: its result
+is ignored and its thread runs on until the parser returns. Three things keep that harmless:
+
+- the workers are daemon threads, which the interpreter does not wait for at exit (asyncio's
+  default executor joins its threads at exit, so one stuck parser used to keep the process
+  alive long after its run was stored);
+- a worker busy with an abandoned extract does not count against the pool's size, so stuck
+  parsers do not starve the others;
+- a module with `per_module` abandoned extracts still running gets no new one (the caller asks
+  `busy` first), so a parser that hangs for ever costs one thread, not one per run.
+
+The pool is bounded like asyncio's default executor, so a site of hundreds of modules does
+not hold hundreds of parsed inputs in memory at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+#: as asyncio's default executor
+WORKERS = min(32, (os.cpu_count() or 1) + 4)
+#: an idle worker ends after this long; the pool grows again on demand
+IDLE_SECONDS = 60.0
+
+
+@dataclass
+class _Job:
+    """One extract, as its worker and the waiting run both see it (guarded by the lock)."""
+
+    key: str
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: Future[Any] = field(default_factory=Future)
+    finished: bool = False
+    abandoned: bool = False
+
+
+class ExtractThreads:
+    """A pool of daemon threads for extracts, counting those abandoned but still running."""
+
+    def __init__(self, per_module: int = 1, workers: int = WORKERS) -> None:
+        self.per_module = per_module
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._threads = 0
+        self._idle = 0
+        self._abandoned: Counter[str] = Counter()
+
+    def abandoned(self, key: str | None = None) -> int:
+        """Abandoned extracts still running: of one module, or of all when `key` is None."""
+        with self._lock:
+            return self._abandoned[key] if key is not None else self._abandoned.total()
+
+    def busy(self, key: str) -> bool:
+        """Whether `key` has as many abandoned extracts running as it may."""
+        return self.abandoned(key) >= self.per_module
+
+    async def run(self, key: str, timeout: float, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in a worker; TimeoutError after `timeout` seconds (waiting included).
+
+        When the deadline passes (or the caller is cancelled) the extract is abandoned: it
+        counts against `key` until `fn` returns.
+        """
+        job = _Job(key, fn, args)
+        self._submit(job)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(job.future), timeout)
+        except BaseException:
+            self._abandon(job)
+            raise
+
+    def _submit(self, job: _Job) -> None:
+        # as ThreadPoolExecutor: an idle worker takes the job, else a new one up to the bound,
+        # which grows by the workers stuck with abandoned extracts
+        with self._lock:
+            start = False
+            if self._idle > 0:
+                self._idle -= 1
+            elif self._threads < self.workers + self._abandoned.total():
+                self._threads += 1
+                start = True
+        self._jobs.put(job)
+        if start:
+            threading.Thread(target=self._work, name="extract", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._idle > 0:  # nobody counts on this worker: end it
+                        self._idle -= 1
+                        self._threads -= 1
+                        return
+                continue
+            self._run(job)
+            with self._lock:
+                self._idle += 1
+
+    def _run(self, job: _Job) -> None:
+        try:
+            if job.future.set_running_or_notify_cancel():
+                try:
+                    result = job.fn(*job.args)
+                except BaseException as exc:  # handed to the waiting run, which reports it
+                    job.future.set_exception(exc)
+                else:
+                    job.future.set_result(result)
+        finally:
+            with self._lock:
+                job.finished = True
+                if job.abandoned:
+                    self._abandoned[job.key] -= 1
+
+    def _abandon(self, job: _Job) -> None:
+        with self._lock:
+            if not job.finished and not job.abandoned:
+                job.abandoned = True
+                self._abandoned[job.key] += 1
+
+
+#: the extract threads of this process; /metrics reports how many were abandoned
+EXTRACTS = ExtractThreads()
