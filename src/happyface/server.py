@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 
+from .acquisition.schedule import slot_of
 from .errors import StorageError
 from .service import Service, build_service, record_unreachable
 from .site import Site
@@ -68,19 +69,16 @@ def _tls_options(site: Site) -> dict[str, Any]:
 async def _open_service(site: Site, acquire: bool) -> Service:
     """Open the database, waiting while it is unreachable instead of exiting in a loop.
 
-    Each interval spent waiting counts as one failed run, recorded once the database is back.
+    Each slot spent waiting counts as one failed run, recorded once the database is back.
     """
     interval = site.settings.interval
-    last_recorded: datetime | None = None
     while True:
         started = datetime.now(UTC)
         try:
-            return build_service(site)
+            return await asyncio.to_thread(build_service, site)
         except StorageError as exc:
             retry = min(RETRY_SECONDS, interval)
             log.error("%s; trying again in %g s", exc, retry)
-            due = last_recorded is None or (started - last_recorded).total_seconds() >= interval
-            if acquire and due:
-                record_unreachable(site, started, exc)
-                last_recorded = started
+            if acquire:  # spooled once per slot however often this tries
+                record_unreachable(site, started, exc, slot=slot_of(started, interval))
             await asyncio.sleep(retry)
