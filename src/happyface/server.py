@@ -50,9 +50,22 @@ async def serve_site(
     scheme = "https" if site.settings.web.tls.certfile else "http"
     log.info("dashboard on %s://%s:%d/", scheme, config.host, config.port)
     try:
-        await uvicorn.Server(config).serve()
+        await _serve_until_stopped(uvicorn.Server(config))
     finally:
         await service.aclose()
+
+
+async def _serve_until_stopped(server: uvicorn.Server) -> None:
+    """Serve; a stop that cancels this before uvicorn took the signals over shuts down the same
+    graceful way (background tasks cancelled, the run recorded), not inside uvicorn's start-up.
+    """
+    serving = asyncio.create_task(server.serve())
+    try:
+        await asyncio.shield(serving)
+    except asyncio.CancelledError:
+        server.should_exit = True
+        await serving
+        raise
 
 
 def _tls_options(site: Site) -> dict[str, Any]:

@@ -19,6 +19,13 @@ from tests.faults.sites import all_runs, assert_no_partial_run, write_faulty_sit
 from tests.fixtures.sources import MisbehavingServer
 
 KILLS = 11
+RUN_SECONDS = 0.6  # a run of the faulty site: its slowest source and the store
+
+
+def wait_for_its_run(database: str, before: int, process: subprocess.Popen[bytes]) -> None:
+    """Until the process has begun its run (or has ended)."""
+    while len(all_runs(database)) == before and process.poll() is None:
+        time.sleep(0.02)
 
 
 def acquire(config: Path) -> subprocess.Popen[bytes]:
@@ -50,7 +57,11 @@ def test_acquire_killed_at_random_moments(
     for _ in range(KILLS):
         before = len(all_runs(database_url))
         process = acquire(config)
-        time.sleep(rng.uniform(0.0, lifetime))  # start-up, lock, fetch, store or exit
+        if rng.random() < 0.5:  # anywhere: start-up, lock, fetch, store or exit
+            time.sleep(rng.uniform(0.0, lifetime))
+        else:  # while it holds the lock: fetching, storing, releasing
+            wait_for_its_run(database_url, before, process)
+            time.sleep(rng.uniform(0.0, RUN_SECONDS))
         process.kill()
         process.wait()
         assert_no_partial_run(database_url)

@@ -32,6 +32,9 @@ Observer = Callable[["RunOutcome"], Awaitable[None]]
 # A live run renews its lock every third of this; a killed one frees it this long after.
 LOCK_TTL = 30.0
 
+# The reason recorded for a run stopped by SIGINT or SIGTERM (or a server shutting down).
+CANCELLED = "cancelled: the process was stopped mid-run"
+
 # Missed slots are recorded this far back at most: a scheduler stopped for a month leaves one
 # day of "missed" records, not a month of them.
 MISSED_LOOKBACK = timedelta(days=1)
@@ -344,5 +347,5 @@ def _reason(exc: BaseException, run_timeout: float) -> str:
     if isinstance(exc, TimeoutError):
         return f"the run took longer than run_timeout = {run_timeout:g} s"
     if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
-        return "interrupted: the run was cancelled"
+        return CANCELLED
     return f"{type(exc).__name__}: {exc}"
