@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -44,6 +48,7 @@ source = "queues.json"
 settings = {{ queue = "cms" }}
 """
 INTERVAL = timedelta(seconds=10)
+T = TypeVar("T")
 
 
 def make_runner(folder: Path, registry: Registry, database: str, lock_ttl: float = 30) -> Runner:
@@ -200,3 +205,35 @@ def test_a_spooled_failure_of_a_begun_run_replaces_interrupted(
     assert store.abandon_stale_runs("a", slot + timedelta(seconds=5)) == 1  # "interrupted"
     spool.flush(store)
     assert records(store) == [(slot, "failed", reason)]
+
+
+async def test_the_event_loop_never_waits_for_the_database(
+    runner: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`serve` shares its loop with the web: every store call of a run goes to a thread."""
+    for name in (
+        "lock_info", "acquire_lock", "abandon_stale_runs", "newest_slot", "begin_run",
+        "finish_run", "release_lock",
+    ):  # fmt: skip
+        monkeypatch.setattr(runner.store, name, slowed(getattr(runner.store, name)))
+    scheduler = Scheduler(runner, PendingFailures(tmp_path / "pending.jsonl"))
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    ticking = asyncio.create_task(ticker())
+    await scheduler.run_slot(slot_of(datetime.now(UTC), 10))
+    ticking.cancel()
+    assert [state for _, state, _ in records(runner.store)] == ["ok"]
+    assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.15  # each call blocks 0.3 s
+
+
+def slowed(call: Callable[..., T]) -> Callable[..., T]:
+    def slow(*args: Any, **kwargs: Any) -> T:
+        time.sleep(0.3)  # a database under load
+        return call(*args, **kwargs)
+
+    return slow

@@ -93,5 +93,6 @@ async def _open_service(site: Site, acquire: bool) -> Service:
             retry = min(RETRY_SECONDS, interval)
             log.error("%s; trying again in %g s", exc, retry)
             if acquire:  # spooled once per slot however often this tries
-                record_unreachable(site, started, exc, slot=slot_of(started, interval))
+                slot = slot_of(started, interval)
+                await asyncio.to_thread(record_unreachable, site, started, exc, slot)
             await asyncio.sleep(retry)

@@ -130,7 +130,8 @@ class Runner:
             raise RunLockedError(_locked_message(before))
         if await _off_loop(self.store.acquire_lock, self.identity, self.lock_ttl, now, dead):
             if dead is not None:
-                log.warning("took the run lock over: %s; that process is gone", dead.describe())
+                who = dead.holder
+                log.warning("took the run lock over from %s (PID %d): gone", who.host, who.pid)
             return before if before is not None and before.holder.name != self.holder else None
         raise RunLockedError(_locked_message(await _off_loop(self.store.lock_info)))
 
@@ -230,8 +231,8 @@ class Runner:
             await _settled(_off_loop(self.store.fail_run, run_id, finished, reason))
         except StorageError as exc:
             log.error("run %d is recorded as failed once the database is back: %s", run_id, exc)
-            if self.pending is not None:
-                self.pending.add(now, finished, reason, slot=slot, run_id=run_id)
+            if self.pending is not None:  # waits for the spool's lock: off the loop too
+                await _settled(_off_loop(self.pending.add, now, finished, reason, slot, run_id))
 
     async def _acquire(self, now: datetime, progress: Progress | None) -> list[ModuleRecord]:
         fetches = _start_fetches(self.fetcher, self.site.modules, now)

@@ -79,7 +79,7 @@ class Scheduler:
             except StorageError as exc:
                 log.error("run at %s failed: %s", started.isoformat(timespec="seconds"), exc)
                 reason = f"database unreachable: {exc}"
-                self.pending.add(started, self.clock(), reason, slot=slot)
+                await asyncio.to_thread(self.pending.add, started, self.clock(), reason, slot)
                 return
             except Exception as exc:  # the scheduler must outlive any single run
                 log.error("run at %s failed: %s", started.isoformat(timespec="seconds"), exc)
