@@ -9,9 +9,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
-from ..errors import RunFailedError, RunLockedError, StorageError
+from ..errors import RunFailedError, StorageError
 from ..logs import run_log
 from ..site import ModuleInstance, Site
 from ..status import Rated, Status, category_status
@@ -20,9 +19,11 @@ from ..storage.lock import LockHolder, LockInfo
 from ..storage.records import LATE_AFTER
 from .archive import Archive
 from .fetch import Fetcher
-from .holder import is_dead, this_process
+from .holder import this_process
 from .modulerun import Fetched, ModuleJob, run_module
+from .offloop import off_loop, settled
 from .pending import PendingFailures
+from .runlock import RunLock
 
 log = logging.getLogger("happyface.run")
 
@@ -38,8 +39,6 @@ CANCELLED = "cancelled: the process was stopped mid-run"
 # Missed slots are recorded this far back at most: a scheduler stopped for a month leaves one
 # day of "missed" records, not a month of them.
 MISSED_LOOKBACK = timedelta(days=1)
-
-T = TypeVar("T")
 
 
 def default_holder() -> str:
@@ -87,6 +86,11 @@ class Runner:
         self.identity = LockHolder.named(self.holder) if self.holder else this_process()
         self.holder = self.identity.name
 
+    @property
+    def lock(self) -> RunLock:
+        """The site's run lock, as this runner holds it."""
+        return RunLock(self.store, self.identity, self.lock_ttl)
+
     async def run(
         self,
         now: datetime | None = None,
@@ -102,48 +106,27 @@ class Runner:
         recorded as failed, or spooled until the database is back).
         """
         now = now or datetime.now(UTC)
-        replaced = await self._take_lock(now)
+        lock = self.lock
+        replaced = await lock.take(now)
         try:
-            abandoned = await _off_loop(self.store.abandon_stale_runs, self.holder, now)
+            abandoned = await off_loop(self.store.abandon_stale_runs, self.holder, now)
             if abandoned:
                 log.warning("%d run(s) left running by a process that ended: failed", abandoned)
             if slot is not None:
                 await self._record_missed(slot, replaced)
-            run_id = await _off_loop(
+            run_id = await off_loop(
                 self.store.begin_run, now, self.holder, self.site.snapshot, slot
             )
             if run_id is None:  # only a slot can be taken already
                 log.info("the slot at %s already has its run", slot)
                 return None
-            return await self._heartbeat_run(run_id, now, progress, slot)
+            return await self._heartbeat_run(lock, run_id, now, progress, slot)
         finally:
-            await self._release()
-
-    async def _take_lock(self, now: datetime) -> LockInfo | None:
-        """Take the run lock, at once from a provably dead holder; the lock it replaced.
-
-        Raises RunLockedError, saying who holds it, when a live process does.
-        """
-        before = await _off_loop(self.store.lock_info)
-        dead = before if before is not None and is_dead(before, self.identity) else None
-        if before is not None and dead is None and _held_by_another(before, self.holder, now):
-            raise RunLockedError(_locked_message(before))
-        if await _off_loop(self.store.acquire_lock, self.identity, self.lock_ttl, now, dead):
-            if dead is not None:
-                who = dead.holder
-                log.warning("took the run lock over from %s (PID %d): gone", who.host, who.pid)
-            return before if before is not None and before.holder.name != self.holder else None
-        raise RunLockedError(_locked_message(await _off_loop(self.store.lock_info)))
-
-    async def _release(self) -> None:
-        try:
-            await _settled(_off_loop(self.store.release_lock, self.holder))
-        except StorageError as exc:
-            log.warning("the run lock could not be released, it frees after lock_ttl: %s", exc)
+            await lock.release()
 
     async def _record_missed(self, slot: datetime, replaced: LockInfo | None) -> None:
         """Record the slots before `slot` since the last recorded one that nobody ran."""
-        newest = await _off_loop(self.store.newest_slot, slot)
+        newest = await off_loop(self.store.newest_slot, slot)
         if newest is None:
             return  # a new site, or one only run by hand: no slot was ever expected
         missed = _slots_between(newest, slot, self.site.settings.interval)
@@ -152,16 +135,21 @@ class Runner:
         reason = "missed: no run was started for this slot"
         if replaced is not None:
             reason += f" (the process holding the run lock stopped: {replaced.holder.name})"
-        recorded = await _off_loop(self.store.record_missed_slots, missed, reason)
+        recorded = await off_loop(self.store.record_missed_slots, missed, reason)
         if recorded:
             log.warning("%d slot(s) before %s had no run: recorded missed", recorded, _clock(slot))
 
     async def _heartbeat_run(
-        self, run_id: int, now: datetime, progress: Progress | None, slot: datetime | None
+        self,
+        lock: RunLock,
+        run_id: int,
+        now: datetime,
+        progress: Progress | None,
+        slot: datetime | None,
     ) -> RunOutcome:
         if slot is not None and (now - slot).total_seconds() > LATE_AFTER:
-            log.warning("run %d is late: its slot began at %s", run_id, _clock(slot))
-        heartbeat = asyncio.create_task(self._keep_lock())
+            log.info("run %d is late: its slot began at %s", run_id, _clock(slot))
+        heartbeat = asyncio.create_task(lock.keep())
         try:
             with run_log(self.log_dir, now):
                 outcome = await self._locked_run(run_id, now, progress, slot)
@@ -180,20 +168,6 @@ class Runner:
             except Exception:
                 log.exception("an after-run observer failed for run %d", outcome.run_id)
 
-    async def _keep_lock(self) -> None:
-        """Renew the run lock while the run lasts, so only a dead process loses it."""
-        while True:
-            await asyncio.sleep(self.lock_ttl / 3)
-            try:
-                renewed = await _off_loop(
-                    self.store.renew_lock, self.holder, self.lock_ttl, datetime.now(UTC)
-                )
-            except StorageError as exc:
-                log.warning("the run lock could not be renewed: %s", exc)
-                continue
-            if not renewed:
-                log.warning("the run lock was lost; another process may start a run")
-
     async def _locked_run(
         self, run_id: int, now: datetime, progress: Progress | None, slot: datetime | None
     ) -> RunOutcome:
@@ -206,7 +180,7 @@ class Runner:
             categories = self._categories(records)
             # measured from `now`, so a run for a past time (a backfill) keeps its real duration
             finished = now + timedelta(seconds=time.monotonic() - clock)
-            await _off_loop(self.store.finish_run, run_id, records, categories, finished)
+            await off_loop(self.store.finish_run, run_id, records, categories, finished)
         except BaseException as exc:
             reason = _reason(exc, self.site.settings.run_timeout)
             log.error("run %d failed: %s", run_id, reason)
@@ -228,11 +202,11 @@ class Runner:
         """Record the run as failed; spool that while the database cannot take it."""
         finished = datetime.now(UTC)
         try:
-            await _settled(_off_loop(self.store.fail_run, run_id, finished, reason))
+            await settled(off_loop(self.store.fail_run, run_id, finished, reason))
         except StorageError as exc:
             log.error("run %d is recorded as failed once the database is back: %s", run_id, exc)
             if self.pending is not None:  # waits for the spool's lock: off the loop too
-                await _settled(_off_loop(self.pending.add, now, finished, reason, slot, run_id))
+                await settled(off_loop(self.pending.add, now, finished, reason, slot, run_id))
 
     async def _acquire(self, now: datetime, progress: Progress | None) -> list[ModuleRecord]:
         fetches = _start_fetches(self.fetcher, self.site.modules, now)
@@ -296,46 +270,12 @@ async def _reporting(job: Awaitable[ModuleRecord], progress: Progress | None) ->
     return record
 
 
-def _held_by_another(lock: LockInfo, holder: str, now: datetime) -> bool:
-    return lock.holder.name != holder and lock.expires_at > now
-
-
-def _locked_message(lock: LockInfo | None) -> str:
-    who = lock.describe() if lock is not None else "it was released just now"
-    return f"another HappyFace process is running an acquisition for this site: {who}"
-
-
 def _slots_between(newest: datetime, slot: datetime, interval: float) -> list[datetime]:
     """The slots of `interval` after `newest` and before `slot`, within MISSED_LOOKBACK."""
     oldest = max(newest, slot - MISSED_LOOKBACK)
     count = int((slot - oldest).total_seconds() // interval)
     found = (slot - timedelta(seconds=k * interval) for k in range(1, count + 1))
     return sorted(s for s in found if s > oldest)
-
-
-async def _off_loop(func: Callable[..., T], *args: Any) -> T:
-    """A blocking call (the database) in a worker thread, so the event loop keeps serving."""
-    return await asyncio.to_thread(func, *args)
-
-
-async def _settled(work: Awaitable[T]) -> T:
-    """Await `work` to its end even when cancelled meanwhile; the cancellation then goes on.
-
-    A run stopped by a signal still records itself as failed and releases its lock.
-    """
-    future = asyncio.ensure_future(work)
-    cancelled = False
-    while True:
-        try:
-            result = await asyncio.shield(future)
-            break
-        except asyncio.CancelledError:
-            if future.done():
-                raise
-            cancelled = True
-    if cancelled:
-        raise asyncio.CancelledError
-    return result
 
 
 def _clock(t: datetime) -> str:
