@@ -18,7 +18,7 @@ from happyface.service import build_service
 from tests.faults.sites import all_runs, assert_no_partial_run, write_faulty_site
 from tests.fixtures.sources import MisbehavingServer
 
-KILLS = 11
+KILLS = 9
 RUN_SECONDS = 0.6  # a run of the faulty site: its slowest source and the store
 
 
