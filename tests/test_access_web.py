@@ -146,7 +146,8 @@ def test_the_csrf_cookie_is_http_only_and_strict(csrf_app: Any) -> None:
 PASS_THROUGH = {
     "close", "engine", "dialect", "acquire_lock", "renew_lock", "release_lock", "begin_run",
     "finish_run", "fail_run", "record_failed_run", "abandon_stale_runs", "latest_run",
-    "first_run", "run_at", "run", "neighbours", "runs", "cleanup", "writing",
+    "first_run", "run_at", "run", "neighbours", "runs", "cleanup", "writing", "lock_info",
+    "record_missed_slots", "newest_slot",
 }  # fmt: skip
 
 

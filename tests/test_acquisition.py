@@ -208,8 +208,8 @@ async def test_two_schedulers_run_a_slot_once(runner: Runner) -> None:
     slot = datetime.now(UTC)
     twin = Runner(runner.site, runner.store, runner.fetcher, holder="twin:2")
     results = await asyncio.gather(
-        runner.run(slot, slot_start=slot - timedelta(seconds=1)),
-        twin.run(slot + timedelta(milliseconds=1), slot_start=slot - timedelta(seconds=1)),
+        runner.run(slot, slot=slot),
+        twin.run(slot + timedelta(milliseconds=1), slot=slot),
         return_exceptions=True,
     )
     done = [r for r in results if r is not None and not isinstance(r, BaseException)]

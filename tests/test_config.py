@@ -190,3 +190,23 @@ def test_credentials_must_be_consistent(tmp_path: Path, registry: Registry) -> N
     )
     with pytest.raises(ConfigError, match="`key` given without `cert`"):
         load_site(write_site(tmp_path, text), registry)
+
+
+@pytest.mark.parametrize("interval", ['"1s"', "9.5", '"0s"'])
+def test_an_interval_the_scheduler_cannot_keep_is_refused_at_its_line(
+    tmp_path: Path, registry: Registry, interval: str
+) -> None:
+    path = write_site(tmp_path, f'[site]\ntitle = "x"\n\ninterval = {interval}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_site(path, registry)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{path}:4: site.interval: ")
+    assert "shorter than the minimum of 10 s" in problem
+
+
+def test_a_setting_of_a_site_subtable_is_located_too(tmp_path: Path, registry: Registry) -> None:
+    path = write_site(tmp_path, '[site]\ntitle = "x"\n[site.web]\n\nport = 70000\n')
+    with pytest.raises(ConfigError) as caught:
+        load_site(path, registry)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{path}:5: site.web.port: ")

@@ -84,27 +84,29 @@ def test_only_one_of_several_processes_gets_the_lock(database_url: str) -> None:
     assert sorted(answers) == ["False"] * 5 + ["True"]
 
 
-def test_runs_of_a_killed_process_are_abandoned_once_its_lock_expires(store: Store) -> None:
+def test_runs_of_a_killed_process_are_abandoned_by_the_next_lock_holder(store: Store) -> None:
     assert store.acquire_lock("host-a:1", 60, T0)
     killed = store.begin_run(T0, "host-a:1", {})
-    assert store.abandon_stale_runs(T0 + timedelta(seconds=30)) == 0  # still alive
+    assert killed is not None
+    # only the lock's holder may abandon: host b does not hold it while a's lock lives
+    assert store.abandon_stale_runs("host-b:1", T0 + timedelta(seconds=30)) == 0
     assert store.run(killed).state == "running"  # type: ignore[union-attr]
-    assert store.abandon_stale_runs(T0 + timedelta(seconds=61)) == 1
+    assert store.acquire_lock("host-b:1", 60, T0 + timedelta(seconds=61))  # a's expired
+    assert store.abandon_stale_runs("host-b:1", T0 + timedelta(seconds=61)) == 1
     run = store.run(killed)
     assert run is not None and run.state == "failed"
     assert run.error == "interrupted: the process ended mid-run"
     assert store.latest_run() is None
-    assert store.abandon_stale_runs(T0 + timedelta(seconds=62)) == 0
+    assert store.abandon_stale_runs("host-b:1", T0 + timedelta(seconds=62)) == 0
 
 
-def test_a_run_whose_holder_lost_the_lock_to_another_is_abandoned(store: Store) -> None:
+def test_a_run_its_own_holder_left_running_is_abandoned_at_its_next_run(store: Store) -> None:
+    """E.g. the database went away mid-run: the same holder's next run fails the leftover."""
     assert store.acquire_lock("host-a:1", 60, T0)
-    orphan = store.begin_run(T0, "host-a:1", {})
-    assert store.acquire_lock("host-b:1", 60, T0 + timedelta(minutes=5))
-    live = store.begin_run(T0 + timedelta(minutes=5), "host-b:1", {})
-    assert store.abandon_stale_runs(T0 + timedelta(minutes=5, seconds=1)) == 1
-    assert store.run(orphan).state == "failed"  # type: ignore[union-attr]
-    assert store.run(live).state == "running"  # type: ignore[union-attr]
+    leftover = store.begin_run(T0, "host-a:1", {})
+    assert store.acquire_lock("host-a:1", 60, T0 + timedelta(minutes=15))
+    assert store.abandon_stale_runs("host-a:1", T0 + timedelta(minutes=15)) == 1
+    assert store.run(leftover).state == "failed"  # type: ignore[arg-type, union-attr]
 
 
 # -- curves and rollups ---------------------------------------------------------------------

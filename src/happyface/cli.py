@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -10,9 +11,12 @@ from pathlib import Path
 
 from . import commands
 from .errors import ConfigError, HappyFaceError
+from .stopping import Stopped
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,12 +85,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HappyFaceError as exc:
         print(f"happyface: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except Stopped as stop:
+        return stop.exit_code
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def run() -> None:
-    sys.exit(main())
+    """The console script: `main`, and a quiet exit when the output's reader went away."""
+    try:
+        code = main()
+        sys.stdout.flush()  # a reader that left (`| head -1`) shows here, not at exit
+    except BrokenPipeError:
+        _discard_output()
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)
+
+
+def _discard_output() -> None:
+    """Point stdout and stderr at /dev/null, so flushing them at exit raises nothing."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a stream without a file descriptor
+            os.dup2(devnull, stream.fileno())
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from .service import build_service, record_unreachable
 from .site import Site
 from .skeleton import NEW_SITE, module_skeleton
 from .status import Status
+from .stopping import run_until_stopped
 from .storage.engine import describe, parse_url
 
 
@@ -63,7 +64,7 @@ def init(args: argparse.Namespace) -> int:
 def acquire(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     setup_logging(site.settings.log_level)
-    outcome = asyncio.run(_acquire(site))
+    outcome = run_until_stopped(_acquire(site))
     if outcome is None:
         return 1
     counts = {s: sum(r.status is s for r in outcome.records) for s in Status}
@@ -75,7 +76,7 @@ def acquire(args: argparse.Namespace) -> int:
 async def _acquire(site: Site) -> RunOutcome | None:
     started = datetime.now(UTC)
     try:
-        service = build_service(site)
+        service = await asyncio.to_thread(build_service, site)
     except StorageError as exc:
         record_unreachable(site, started, exc)
         message = f"{exc}\nthe run is recorded as failed once the database is back"
@@ -92,7 +93,7 @@ def serve(args: argparse.Namespace) -> int:
 
     site = load_site(args.config)
     setup_logging(site.settings.log_level)
-    asyncio.run(serve_site(site, host=args.host, port=args.port, acquire=not args.no_acquire))
+    run_until_stopped(serve_site(site, host=args.host, port=args.port, acquire=not args.no_acquire))
     return 0
 
 
@@ -113,5 +114,5 @@ def demo(args: argparse.Namespace) -> int:
     from .demo.launch import run_demo
 
     setup_logging("info")
-    asyncio.run(run_demo(args.dir, port=args.port))
+    run_until_stopped(run_demo(args.dir, port=args.port))
     return 0

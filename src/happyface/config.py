@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .access_model import AccessConfig
 from .alarms.config import (
@@ -50,6 +51,19 @@ class _Document:
         lines = self._header_lines.get(table, [])
         return lines[index] if 0 <= index < len(lines) else None
 
+    def line_of_key(self, table: str, key: str) -> int | None:
+        """The line where `key = ...` is written in the `[table]` table, if it is."""
+        header = re.search(rf"^[ \t]*\[[ \t]*{re.escape(table)}[ \t]*\]", self.text, re.MULTILINE)
+        if header is None:
+            return None
+        after = self.text[header.end() :]
+        next_table = re.search(r"^[ \t]*\[", after, re.MULTILINE)
+        body = after[: next_table.start()] if next_table else after
+        found = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", body, re.MULTILINE)
+        if found is None:
+            return None
+        return self.text.count("\n", 0, header.end() + found.start()) + 1
+
     def where(self, table: str, index: int, entry: object) -> str:
         entry_id = entry.get("id") if isinstance(entry, dict) else None
         line = self.line_of(table, index)
@@ -67,9 +81,12 @@ class _Problems:
 
     def add_validation(self, where: str, error: ValidationError, prefix: str = "") -> None:
         for detail in error.errors():
-            key = ".".join(str(p) for p in (prefix, *detail["loc"]) if p != "")
-            text = detail["msg"].removeprefix("Value error, ")
-            self.add(where, f"{key}: {text}" if key else text)
+            self.add_detail(where, detail, prefix)
+
+    def add_detail(self, where: str, detail: ErrorDetails, prefix: str = "") -> None:
+        key = ".".join(str(p) for p in (prefix, *detail["loc"]) if p != "")
+        text = detail["msg"].removeprefix("Value error, ")
+        self.add(where, f"{key}: {text}" if key else text)
 
 
 def find_config(path: Path) -> Path:
@@ -240,7 +257,10 @@ def _site_settings(doc: _Document, problems: _Problems) -> SiteSettings | None:
     try:
         return SiteSettings.model_validate(table)
     except ValidationError as exc:
-        problems.add_validation(str(doc.path), exc, prefix="site")
+        for detail in exc.errors():
+            *tables, key = ["site", *(str(p) for p in detail["loc"])]
+            line = doc.line_of_key(".".join(tables), key)
+            problems.add_detail(f"{doc.path}:{line}" if line else str(doc.path), detail, "site")
         return None
 
 

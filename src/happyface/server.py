@@ -11,6 +11,7 @@ from typing import Any
 
 import uvicorn
 
+from .acquisition.schedule import slot_of
 from .errors import StorageError
 from .service import Service, build_service, record_unreachable
 from .site import Site
@@ -56,9 +57,22 @@ async def serve_site(
     scheme = "https" if site.settings.web.tls.certfile else "http"
     log.info("dashboard on %s://%s:%d/", scheme, config.host, config.port)
     try:
-        await uvicorn.Server(config).serve()
+        await _serve_until_stopped(uvicorn.Server(config))
     finally:
         await service.aclose()
+
+
+async def _serve_until_stopped(server: uvicorn.Server) -> None:
+    """Serve; a stop that cancels this before uvicorn took the signals over shuts down the same
+    graceful way (background tasks cancelled, the run recorded), not inside uvicorn's start-up.
+    """
+    serving = asyncio.create_task(server.serve())
+    try:
+        await asyncio.shield(serving)
+    except asyncio.CancelledError:
+        server.should_exit = True
+        await serving
+        raise
 
 
 def _tls_options(site: Site) -> dict[str, Any]:
@@ -75,19 +89,17 @@ def _tls_options(site: Site) -> dict[str, Any]:
 async def _open_service(site: Site, acquire: bool) -> Service:
     """Open the database, waiting while it is unreachable instead of exiting in a loop.
 
-    Each interval spent waiting counts as one failed run, recorded once the database is back.
+    Each slot spent waiting counts as one failed run, recorded once the database is back.
     """
     interval = site.settings.interval
-    last_recorded: datetime | None = None
     while True:
         started = datetime.now(UTC)
         try:
-            return build_service(site)
+            return await asyncio.to_thread(build_service, site)
         except StorageError as exc:
             retry = min(RETRY_SECONDS, interval)
             log.error("%s; trying again in %g s", exc, retry)
-            due = last_recorded is None or (started - last_recorded).total_seconds() >= interval
-            if acquire and due:
-                record_unreachable(site, started, exc)
-                last_recorded = started
+            if acquire:  # spooled once per slot however often this tries
+                slot = slot_of(started, interval)
+                await asyncio.to_thread(record_unreachable, site, started, exc, slot)
             await asyncio.sleep(retry)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,12 +43,14 @@ class Service:
 
     async def acquire_once(self, progress: Progress | None = None) -> RunOutcome | None:
         """One run now, after recording the runs that failed while the database was down."""
-        self.scheduler.pending.flush(self.store)
+        await asyncio.to_thread(self.scheduler.pending.flush, self.store)
         return await self.runner.run(datetime.now(UTC), progress)
 
     async def aclose(self) -> None:
-        await self.fetcher.aclose()
-        self.store.close()
+        try:
+            await self.fetcher.aclose()
+        finally:  # also when a stop cancels the closing
+            self.store.close()
 
 
 def build_service(site: Site, store: Store | None = None) -> Service:
@@ -63,6 +66,7 @@ def build_service(site: Site, store: Store | None = None) -> Service:
         connections_per_host=settings.fetch_connections_per_host,
     )
     log_dir = site.resolve(site.settings.log_dir) if site.settings.log_dir else None
+    pending = pending_failures(site)
     runner = Runner(
         site=site,
         store=store,
@@ -70,14 +74,21 @@ def build_service(site: Site, store: Store | None = None) -> Service:
         archive=archive,
         log_dir=log_dir,
         lock_ttl=site.settings.lock_ttl,
+        pending=pending,
     )
     if site.alarms.alarms or any(d.feed for d in site.alarms.downtimes):
         runner.observers.append(AlarmService.build(site, store, fetcher))
     maintenance = Maintenance(site.settings, store, archive)
-    scheduler = Scheduler(runner=runner, pending=pending_failures(site), maintenance=maintenance)
+    scheduler = Scheduler(runner=runner, pending=pending, maintenance=maintenance)
     return Service(site, store, fetcher, archive, runner, scheduler)
 
 
-def record_unreachable(site: Site, started: datetime, error: StorageError) -> None:
-    """Remember a run that could not even open the database, to record it once it is back."""
-    pending_failures(site).add(started, datetime.now(UTC), f"database unreachable: {error}")
+def record_unreachable(
+    site: Site, started: datetime, error: StorageError, slot: datetime | None = None
+) -> None:
+    """Remember a run that could not even open the database, to record it once it is back.
+
+    A scheduled run passes its `slot`: however many processes spool it, it is recorded once.
+    """
+    reason = f"database unreachable: {error}"
+    pending_failures(site).add(started, datetime.now(UTC), reason, slot=slot)

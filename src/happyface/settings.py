@@ -12,6 +12,9 @@ from sqlalchemy.exc import ArgumentError
 from .access_model import TlsSettings
 from .durations import Duration
 
+# The shortest interval the scheduler keeps: a run needs its slot, its lock and its records.
+MIN_INTERVAL = 10.0
+
 
 class ArchiveSettings(BaseModel):
     """Where and how long the raw inputs of each run are kept."""
@@ -96,7 +99,11 @@ class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str = Field(description="title shown on every page and in the exports")
-    interval: Duration = Field(900, gt=0, description='time between two runs (e.g. "15m")')
+    interval: Duration = Field(
+        900,
+        description='time between two runs (e.g. "15m"); at least 10 s, the shortest '
+        "the scheduler keeps (a slot also waits for the run lock and records what it missed)",
+    )
     database: str = Field(
         "sqlite:///happyface.db",
         description="SQLAlchemy URL; a relative SQLite path is relative to the config file",
@@ -140,6 +147,16 @@ class SiteSettings(BaseModel):
     upload: UploadSettings = Field(
         default_factory=UploadSettings, description="files pushed to HappyFace"
     )
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, seconds: float) -> float:
+        if seconds < MIN_INTERVAL:
+            raise ValueError(
+                f"{seconds:g} s is shorter than the minimum of {MIN_INTERVAL:g} s the scheduler "
+                f'can keep; write e.g. interval = "{MIN_INTERVAL:g}s" or longer'
+            )
+        return seconds
 
     @field_validator("database")
     @classmethod

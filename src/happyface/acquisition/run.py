@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..errors import HappyFaceError, RunFailedError, RunLockedError
+from ..errors import RunFailedError, StorageError
 from ..logs import run_log
 from ..site import ModuleInstance, Site
 from ..status import Rated, Status, category_status
 from ..storage import ModuleRecord, Store
+from ..storage.lock import LockHolder, LockInfo
+from ..storage.records import LATE_AFTER
 from .archive import Archive
 from .fetch import Fetcher
+from .holder import this_process
 from .modulerun import Fetched, ModuleJob, run_module
+from .offloop import off_loop, settled
+from .pending import PendingFailures
+from .runlock import RunLock
 
 log = logging.getLogger("happyface.run")
 
@@ -29,10 +33,17 @@ Observer = Callable[["RunOutcome"], Awaitable[None]]
 # A live run renews its lock every third of this; a killed one frees it this long after.
 LOCK_TTL = 30.0
 
+# The reason recorded for a run stopped by SIGINT or SIGTERM (or a server shutting down).
+CANCELLED = "cancelled: the process was stopped mid-run"
+
+# Missed slots are recorded this far back at most: a scheduler stopped for a month leaves one
+# day of "missed" records, not a month of them.
+MISSED_LOOKBACK = timedelta(days=1)
+
 
 def default_holder() -> str:
     """Who holds the run lock: host and process, readable in the database."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return this_process().name
 
 
 @dataclass(frozen=True)
@@ -52,58 +63,102 @@ class RunOutcome:
 
 @dataclass
 class Runner:
-    """Runs acquisitions of one site against one store; the scheduler and the CLI share it."""
+    """Runs acquisitions of one site against one store; the scheduler and the CLI share it.
+
+    Every store call goes through a worker thread: the event loop it shares with the web
+    never waits for the database.
+    """
 
     site: Site
     store: Store
     fetcher: Fetcher
     archive: Archive | None = None
-    holder: str = ""
+    holder: str = ""  # empty: this process (host and PID)
     log_dir: Path | None = None  # one log file per run goes here
     lock_ttl: float = LOCK_TTL
     #: called after each stored run (alarms, exports); a failing observer is only logged
     observers: list[Observer] = field(default_factory=list)
+    #: where a failure goes when the database cannot take it (an outage mid-run)
+    pending: PendingFailures | None = None
+    identity: LockHolder = field(init=False)
 
     def __post_init__(self) -> None:
-        self.holder = self.holder or default_holder()
+        self.identity = LockHolder.named(self.holder) if self.holder else this_process()
+        self.holder = self.identity.name
+
+    @property
+    def lock(self) -> RunLock:
+        """The site's run lock, as this runner holds it."""
+        return RunLock(self.store, self.identity, self.lock_ttl)
 
     async def run(
         self,
         now: datetime | None = None,
         progress: Progress | None = None,
-        slot_start: datetime | None = None,
+        slot: datetime | None = None,
     ) -> RunOutcome | None:
-        """Acquire, rate and store one run; None when this slot's run was already done.
+        """Acquire, rate and store one run; None when `slot` already has its record.
 
-        Raises RunLockedError when another process holds the run lock and StorageError when
-        the database cannot be reached. A run that fails after it began is recorded as failed.
+        `slot` is the scheduled time the run is for (the scheduler's); a slot has one record at
+        most, and slots before it that nobody ran are recorded as missed. Raises RunLockedError
+        when another live process holds the run lock, StorageError when the database cannot
+        be reached before the run began, RunFailedError when a run that began failed (it is
+        recorded as failed, or spooled until the database is back).
         """
         now = now or datetime.now(UTC)
-        self.store.abandon_stale_runs(now)
-        if not self.store.acquire_lock(self.holder, self.lock_ttl, now):
-            raise RunLockedError(
-                "another HappyFace process is running an acquisition for this site right now"
-            )
+        lock = self.lock
+        replaced = await lock.take(now)
         try:
-            # Checked under the lock: a second scheduler (high availability) skips a slot the
-            # first one already ran, instead of running it twice.
-            if slot_start is not None and self.store.runs(
-                slot_start, now, limit=1, include_failed=True
-            ):
-                log.info("the run of the slot at %s was already done", slot_start.isoformat())
+            abandoned = await off_loop(self.store.abandon_stale_runs, self.holder, now)
+            if abandoned:
+                log.warning("%d run(s) left running by a process that ended: failed", abandoned)
+            if slot is not None:
+                await self._record_missed(slot, replaced)
+            run_id = await off_loop(
+                self.store.begin_run, now, self.holder, self.site.snapshot, slot
+            )
+            if run_id is None:  # only a slot can be taken already
+                log.info("the slot at %s already has its run", slot)
                 return None
-            heartbeat = asyncio.create_task(self._keep_lock())
-            try:
-                with run_log(self.log_dir, now):
-                    outcome = await self._locked_run(now, progress)
-                    # still under the lock: after-run work (alarms) runs once per run and site
-                    await self._tell_observers(outcome)
-                    return outcome
-            finally:
-                heartbeat.cancel()
-                await asyncio.gather(heartbeat, return_exceptions=True)
+            return await self._heartbeat_run(lock, run_id, now, progress, slot)
         finally:
-            self.store.release_lock(self.holder)
+            await lock.release()
+
+    async def _record_missed(self, slot: datetime, replaced: LockInfo | None) -> None:
+        """Record the slots before `slot` since the last recorded one that nobody ran."""
+        newest = await off_loop(self.store.newest_slot, slot)
+        if newest is None:
+            return  # a new site, or one only run by hand: no slot was ever expected
+        missed = _slots_between(newest, slot, self.site.settings.interval)
+        if not missed:
+            return
+        reason = "missed: no run was started for this slot"
+        if replaced is not None:
+            reason += f" (the process holding the run lock stopped: {replaced.holder.name})"
+        recorded = await off_loop(self.store.record_missed_slots, missed, reason)
+        if recorded:
+            log.warning("%d slot(s) before %s had no run: recorded missed", recorded, _clock(slot))
+
+    async def _heartbeat_run(
+        self,
+        lock: RunLock,
+        run_id: int,
+        now: datetime,
+        progress: Progress | None,
+        slot: datetime | None,
+    ) -> RunOutcome:
+        if slot is not None and (now - slot).total_seconds() > LATE_AFTER:
+            log.info("run %d is late: its slot began at %s", run_id, _clock(slot))
+        heartbeat = asyncio.create_task(lock.keep())
+        try:
+            with run_log(self.log_dir, now):
+                outcome = await self._locked_run(run_id, now, progress, slot)
+                # still under the lock: after-run work (alarms) runs once per run and site
+                await self._tell_observers(outcome)
+                return outcome
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
 
     async def _tell_observers(self, outcome: RunOutcome) -> None:
         """Call every observer in turn; a failing one is logged and the others still run."""
@@ -113,18 +168,9 @@ class Runner:
             except Exception:
                 log.exception("an after-run observer failed for run %d", outcome.run_id)
 
-    async def _keep_lock(self) -> None:
-        """Renew the run lock while the run lasts, so only a dead process loses it."""
-        while True:
-            await asyncio.sleep(self.lock_ttl / 3)
-            renewed = await asyncio.to_thread(
-                self.store.renew_lock, self.holder, self.lock_ttl, datetime.now(UTC)
-            )
-            if not renewed:
-                log.warning("the run lock was lost; another process may start a run")
-
-    async def _locked_run(self, now: datetime, progress: Progress | None) -> RunOutcome:
-        run_id = self.store.begin_run(now, self.holder, self.site.snapshot)
+    async def _locked_run(
+        self, run_id: int, now: datetime, progress: Progress | None, slot: datetime | None
+    ) -> RunOutcome:
         clock = time.monotonic()
         log.info("run %d started with %d modules", run_id, len(self.site.modules))
         try:
@@ -134,12 +180,12 @@ class Runner:
             categories = self._categories(records)
             # measured from `now`, so a run for a past time (a backfill) keeps its real duration
             finished = now + timedelta(seconds=time.monotonic() - clock)
-            self.store.finish_run(run_id, records, categories, finished)
+            await off_loop(self.store.finish_run, run_id, records, categories, finished)
         except BaseException as exc:
             reason = _reason(exc, self.site.settings.run_timeout)
             log.error("run %d failed: %s", run_id, reason)
-            self.store.fail_run(run_id, datetime.now(UTC), reason)
-            if isinstance(exc, Exception) and not isinstance(exc, HappyFaceError):
+            await self._fail(run_id, now, slot, reason)
+            if isinstance(exc, Exception) and not isinstance(exc, RunFailedError):
                 raise RunFailedError(f"run {run_id} failed: {reason}") from exc
             raise
         outcome = RunOutcome(run_id, now, finished, tuple(records), categories)
@@ -151,6 +197,16 @@ class Runner:
             (finished - now).total_seconds(),
         )
         return outcome
+
+    async def _fail(self, run_id: int, now: datetime, slot: datetime | None, reason: str) -> None:
+        """Record the run as failed; spool that while the database cannot take it."""
+        finished = datetime.now(UTC)
+        try:
+            await settled(off_loop(self.store.fail_run, run_id, finished, reason))
+        except StorageError as exc:
+            log.error("run %d is recorded as failed once the database is back: %s", run_id, exc)
+            if self.pending is not None:  # waits for the spool's lock: off the loop too
+                await settled(off_loop(self.pending.add, now, finished, reason, slot, run_id))
 
     async def _acquire(self, now: datetime, progress: Progress | None) -> list[ModuleRecord]:
         fetches = _start_fetches(self.fetcher, self.site.modules, now)
@@ -214,9 +270,23 @@ async def _reporting(job: Awaitable[ModuleRecord], progress: Progress | None) ->
     return record
 
 
+def _slots_between(newest: datetime, slot: datetime, interval: float) -> list[datetime]:
+    """The slots of `interval` after `newest` and before `slot`, within MISSED_LOOKBACK."""
+    oldest = max(newest, slot - MISSED_LOOKBACK)
+    count = int((slot - oldest).total_seconds() // interval)
+    found = (slot - timedelta(seconds=k * interval) for k in range(1, count + 1))
+    return sorted(s for s in found if s > oldest)
+
+
+def _clock(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _reason(exc: BaseException, run_timeout: float) -> str:
+    if isinstance(exc, StorageError):
+        return str(exc)  # it names the database and what failed
     if isinstance(exc, TimeoutError):
         return f"the run took longer than run_timeout = {run_timeout:g} s"
     if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
-        return "interrupted: the run was cancelled"
+        return CANCELLED
     return f"{type(exc).__name__}: {exc}"

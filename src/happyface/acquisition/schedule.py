@@ -16,6 +16,14 @@ from .run import Runner
 
 log = logging.getLogger("happyface.schedule")
 
+# How often a scheduler waiting for the run lock asks again.
+RETRY_SECONDS = 1.0
+
+
+def slot_of(now: datetime, interval: float) -> datetime:
+    """The slot `now` falls in: the latest multiple of `interval` seconds since the epoch."""
+    return datetime.fromtimestamp(math.floor(now.timestamp() / interval) * interval, UTC)
+
 
 def next_slot(now: datetime, interval: float) -> datetime:
     """The next multiple of `interval` seconds since the epoch, strictly after `now`."""
@@ -26,7 +34,11 @@ def next_slot(now: datetime, interval: float) -> datetime:
 
 @dataclass
 class Scheduler:
-    """Runs the site at every slot; a failed run is logged and recorded, never a crash loop."""
+    """Runs the site at every slot; a failed run is logged and recorded, never a crash loop.
+
+    A slot is one multiple of the interval; its run carries it, and the store keeps one record
+    per slot, so schedulers that restart, or two on one database, never run a slot twice.
+    """
 
     runner: Runner
     pending: PendingFailures
@@ -34,29 +46,44 @@ class Scheduler:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def forever(self) -> None:
-        """Run at every slot until cancelled; the first run starts at once."""
+        """Run every slot until cancelled; the current one at once, unless it has its run."""
         interval = self.runner.site.settings.interval
-        slot = self.clock()
         while True:
-            await self.run_slot(slot)
+            await self.run_slot(slot_of(self.clock(), interval))
             slot = next_slot(self.clock(), interval)
             await asyncio.sleep(max(0.0, (slot - self.clock()).total_seconds()))
 
     async def run_slot(self, slot: datetime) -> None:
-        """One scheduled run; every failure is logged, and recorded once the database is back."""
-        started = self.clock()
-        try:
-            self.pending.flush(self.runner.store)
-            await self.runner.run(started, slot_start=slot - timedelta(seconds=1))
-        except RunLockedError:
-            log.info("skipping this slot: another process is running the acquisition")
-            return
-        except StorageError as exc:
-            log.error("run at %s failed: %s", started.isoformat(timespec="seconds"), exc)
-            self.pending.add(started, self.clock(), f"database unreachable: {exc}")
-            return
-        except Exception as exc:  # the scheduler must outlive any single run
-            log.error("run at %s failed: %s", started.isoformat(timespec="seconds"), exc)
-            return
+        """The run of one slot; every failure is logged, and recorded once the database is back.
+
+        While another live process holds the run lock this waits, trying again every
+        RETRY_SECONDS until the slot ends: when that process dies, its lock frees (at once
+        when it was on this machine, after `lock_ttl` otherwise) and this one takes over.
+        """
+        ends = slot + timedelta(seconds=self.runner.site.settings.interval)
+        waiting = False
+        while True:
+            started = self.clock()
+            try:
+                await asyncio.to_thread(self.pending.flush, self.runner.store)
+                await self.runner.run(started, slot=slot)
+            except RunLockedError as exc:
+                if self.clock() + timedelta(seconds=RETRY_SECONDS) >= ends:
+                    log.info("the slot at %s ended while another process held the lock", slot)
+                    return
+                if not waiting:
+                    log.info("waiting for the run lock: %s", exc)
+                    waiting = True
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            except StorageError as exc:
+                log.error("run at %s failed: %s", started.isoformat(timespec="seconds"), exc)
+                reason = f"database unreachable: {exc}"
+                await asyncio.to_thread(self.pending.add, started, self.clock(), reason, slot)
+                return
+            except Exception as exc:  # the scheduler must outlive any single run
+                log.error("run at %s failed: %s", started.isoformat(timespec="seconds"), exc)
+                return
+            break
         if self.maintenance is not None:
             await asyncio.to_thread(self.maintenance.maybe_clean, self.clock())

@@ -24,7 +24,14 @@ from .records import (
 )
 from .schema import categories, config_versions, modules, results, run_categories, runs
 
-_RUN_COLUMNS = (runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.state, runs.c.error)
+_RUN_COLUMNS = (
+    runs.c.id,
+    runs.c.started_at,
+    runs.c.finished_at,
+    runs.c.state,
+    runs.c.error,
+    runs.c.slot,
+)
 _OK = runs.c.state == "ok"
 
 
@@ -43,6 +50,7 @@ def run_info(row: Any) -> RunInfo:
         finished_at=None if row.finished_at is None else utc(row.finished_at),
         state=row.state,
         error=row.error,
+        slot=None if row.slot is None else utc(row.slot),
     )
 
 
@@ -71,6 +79,13 @@ def run_at(conn: Connection, t: datetime) -> RunInfo | None:
 def run(conn: Connection, run_id: int) -> RunInfo | None:
     """Any run by id, whatever its state."""
     return _one(conn, select(*_RUN_COLUMNS).where(runs.c.id == run_id))
+
+
+def newest_slot(conn: Connection, before: datetime) -> datetime | None:
+    """The newest slot before `before` that has a record, whatever its state."""
+    stmt = select(func.max(runs.c.slot)).where(runs.c.slot < before)
+    found = conn.execute(stmt).scalar()
+    return None if found is None else utc(found)
 
 
 def neighbours(conn: Connection, run_id: int) -> tuple[RunInfo | None, RunInfo | None]:

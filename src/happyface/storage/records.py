@@ -11,6 +11,10 @@ from ..status import Status
 
 RunState = Literal["running", "ok", "failed"]
 
+# A scheduled run normally starts within moments of its slot; one started later than this was
+# run late (at a takeover after a crash, or at a restart), which a reader may want to know.
+LATE_AFTER = 5.0
+
 # Statuses are stored as small integers; the codes are part of the schema, never renumber them.
 STATUS_CODES: dict[Status, int] = {
     Status.HAPPY: 0,
@@ -46,6 +50,15 @@ class RunInfo:
     finished_at: datetime | None
     state: RunState
     error: str
+    #: the scheduled time the run is for; None for a run started by hand (`happyface acquire`)
+    slot: datetime | None = None
+
+    @property
+    def late(self) -> bool:
+        """True when a scheduled run started well after its slot (a takeover or a restart)."""
+        if self.slot is None:
+            return False
+        return (self.started_at - self.slot).total_seconds() > LATE_AFTER
 
     @property
     def duration(self) -> float | None:

@@ -128,10 +128,14 @@ runs = Table(
     Column("holder", String(200), nullable=False, server_default=""),
     Column("config_id", Integer, ForeignKey("config_versions.id")),
     Column("error", Text, nullable=False, server_default=""),
+    # the scheduled time this run is for; a run without one (`happyface acquire`) has NULL
+    Column("slot", UTCDateTime),
     # "the newest visible run at or before T" is one descent of this index
     Index("ix_runs_state_started_at", "state", "started_at"),
     # when a configuration version was in force: two descents per version, not a scan
     Index("ix_runs_config_id", "config_id", "state", "started_at"),
+    # at most one record per slot, whatever crashes, restarts, outages or second schedulers
+    Index("ux_runs_slot", "slot", unique=True),
 )
 
 modules = Table(
@@ -216,12 +220,19 @@ def _rollup(name: str) -> Table:
 rollups_hourly = _rollup("rollups_hourly")
 rollups_daily = _rollup("rollups_daily")
 
+# Who holds a lock, in enough detail to say so and to tell, on the same machine, a dead holder.
 locks = Table(
     "locks",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("holder", String(200), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("machine", String(200), nullable=False),  # kernel boot and PID namespace
+    Column("process", String(64), nullable=False),  # the process's start, against PID reuse
+    Column("since", UTCDateTime, nullable=False),
+    Column("renewed_at", UTCDateTime, nullable=False),
 )
 
 # Small facts about the store itself, e.g. from when on raw samples are complete.

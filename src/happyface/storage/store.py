@@ -15,6 +15,7 @@ from ..status import Status
 from . import curves, lock, read, write
 from .catalogue import Catalogue
 from .engine import make_engine, parse_url, translated, upgrade
+from .lock import LockHolder, LockInfo
 from .records import ModuleRecord, Point, ResultRow, RunInfo, utc
 from .retention import cleanup as cleanup_history
 
@@ -78,10 +79,23 @@ class Store:
 
     # -- the lock ---------------------------------------------------------------------------
 
-    def acquire_lock(self, holder: str, ttl: float, now: datetime) -> bool:
-        """Take the site's run lock for `ttl` seconds if free, expired, or already `holder`'s."""
+    def acquire_lock(
+        self,
+        holder: LockHolder | str,
+        ttl: float,
+        now: datetime,
+        replacing: LockInfo | None = None,
+    ) -> bool:
+        """Take the site's run lock for `ttl` seconds if free, expired, or already `holder`'s.
+
+        `replacing` names a holder proved dead: its lock is taken over at once, if still its.
+        """
         with self._writing("taking the run lock") as conn:
-            return lock.acquire(conn, holder, ttl, now)
+            return lock.acquire(conn, LockHolder.named(holder), ttl, now, replacing)
+
+    def lock_info(self) -> LockInfo | None:
+        """Who holds the run lock (it may have expired), or None when nobody does."""
+        return self._read("reading the run lock", lock.info)
 
     def renew_lock(self, holder: str, ttl: float, now: datetime) -> bool:
         """Extend `holder`'s lock by `ttl` seconds from `now`; False if it is not theirs."""
@@ -95,10 +109,19 @@ class Store:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def begin_run(self, started_at: datetime, holder: str, config: Mapping[str, Any]) -> int:
-        """Record a run as 'running' at once, so a killed process leaves a trace; its id."""
+    def begin_run(
+        self,
+        started_at: datetime,
+        holder: str,
+        config: Mapping[str, Any],
+        slot: datetime | None = None,
+    ) -> int | None:
+        """Record a run as 'running' at once, so a killed process leaves a trace; its id.
+
+        None when `slot` (the scheduled time the run is for) already has a record.
+        """
         with self._writing("beginning a run") as conn:
-            return write.begin_run(conn, started_at, holder, config)
+            return write.begin_run(conn, started_at, holder, config, slot)
 
     def finish_run(
         self,
@@ -123,15 +146,33 @@ class Store:
         with self._writing(f"failing run {run_id}") as conn:
             write.fail_run(conn, run_id, finished_at, error)
 
-    def record_failed_run(self, started_at: datetime, finished_at: datetime, error: str) -> int:
-        """Record a run that could not even begin (the database was down); its id."""
-        with self._writing("recording a failed run") as conn:
-            return write.record_failed_run(conn, started_at, finished_at, error)
+    def record_failed_run(
+        self,
+        started_at: datetime,
+        finished_at: datetime,
+        error: str,
+        slot: datetime | None = None,
+    ) -> int | None:
+        """Record a run that could not even begin (the database was down); its id.
 
-    def abandon_stale_runs(self, now: datetime) -> int:
-        """Fail the runs left 'running' by a process that died; how many there were."""
+        None when `slot` already has a record: a failure is recorded once per slot.
+        """
+        with self._writing("recording a failed run") as conn:
+            return write.record_failed_run(conn, started_at, finished_at, error, slot)
+
+    def record_missed_slots(self, slots: Sequence[datetime], error: str) -> int:
+        """Record slots nobody ran as failed with the reason; how many had no record yet."""
+        with self._writing("recording missed slots") as conn:
+            return write.record_missed_slots(conn, slots, error)
+
+    def abandon_stale_runs(self, holder: str, now: datetime) -> int:
+        """Fail the runs left 'running' by a dead process; how many there were.
+
+        Only when `holder` holds the live run lock (and has not begun its run): then every
+        'running' run is an orphan.
+        """
         with self._writing("abandoning stale runs") as conn:
-            return write.abandon_stale_runs(conn, now)
+            return write.abandon_stale_runs(conn, holder, now)
 
     # -- reading runs and results -----------------------------------------------------------
 
@@ -150,6 +191,10 @@ class Store:
     def run(self, run_id: int) -> RunInfo | None:
         """Run `run_id` in whatever state it is."""
         return self._read("reading a run", lambda c: read.run(c, run_id))
+
+    def newest_slot(self, before: datetime) -> datetime | None:
+        """The newest scheduled time before `before` that has a record (a run or a failure)."""
+        return self._read("reading the newest slot", lambda c: read.newest_slot(c, utc(before)))
 
     def neighbours(self, run_id: int) -> tuple[RunInfo | None, RunInfo | None]:
         """The visible runs just before and just after `run_id`."""

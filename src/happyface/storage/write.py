@@ -8,11 +8,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, select, update
+from sqlalchemy import Connection, and_, exists, insert, or_, select, update
 
 from ..errors import StorageError
 from ..status import Status
-from . import rollup
+from . import lock, rollup
 from .batches import execute_in_batches
 from .catalogue import Catalogue
 from .records import STATUS_CODES, ModuleRecord, result_payload, utc
@@ -27,17 +27,34 @@ def dumps(value: Any) -> str:
 
 
 def begin_run(
-    conn: Connection, started_at: datetime, holder: str, config: Mapping[str, Any]
-) -> int:
-    """Insert a run in state 'running' that references its configuration snapshot."""
+    conn: Connection,
+    started_at: datetime,
+    holder: str,
+    config: Mapping[str, Any],
+    slot: datetime | None = None,
+) -> int | None:
+    """Insert a run in state 'running' that references its configuration snapshot; its id.
+
+    None when `slot` already has a record: the unique slot key decides, not a prior read.
+    """
     values = {
         "started_at": started_at,
         "state": "running",
         "holder": holder,
         "config_id": config_version(conn, config, started_at),
         "error": "",
+        "slot": slot,
     }
-    return int(conn.execute(insert(runs).values(values).returning(runs.c.id)).scalar_one())
+    return _insert_run(conn, values)
+
+
+def _insert_run(conn: Connection, values: dict[str, Any]) -> int | None:
+    """Insert a run; None when its slot is already taken (a run without a slot always goes)."""
+    stmt = dialect_insert(conn, runs).values(values)
+    if values.get("slot") is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=[runs.c.slot])
+    found = conn.execute(stmt.returning(runs.c.id)).scalar()
+    return None if found is None else int(found)
 
 
 def config_version(conn: Connection, config: Mapping[str, Any], now: datetime) -> int:
@@ -145,34 +162,64 @@ def _store_samples(
 
 
 def fail_run(conn: Connection, run_id: int, finished_at: datetime, error: str) -> None:
-    """Mark a running run as failed with the reason; a finished run is left as it is."""
+    """Mark a running run as failed with the reason; a finished run is left as it is.
+
+    A run already failed as merely "interrupted" (its process seemed dead) gets the real
+    reason, e.g. a database outage recorded once the database is back.
+    """
+    interrupted = and_(runs.c.state == "failed", runs.c.error == INTERRUPTED)
     conn.execute(
         update(runs)
-        .where(runs.c.id == run_id, runs.c.state == "running")
+        .where(runs.c.id == run_id, or_(runs.c.state == "running", interrupted))
         .values(state="failed", finished_at=finished_at, error=error)
     )
 
 
 def record_failed_run(
-    conn: Connection, started_at: datetime, finished_at: datetime, error: str
-) -> int:
-    """Insert a run that failed before it could begin, e.g. while the database was down."""
+    conn: Connection,
+    started_at: datetime,
+    finished_at: datetime,
+    error: str,
+    slot: datetime | None = None,
+) -> int | None:
+    """Insert a run that failed before it could begin, e.g. while the database was down.
+
+    Its id, or None when `slot` already has a record (the failure was recorded before, by
+    this process or another).
+    """
     values = {
         "started_at": started_at,
         "finished_at": finished_at,
         "state": "failed",
         "holder": "",
         "error": error,
+        "slot": slot,
     }
-    return int(conn.execute(insert(runs).values(values).returning(runs.c.id)).scalar_one())
+    return _insert_run(conn, values)
 
 
-def abandon_stale_runs(conn: Connection, now: datetime) -> int:
-    """Fail the runs left 'running' whose holder no longer holds a live lock."""
-    live_lock = exists().where(and_(locks.c.holder == runs.c.holder, locks.c.expires_at > utc(now)))
+def record_missed_slots(conn: Connection, slots: Sequence[datetime], error: str) -> int:
+    """Record slots nobody ran as failed with the reason; slots with a record are left alone."""
+    recorded = 0
+    for slot in slots:
+        values = {"started_at": slot, "finished_at": slot, "state": "failed", "slot": slot}
+        recorded += _insert_run(conn, {**values, "holder": "", "error": error}) is not None
+    return recorded
+
+
+def abandon_stale_runs(conn: Connection, holder: str, now: datetime) -> int:
+    """Fail every run still 'running', if `holder` holds the live run lock; how many.
+
+    Called by the lock's holder before it begins its run. Only the holder runs, so then every
+    'running' row is an orphan: its process died, or lost the lock and can no longer store
+    its results (even one of the same holder, e.g. left by a database outage mid-run).
+    """
+    held = exists().where(
+        locks.c.name == lock.RUN_LOCK, locks.c.holder == holder, locks.c.expires_at > utc(now)
+    )
     stmt = (
         update(runs)
-        .where(runs.c.state == "running", ~live_lock)
+        .where(runs.c.state == "running", held)
         .values(state="failed", finished_at=now, error=INTERRUPTED)
     )
     return conn.execute(stmt).rowcount
