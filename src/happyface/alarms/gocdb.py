@@ -13,6 +13,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from ..acquisition.fetch import Fetcher
+from ..acquisition.offloop import off_loop
 from ..errors import FetchError, HappyFaceError
 from ..sources import Source
 from .config import DowntimeConfig, matches
@@ -155,7 +156,7 @@ class FeedReader:
             self._last[config.id] = now
             try:
                 raw = await self.fetcher.fetch(self._source(config), now)
-                found = import_feed(self.store, config, raw.content, now)
+                found = await off_loop(import_feed, self.store, config, raw.content, now)
             except (FetchError, FeedError) as exc:
                 log.warning("downtime feed %s: %s; keeping what it said before", config.id, exc)
                 continue

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import partial
 
+from ..acquisition.offloop import off_loop
 from ..redact import redact
 from .config import AppriseChannel, EmailChannel, WebhookChannel
 from .notify import Channel, DeliveryError, delivery_id
@@ -86,7 +88,7 @@ class Outbox:
         """
         done = Delivered()
         queues: dict[str, list[Notification]] = {}
-        for notification in self.store.pending():
+        for notification in await off_loop(self.store.pending):
             queues.setdefault(notification.channel_id, []).append(notification)
         for queue in queues.values():
             await self._drain(queue, now, done)
@@ -97,16 +99,16 @@ class Outbox:
             due = notification.next_attempt_at is None or notification.next_attempt_at <= now
             outcome = await self._attempt(notification, now, done) if due else _Outcome.STOPPED
             if outcome is _Outcome.STOPPED:
-                self._hold(notification, queue[position + 1 :], done)
+                await self._hold(notification, queue[position + 1 :], done)
             if outcome is not _Outcome.DONE:
                 return
 
-    def _hold(self, head: Notification, waiting: list[Notification], done: Delivered) -> None:
+    async def _hold(self, head: Notification, waiting: list[Notification], done: Delivered) -> None:
         """Newer notifications wait for `head`; said once in the log, kept as their reason."""
         reason = held_reason(head)
         newly = [n for n in waiting if n.reason != reason]
         for notification in newly:
-            self.store.settle(notification.id, "pending", reason=reason)
+            await off_loop(partial(self.store.settle, notification.id, "pending", reason=reason))
         if newly:
             log.info(
                 "notification(s) %s via %s wait for notification %d, delivered in order",
@@ -121,35 +123,36 @@ class Outbox:
     ) -> _Outcome:
         channel = self.channels.get(notification.channel_id)
         if channel is None:
-            self._fail(notification, f"channel {notification.channel_id!r} is not configured")
+            await self._fail(notification, f"channel {notification.channel_id!r} is not configured")
             done.failed.append(notification.id)
             return _Outcome.DONE
         attempts = notification.attempts + 1
         retry_at = now + self._backoff(notification).delay(attempts)
-        if not self.store.claim(notification.id, attempts, retry_at):
+        if not await off_loop(self.store.claim, notification.id, attempts, retry_at):
             return _Outcome.STOPPED  # another process is delivering it: the rest waits
-        ident = delivery_id(self.store.site_key(), notification.id)
+        ident = delivery_id(await off_loop(self.store.site_key), notification.id)
         try:
             await channel.send(notification, ident)
         except DeliveryError as exc:
-            return self._failed_attempt(notification, now, exc.reason, exc.detail, done)
+            return await self._failed_attempt(notification, now, exc.reason, exc.detail, done)
         except Exception as exc:  # a channel's bug must cost one notification, not the pass
             detail = redact("".join(traceback.format_exception(exc)))
             reason = f"unexpected error ({type(exc).__name__})"
-            return self._failed_attempt(notification, now, reason, detail, done)
-        self.store.settle(notification.id, "sent", sent_at=now, reason="", next_attempt_at=None)
+            return await self._failed_attempt(notification, now, reason, detail, done)
+        sent = partial(self.store.settle, notification.id, "sent", sent_at=now, reason="")
+        await off_loop(partial(sent, next_attempt_at=None))
         done.sent.append(notification.id)
         return _Outcome.DONE
 
     def _backoff(self, notification: Notification) -> Backoff:
         return self.backoffs.get(notification.channel_id, self.backoff)
 
-    def _failed_attempt(
+    async def _failed_attempt(
         self, notification: Notification, now: datetime, reason: str, detail: str, done: Delivered
     ) -> _Outcome:
         if self._backoff(notification).exhausted(notification, now):
             log.warning("notification %d: %s", notification.id, detail)
-            self._fail(
+            await self._fail(
                 notification, f"gave up after {notification.attempts + 1} attempts: {reason}"
             )
             done.failed.append(notification.id)
@@ -160,12 +163,13 @@ class Outbox:
             notification.channel_id,
             detail,
         )
-        self.store.settle(notification.id, "pending", reason=reason)
+        await off_loop(partial(self.store.settle, notification.id, "pending", reason=reason))
         done.retrying.append(notification.id)
         return _Outcome.STOPPED
 
-    def _fail(self, notification: Notification, reason: str) -> None:
+    async def _fail(self, notification: Notification, reason: str) -> None:
         log.error(
             "notification %d via %s failed: %s", notification.id, notification.channel_id, reason
         )
-        self.store.settle(notification.id, "failed", reason=reason, next_attempt_at=None)
+        failed = partial(self.store.settle, notification.id, "failed", reason=reason)
+        await off_loop(partial(failed, next_attempt_at=None))

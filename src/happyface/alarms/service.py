@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
+from ..acquisition.offloop import off_loop
 from ..status import Status
 from .ack import active, clear_recovered
 from .config import AlarmRule
@@ -80,7 +81,8 @@ class AlarmService:
         """Observe one stored run: refresh downtime feeds, detect, deliver."""
         if self.feeds is not None:
             await self.feeds.refresh(self.clock())
-        self.detect(outcome)
+        # one transaction over every alarm: in a thread, so the pages stay responsive
+        await off_loop(self.detect, outcome)
         await self.tick()
 
     async def tick(self) -> Delivered:
