@@ -14,7 +14,7 @@ from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs, RawInput
 from ..status import Status
-from .common import load_json, read_input, to_float
+from .common import json_shape, load_json, read_input, to_float
 from .dcacherates import RateUnit, rate_unit
 
 # The fields read, with the names dCache's REST API (/api/v1/transfers) uses as alternatives;
@@ -135,7 +135,7 @@ def _read(raw: RawInput, per_unit: float) -> tuple[list[Transfer], bool]:
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise FormatError(
                 'a JSON list of transfers, {"transfers": [...]} or dCache\'s {"items": [...]}',
-                _shape(data),
+                json_shape(data),
             )
         paged = isinstance(data, dict) and (to_float(data.get("nextOffset")) or -1) >= 0
         return [_from_json(i, per_unit) for i in items], paged
@@ -145,12 +145,6 @@ def _read(raw: RawInput, per_unit: float) -> tuple[list[Transfer], bool]:
         if line.strip() and not line.lstrip().startswith("#")
     ]
     return transfers, False
-
-
-def _shape(data: Any) -> str:
-    if isinstance(data, dict):
-        return f"an object with keys {', '.join(sorted(map(str, data))[:8]) or '(none)'}"
-    return f"a JSON {type(data).__name__}"
 
 
 def _pick(item: dict[str, Any], key: str) -> Any:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ExtractError, FormatError
-from .common import parse_time, to_float
+from .common import json_shape, parse_time, to_float
 
 SERVICE_STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 HOST_STATES = ("UP", "DOWN", "UNREACHABLE")
@@ -94,12 +94,12 @@ def read_icinga_json(data: Any) -> list[Check]:
     """
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list):
-        raise FormatError('the Icinga 2 API\'s {"results": [...]}', _shape(data))
+        raise FormatError('the Icinga 2 API\'s {"results": [...]}', json_shape(data))
     checks = []
     for item in results:
         attrs = item.get("attrs") if isinstance(item, dict) else None
         if not isinstance(item, dict) or not isinstance(attrs, dict):
-            raise FormatError('Icinga 2 results with an "attrs" object', _shape(item))
+            raise FormatError('Icinga 2 results with an "attrs" object', json_shape(item))
         kind = str(item.get("type", ""))
         if kind not in ("", "Host", "Service"):
             raise FormatError("Icinga 2 Host or Service objects", f"a {kind[:40]} object")
@@ -149,12 +149,6 @@ def _names(kind: str, item: dict[str, Any], attrs: dict[str, Any]) -> tuple[str,
             "a name host!service) or no service name"
         )
     return host, service
-
-
-def _shape(data: Any) -> str:
-    if isinstance(data, dict):
-        return f"an object with keys {', '.join(sorted(map(str, data))[:8]) or '(none)'}"
-    return f"a JSON {type(data).__name__}"
 
 
 def _state_name(value: Any, names: tuple[str, ...], host: str, service: str) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import FormatError
-from .common import parse_time, to_float
+from .common import json_shape, parse_time, to_float
 from .jobformats import Job, JobList, efficiency, normal_state, require_fields
 
 #: Slurm's base job states of a job that has ended (squeue(1), JOB STATE CODES); squeue shows
@@ -76,12 +76,7 @@ def read_slurm_accounting(data: Any) -> JobList:
 def _jobs(data: Any, expected: str) -> list[dict[str, Any]]:
     jobs = data.get("jobs") if isinstance(data, dict) else None
     if not isinstance(jobs, list):
-        found = (
-            f"an object with keys {', '.join(sorted(map(str, data))[:8]) or '(none)'}"
-            if isinstance(data, dict)
-            else f"a JSON {type(data).__name__}"
-        )
-        raise FormatError(expected, found)
+        raise FormatError(expected, json_shape(data))
     for job in jobs:
         if not isinstance(job, dict):
             raise FormatError(expected, f"a job that is a JSON {type(job).__name__}")
