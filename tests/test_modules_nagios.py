@@ -164,3 +164,9 @@ def test_a_joined_query_without_state_names_what_to_ask_for():
 def test_objects_that_are_no_hosts_or_services_are_a_format_error(body, words):
     with pytest.raises(FormatError, match=words):
         run(Nagios, json.dumps(body))
+
+
+def test_nothing_to_watch_is_an_error_not_all_fine():
+    assert "lists no host or service" in assert_clean_failure(Nagios, '{"results": []}')
+    words = assert_clean_failure(Nagios, STATUS_DAT, hosts="^no-such-host$")
+    assert "matches the `hosts` and `services` filters" in words
