@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from happyface import Status
+from happyface.errors import FormatError
 from happyface.modules.dcache_movers import DCacheMovers
 from happyface.modules.dcache_pools import DCachePools
 from happyface.plugins import Registry
@@ -186,3 +189,82 @@ def test_random_info_like_xml_never_escapes(parts):
     )
     for module_type in TYPES:
         result_or_extract_error(module_type, body)
+
+
+# -- an answer without the part the module reads ----------------------------------------------
+
+INFO = "http://www.dcache.org/2008/01/Info"
+
+
+@pytest.mark.parametrize("module_type", TYPES)
+def test_info_without_a_pools_section_names_what_is_missing(module_type):
+    # /info/doors, a wrong path: a <dCache> document, but no pools in it
+    doors = f'<dCache xmlns="{INFO}"><doors><door name="webdav"/></doors></dCache>'
+    with pytest.raises(FormatError, match="with a <pools> section, found <doors>"):
+        run(module_type, doors)
+
+
+@pytest.mark.parametrize("module_type", TYPES)
+def test_an_empty_pool_list_or_an_unknown_pool_group_is_an_error(module_type):
+    empty = f'<dCache xmlns="{INFO}"><pools/></dCache>'
+    assert "lists no pools" in assert_clean_failure(module_type, empty)
+    words = assert_clean_failure(module_type, data("dcache_info.xml"), pool_groups=["cms-dsik"])
+    assert "no pool is in the pool groups ['cms-dsik']" in words and "cms-disk" in words
+
+
+def test_movers_without_any_queue_are_an_error():
+    bare = f'<dCache xmlns="{INFO}"><pools><pool name="p1"/></pools></dCache>'
+    with pytest.raises(FormatError, match="mover <queues>"):
+        run(DCacheMovers, bare)
+
+
+def test_pools_none_of_which_reports_space_are_unhappy():
+    disabled = (
+        f'<dCache xmlns="{INFO}"><pools><pool name="p1">'
+        '<metric name="enabled" type="boolean">false</metric></pool></pools></dCache>'
+    )
+    result = run(DCachePools, disabled)
+    assert result.status is Status.UNHAPPY and "none of 1 pools reports space" in result.message
+
+
+# -- pool space from the REST API ---------------------------------------------------------------
+
+
+def test_rest_pool_group_space():
+    result = run(DCachePools, data("dcache_poolgroup_space.json"))
+    assert result.metrics["pools"] == 3  # the fourth has no cost data: not heard from
+    assert result.metrics["total"] == 400e12
+    assert result.metrics["free"] == 66e12 and result.metrics["used"] == 334e12
+    assert result.metrics["free_ratio"] == pytest.approx((66 + 30.5) / 400)
+    assert result.metrics["pools_full"] == 1  # f01-080-112: 1.5 % free
+    assert result.details["pools_without_space"] == ["f01-080-114-e_D_cms"]
+    rows = {r[0]: r for r in result.tables[0].rows}
+    assert rows["f01-080-114-e_D_cms"][-1] == "not rated"
+
+
+def test_rest_pool_list_is_refused_with_the_path_to_use():
+    listing = json.dumps([{"name": "pool1", "groups": ["default"], "links": ["default-link"]}])
+    with pytest.raises(FormatError) as caught:
+        run(DCachePools, listing)
+    words = str(caught.value)
+    assert "found the pool list of /api/v1/pools" in words
+    assert "/api/v1/poolgroups/<group>/space" in words
+
+
+@pytest.mark.parametrize(
+    ("body", "fmt", "words"),
+    [
+        ('{"items": []}', "auto", "(costDataForPools), found an object with keys items"),
+        ("[]", "rest", "(costDataForPools), found a JSON list"),
+        (f'<dCache xmlns="{INFO}"/>', "rest", "not valid JSON"),
+    ],
+)
+def test_other_answers_are_no_rest_pool_space(body, fmt, words):
+    assert words in assert_clean_failure(DCachePools, body, format=fmt)
+
+
+def test_pool_groups_cannot_select_within_a_rest_answer():
+    words = assert_clean_failure(
+        DCachePools, data("dcache_poolgroup_space.json"), pool_groups=["cms-disk"]
+    )
+    assert "select it by URL" in words

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from happyface import Status
+from happyface import RawInput, Result, Source, Status
+from happyface.acquisition.fetch import Fetcher
+from happyface.errors import FormatError
 from happyface.modules.dcache_transfers import DCacheTransfers
+from happyface.modules.dcacherates import dcache_version, unit_for
 from happyface.plugins import Registry
 from tests.fixtures.modules import (
+    NOW,
     assert_clean_failure,
     data,
     huge_input,
@@ -97,3 +107,135 @@ _ITEM = st.dictionaries(
 @given(st.lists(_ITEM, max_size=8))
 def test_random_transfer_lists_never_escape(items):
     result_or_extract_error(DCacheTransfers, json.dumps({"transfers": items}))
+
+
+# -- the unit of transferRate (dCache's REST API) ------------------------------------------------
+
+MiB = 1024.0**2
+
+
+def from_dcache(content: bytes, server: str, **settings: Any) -> Result:
+    """The module's result for an answer that came with this `Server` header."""
+    module = DCacheTransfers(DCacheTransfers.Settings(**settings), {})
+    answer = RawInput(url="http://127.0.0.1/api/v1/transfers", content=content, fetched_at=NOW)
+    return module.extract({"main": replace(answer, server=server)}, NOW)
+
+
+def current_transfer(mib_per_s: float, seconds: float) -> bytes:
+    """dCache's documented transfer, as a current release reports one at this speed."""
+    answer = json.loads(data("dcache_transfers_userguide.json"))
+    item = answer["items"][0]
+    item["bytesTransferred"] = int(mib_per_s * MiB * seconds)
+    item["transferTime"] = int(seconds * 1000)
+    item["transferRate"] = item["bytesTransferred"] / MiB / seconds
+    return json.dumps(answer).encode()
+
+
+def test_a_current_dcache_reports_mib_per_second():
+    fast = current_transfer(250.0, 600)  # 250 MiB/s for ten minutes: nothing slow
+    result = from_dcache(fast, "dCache/9.2.14")
+    assert result.metrics["speed"] == pytest.approx(250 * MiB)
+    assert result.metrics["slow"] == 0
+    assert "MiB/s (dCache 9.2.14)" in result.details["rate_unit"]
+    # without a Server header, a current release is assumed
+    assert from_dcache(fast, "").metrics["slow"] == 0
+
+
+def test_the_documented_answer_of_an_older_dcache_is_in_kib_per_second():
+    # dCache's user guide: 16384 bytes in 8021 ms reported as transferRate 2 (KiB/s, rounded)
+    documented = data("dcache_transfers_userguide.json")
+    assert from_dcache(documented, "dCache/5.2.0").metrics["speed"] == 2 * 1024
+    assert from_dcache(documented, "dCache/7.0.0").metrics["speed"] == 2 * 1024
+    assert from_dcache(documented, "dCache/7.0.1").metrics["speed"] == 2 * MiB
+
+
+def test_the_rate_unit_setting_overrides_the_server():
+    documented = data("dcache_transfers_userguide.json")
+    result = from_dcache(documented, "dCache/9.2.14", rate_unit="KiB/s")
+    assert result.metrics["speed"] == 2 * 1024
+    assert "KiB/s (setting)" in result.details["rate_unit"]
+
+
+@pytest.mark.parametrize(
+    ("server", "unit"),
+    [
+        ("dCache/3.2.10", "KiB/s"),
+        ("dCache/5.2.37", "KiB/s"),
+        ("dCache/5.2.38", "MiB/s"),
+        ("dCache/6.0.31", "KiB/s"),
+        ("dCache/6.0.32", "MiB/s"),
+        ("dCache/6.1.21", "MiB/s"),
+        ("dCache/6.2.12", "KiB/s"),
+        ("dCache/6.2.13", "MiB/s"),
+        ("dCache/7.0.0", "KiB/s"),
+        ("dCache/7.1.0", "MiB/s"),
+        ("dCache/8.2.5", "MiB/s"),
+        ("dCache/10.0.0-SNAPSHOT", "MiB/s"),
+    ],
+)
+def test_the_unit_follows_the_release_that_changed_it(server, unit):
+    version = dcache_version(server)
+    assert version is not None and unit_for(version) == unit
+
+
+def test_a_transfer_without_a_mover_is_not_slow():
+    # dCache reports transferRate 0 while a transfer waits for a mover (no bytes, no time yet)
+    answer = json.loads(data("dcache_transfers_userguide.json"))
+    waiting = answer["items"][0]
+    for key in ("bytesTransferred", "transferTime", "moverId", "moverStatus"):
+        waiting.pop(key)
+    waiting["transferRate"] = 0.0
+    result = from_dcache(json.dumps(answer).encode(), "dCache/9.2.14", min_age_s=0)
+    assert (result.metrics["transfers"], result.metrics["slow"]) == (1, 0)
+
+
+def test_the_documented_empty_answer_and_a_paged_one():
+    empty = from_dcache(data("dcache_transfers_userguide_empty.json"), "dCache/9.2.14")
+    assert empty.metrics["transfers"] == 0 and not empty.details["paged"]
+    answer = json.loads(data("dcache_transfers_userguide.json"))
+    answer["nextOffset"] = 1
+    paged = from_dcache(json.dumps(answer).encode(), "dCache/9.2.14")
+    assert paged.details["paged"] and "only the first page" in paged.message
+
+
+def test_entries_that_are_no_transfers_are_a_format_error():
+    with pytest.raises(FormatError, match="expected transfers with fields"):
+        run(DCacheTransfers, json.dumps({"items": [{"name": "pool1", "groups": ["default"]}]}))
+
+
+async def test_the_version_comes_from_a_real_server_header():
+    body = data("dcache_transfers_userguide.json")
+    with serving(body, "dCache/6.2.12") as url:
+        async with Fetcher() as fetcher:
+            answer = await fetcher.fetch(Source(url=url), NOW)
+    assert answer.server == "dCache/6.2.12"
+    module = DCacheTransfers(DCacheTransfers.Settings(), {})
+    assert module.extract({"main": answer}, NOW).metrics["speed"] == 2 * 1024
+
+
+@contextmanager
+def serving(body: bytes, server: str) -> Iterator[str]:
+    """A local HTTP server answering every GET with `body` and this `Server` header."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def version_string(self) -> str:
+            return server
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}/api/v1/transfers"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

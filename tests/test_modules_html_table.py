@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from happyface import Rule, Status
+from happyface.errors import FormatError
 from happyface.modules.html_table import HtmlTable, parse_number
 from happyface.plugins import Registry
 from happyface.rules import rate
@@ -70,13 +71,20 @@ def test_missing_cells_are_left_to_the_rules():
         "x": {"row": "CMS", "column": "Nope"},
         "y": {"row": "Nobody", "column": "Used"},
         "z": {"row": 99, "column": 1},
+        "cms.used": {"row": "CMS", "column": "Used"},
     }
     result = run(HtmlTable, PAGE, table="#usage", values=values, cells={"w": "#absent"})
-    assert result.metrics == {}
+    assert list(result.metrics) == ["cms.used"]
     for words in ("not a number: 'n/a'", "no column 'Nope'", "no row 'Nobody'", "no row 99"):
         assert words in result.message
     status, _ = rate(result, [Rule(metric="x", warning=1)])
     assert status is Status.ERROR
+
+
+def test_a_page_in_which_no_cell_is_found_is_a_format_error():
+    cells = {"w": "#absent", "v": "#nowhere"}
+    with pytest.raises(FormatError, match="cell expressions find numbers, found none of 2"):
+        run(HtmlTable, PAGE, cells=cells)
 
 
 def test_rules_rate_the_values():

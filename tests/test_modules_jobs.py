@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from happyface import Status
-from happyface.modules.jobformats import condor_group, duration
+from happyface.modules.condorformats import condor_group
+from happyface.modules.jobformats import duration
 from happyface.modules.jobs import MAX_JOB_ROWS, Jobs
 from happyface.plugins import Registry
 from tests.fixtures.modules import (

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from happyface import Status
+from happyface.errors import FormatError
 from happyface.modules.nagios import Nagios
 from happyface.plugins import Registry
 from tests.fixtures.modules import (
@@ -54,7 +55,7 @@ def test_state_lists_decide_the_rating():
     assert only_ce.status is Status.NEUTRAL  # Load is UNKNOWN; ARC-CE filtered out
     relaxed = run(Nagios, STATUS_DAT, hosts="ce-arc", unhappy_states=[], neutral_states=[])
     assert relaxed.status is None and relaxed.metrics["problems"] == 2
-    assert run(Nagios, STATUS_DAT, hosts="nothing-matches").metrics["problems"] == 0
+    assert "filters" in assert_clean_failure(Nagios, STATUS_DAT, hosts="nothing-matches")
 
 
 def test_icinga_json():
@@ -89,7 +90,7 @@ def test_settings_are_checked():
         ("", "empty"),
         ("garbage", "expected `name {`"),
         ("hoststatus {\n\thost_name=a\n\tcurrent_state=0\n", "truncated"),
-        ("info {\n\tcreated=1\n\t}\n", "no hoststatus"),
+        ("info {\n\tcreated=1\n\t}\n", "with hoststatus or servicestatus blocks, found no"),
         ("hoststatus {\n\tcurrent_state=0\n\t}\n", "no host_name"),
         ("hoststatus {\n\thost_name=a\n\tcurrent_state=7\n\t}\n", "not one of 0..2"),
         ("servicestatus {\n\thost_name=a\n\tcurrent_state=1\n\t}\n", "no service_description"),
@@ -97,6 +98,7 @@ def test_settings_are_checked():
         ('{"results": 3}', "results"),
         ('{"results": [1]}', "attrs"),
         ('{"results": [{"attrs": {"state": 0}}]}', "no name"),
+        ('{"results": [{"attrs": {"state": 0}, "type": "Service"}]}', "no host"),
         ('{"results": [{"attrs": {"name": "h", "state": "x"}}]}', "not one of"),
         ('{"results": [', "not valid JSON"),
         ("\x00\x01binary", "binary"),
@@ -123,3 +125,48 @@ def test_random_status_files_never_escape(text):
 def test_random_bytes_never_escape(body):
     result_or_extract_error(Nagios, body)
     result_or_extract_error(Nagios, body, format="icinga")
+
+
+# -- Icinga 2 answers with joins, as in Icinga's own API documentation -------------------------
+
+
+def test_icinga_services_with_joined_hosts():
+    # doc/12-icinga2-api.md: unhandled problems, attrs name/state, joins host.name/host.address
+    result = run(Nagios, data("icinga_joins_unhandled.json"))
+    assert result.tables[0].rows[0][:3] == ("10807-host", "10807-service", "UNKNOWN")
+    assert result.status is Status.NEUTRAL
+    assert result.details["services"] == 1 and result.details["hosts"] == 0
+
+
+def test_the_host_of_a_service_from_its_object_name():
+    body = {
+        "results": [
+            {"attrs": {"state": 2.0}, "joins": {}, "name": "wn0042!cvmfs", "type": "Service"}
+        ]
+    }
+    result = run(Nagios, json.dumps(body))
+    assert result.tables[0].rows[0][:3] == ("wn0042", "cvmfs", "CRITICAL")
+
+
+def test_a_joined_query_without_state_names_what_to_ask_for():
+    # the documentation's first joins example asks for display_name and check_command only
+    words = assert_clean_failure(Nagios, data("icinga_joins_no_state.json"))
+    assert "example.localdomain/ping4 has no state" in words and "attrs=state" in words
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"results": [{"attrs": {"author": "a"}, "type": "Comment"}]}, "found a Comment object"),
+        ({"status": "ok"}, "found an object with keys status"),
+    ],
+)
+def test_objects_that_are_no_hosts_or_services_are_a_format_error(body, words):
+    with pytest.raises(FormatError, match=words):
+        run(Nagios, json.dumps(body))
+
+
+def test_nothing_to_watch_is_an_error_not_all_fine():
+    assert "lists no host or service" in assert_clean_failure(Nagios, '{"results": []}')
+    words = assert_clean_failure(Nagios, STATUS_DAT, hosts="^no-such-host$")
+    assert "matches the `hosts` and `services` filters" in words

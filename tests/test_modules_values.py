@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from happyface import Rule
+from happyface.errors import FormatError
 from happyface.modules.json_value import JsonValue
 from happyface.modules.xml_value import XmlValue
 from happyface.plugins import Registry
@@ -60,10 +61,33 @@ def test_json_aggregates():
 
 
 def test_a_missing_value_is_left_to_the_rules():
-    result = run(JsonValue, data("ce_status.json"), values={"x": "$.nothing.here"})
-    assert result.metrics == {} and "x: no match" in result.message
+    values = {"x": "$.nothing.here", "hit": "$.squid.hit_ratio"}
+    result = run(JsonValue, data("ce_status.json"), values=values)
+    assert "x" not in result.metrics and "x: no match" in result.message
     status, _ = rate(result, [Rule(metric="x", warning=1)])
     assert status is Status.ERROR
+
+
+@pytest.mark.parametrize(
+    ("module_type", "body", "values"),
+    [
+        (JsonValue, b'{"status": "ok"}', {"x": "$.queues[*].queued", "y": "$.squid.hit_ratio"}),
+        (XmlValue, b"<html><body>Bad gateway</body></html>", {"free": "//pool/free"}),
+    ],
+)
+def test_a_document_in_which_no_expression_finds_a_value_is_a_format_error(
+    module_type, body, values
+):
+    with pytest.raises(FormatError, match="expressions find numbers, found none of"):
+        run(module_type, body, values=values)
+
+
+def test_an_xml_document_without_the_configured_namespaces_is_a_format_error():
+    # sum() over no nodes is 0: without this check a wrong page would read as "0 free"
+    values = {"free": "sum(//d:pool/d:space/d:metric[@name='free'])"}
+    with pytest.raises(FormatError, match=r"elements in http://www\.dcache\.org/2008/01/Info"):
+        run(XmlValue, b"<html><body>Bad gateway</body></html>", values=values, namespaces=DCACHE)
+    assert run(XmlValue, data("dcache_info.xml"), values=values, namespaces=DCACHE).metrics
 
 
 def test_json_settings_are_checked():

@@ -28,6 +28,17 @@ class ExtractError(HappyFaceError):
     """Raised by a module when its inputs cannot be understood (garbage, truncated, empty)."""
 
 
+class FormatError(ExtractError):
+    """Raised when an input parses but is not the format the module reads; says both."""
+
+    def __init__(self, expected: str, found: str, hint: str = "") -> None:
+        self.expected = expected
+        self.found = found
+        self.hint = hint
+        message = f"expected {expected}, found {found}"
+        super().__init__(f"{message}; {hint}" if hint else message)
+
+
 class StorageError(HappyFaceError):
     """Raised when the database cannot be reached or written."""
 

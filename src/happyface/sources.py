@@ -136,6 +136,8 @@ class RawInput:
     elapsed: float = 0.0
     #: when the server's TLS certificate expires (https only; None for http, files and mocks)
     tls_not_after: datetime | None = None
+    #: the answer's `Server` header, which some services use to tell their version
+    server: str = ""
 
     @property
     def text(self) -> str:

@@ -45,6 +45,7 @@ class _Progress:
     in_body: bool = False
     expected: int | None = None
     tls_not_after: datetime | None = None
+    server: str = ""
 
 
 class Fetcher:
@@ -152,6 +153,7 @@ class Fetcher:
             status_code=status,
             elapsed=time.monotonic() - started,
             tls_not_after=progress.tls_not_after,
+            server=progress.server,
         )
 
     async def fetch_or_error(self, source: Source, now: datetime) -> RawInput | FetchError:
@@ -274,6 +276,7 @@ async def _answer(
     if not source.accepts(response.status_code):
         raise FetchError(f"HTTP {response.status_code} {_phrase(response)} from {shown}")
     progress.tls_not_after = _peer_not_after(response)
+    progress.server = response.headers.get("server", "")[:200]
     progress.expected = _content_length(response)
     if progress.expected is not None and progress.expected > limit:
         raise FetchError(

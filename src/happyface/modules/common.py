@@ -49,6 +49,13 @@ def load_json(raw: RawInput) -> Any:
         raise ExtractError(f"the input is not valid JSON: {_first_line(exc)}") from exc
 
 
+def json_shape(data: Any) -> str:
+    """A few words on what a JSON document is, for a FormatError's "found ..." part."""
+    if isinstance(data, dict):
+        return f"an object with keys {', '.join(sorted(map(str, data))[:8]) or '(none)'}"
+    return f"a JSON {type(data).__name__}"
+
+
 def metric_name(*parts: str) -> str:
     """A valid metric name from free-form parts: odd characters become `_`."""
     name = ".".join(_BAD_METRIC_CHARS.sub("_", p) for p in parts)[:128]

@@ -6,12 +6,13 @@ from datetime import datetime
 
 from pydantic import Field
 
+from ..errors import FormatError
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs
 from ..status import Status
 from .common import Verdict, metric_name, read_input, worst
-from .dcacheinfo import Pool, Queue, read_info
+from .dcacheinfo import Pool, Queue, check_selection, read_info
 
 
 class DCacheMoversSettings(ModuleSettings):
@@ -43,6 +44,11 @@ class DCacheMovers(Module[DCacheMoversSettings]):
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         info = read_info(read_input(inputs).content)
         wanted_groups = set(self.settings.pool_groups)
+        check_selection(info, wanted_groups)
+        if not any(p.queues for p in info.pools):
+            raise FormatError(
+                "the dCache info XML with mover <queues> per pool", "pools without queues"
+            )
         pools = [
             p
             for p in info.pools

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field, model_validator
 
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
-from ..sources import Inputs
+from ..sources import Inputs, RawInput
 from ..status import Status
-from .common import Verdict, metric_name, read_input, worst
-from .dcacheinfo import SPACE_KEYS, Pool, read_info
+from .common import Verdict, load_json, metric_name, read_input, worst
+from .dcacheinfo import SPACE_KEYS, DCacheInfo, Pool, check_selection, read_info
+from .dcacherest import read_rest_space
 
 _TB = 1e12
 
@@ -19,6 +21,11 @@ _TB = 1e12
 class DCachePoolsSettings(ModuleSettings):
     """Settings of the `dcache_pools` module type."""
 
+    format: Literal["auto", "info", "rest"] = Field(
+        "auto",
+        description="info: the info service XML (/info); rest: the frontend's "
+        "/api/v1/poolgroups/<group>/space; auto tells XML from JSON",
+    )
     pool_groups: list[str] = Field(
         default_factory=list, description="only pools in these pool groups count; empty: all"
     )
@@ -56,8 +63,9 @@ class DCachePools(Module[DCachePoolsSettings]):
     Settings = DCachePoolsSettings
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
-        info = read_info(read_input(inputs).content)
+        info = self._read(read_input(inputs))
         wanted = set(self.settings.pool_groups)
+        check_selection(info, wanted)
         pools = [
             p
             for p in info.pools
@@ -69,6 +77,8 @@ class DCachePools(Module[DCachePoolsSettings]):
         overall = {k: sum(p.space.get(k, 0.0) for p in pools) for k in SPACE_KEYS}
         ratio = self._free(overall) / overall["total"] if overall["total"] else None
         status, problems = self._rate(ratio, low, full)
+        if not pools:
+            status, problems = Status.UNHAPPY, [f"none of {len(info.pools)} pools reports space"]
         metrics = _space_metrics("", overall)
         metrics.update(pools=len(pools), pools_low=len(low), pools_full=len(full))
         if ratio is not None:
@@ -83,8 +93,19 @@ class DCachePools(Module[DCachePoolsSettings]):
             message="; ".join(problems) or summary,
             metrics=metrics,
             tables=(_pool_table(info.pools, ratios, self.settings),),
-            details={"low_pools": low, "full_pools": full, "free_ratio": ratio},
+            details={
+                "low_pools": low,
+                "full_pools": full,
+                "free_ratio": ratio,
+                "pools_without_space": sorted(p.name for p in info.pools if p.total <= 0),
+            },
         )
+
+    def _read(self, raw: RawInput) -> DCacheInfo:
+        fmt = self.settings.format
+        if fmt == "auto":
+            fmt = "rest" if raw.content.lstrip()[:1] in (b"{", b"[") else "info"
+        return read_rest_space(load_json(raw)) if fmt == "rest" else read_info(raw.content)
 
     def _free(self, space: dict[str, float]) -> float:
         free = space.get("free", 0.0)

@@ -9,22 +9,29 @@ from typing import Any
 
 from pydantic import Field
 
-from ..errors import ExtractError
+from ..errors import ExtractError, FormatError
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs, RawInput
 from ..status import Status
-from .common import load_json, read_input, to_float
+from .common import json_shape, load_json, read_input, to_float
+from .dcacherates import RateUnit, rate_unit
 
 # The fields read, with the names dCache's REST API (/api/v1/transfers) uses as alternatives;
-# there transferTime is in milliseconds and transferRate in bytes per second.
+# there transferTime is in milliseconds and transferRate in a unit that depends on the release
+# (see dcacherates.py); `speed` of the plain format is bytes per second.
 _ALIASES = {
     "door": ("door", "cellName"),
     "pool": ("pool",),
     "host": ("host", "replyHost"),
     "client": ("client", "vomsGroup", "subject"),
     "bytes": ("bytes", "bytesTransferred"),
-    "speed": ("speed", "transferRate"),
+    "speed": ("speed",),
+}
+_KNOWN_FIELDS = {k for names in _ALIASES.values() for k in names} | {
+    "age",
+    "transferTime",
+    "transferRate",
 }
 _TEXT_COLUMNS = ("door", "pool", "host", "client", "bytes", "speed", "age")
 
@@ -54,6 +61,12 @@ class DCacheTransfersSettings(ModuleSettings):
     )
     warning: int = Field(5, ge=0, description="more slow or long transfers than this: neutral")
     critical: int = Field(20, ge=0, description="more slow or long transfers than this: unhappy")
+    rate_unit: RateUnit = Field(
+        "auto",
+        description="unit of the REST API's transferRate: auto takes it from the dCache version "
+        "in the answer's Server header (KiB/s before 7.0.1, 6.2.13, 6.1.21, 6.0.32, 5.2.38; "
+        "MiB/s since) and MiB/s when the server names none",
+    )
 
 
 class DCacheTransfers(Module[DCacheTransfersSettings]):
@@ -62,7 +75,9 @@ class DCacheTransfers(Module[DCacheTransfersSettings]):
     Settings = DCacheTransfersSettings
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
-        transfers = _read(read_input(inputs))
+        raw = read_input(inputs)
+        per_unit, unit_note = rate_unit(self.settings.rate_unit, raw.server)
+        transfers, paged = _read(raw, per_unit)
         s = self.settings
         slow = [t for t in transfers if _is_slow(t, s)]
         long = [t for t in transfers if t.age is not None and t.age > s.long_hours * 3600]
@@ -76,6 +91,8 @@ class DCacheTransfers(Module[DCacheTransfersSettings]):
         )
         by_pool, by_host = Counter(t.pool for t in bad), Counter(t.host for t in bad)
         message = f"{len(transfers)} transfers, {len(slow)} slow, {len(long)} long"
+        if paged:
+            message += " (the answer holds only the first page of transfers)"
         if bad:
             pool, host = by_pool.most_common(1)[0][0], by_host.most_common(1)[0][0]
             message += f"; most on pool {pool}, host {host}"
@@ -96,7 +113,12 @@ class DCacheTransfers(Module[DCacheTransfersSettings]):
                 _count_table("bad_by_host", "host", by_host),
                 _transfer_table(bad, slow),
             ),
-            details={"bad_by_pool": dict(by_pool), "bad_by_host": dict(by_host)},
+            details={
+                "bad_by_pool": dict(by_pool),
+                "bad_by_host": dict(by_host),
+                "rate_unit": unit_note,
+                "paged": paged,
+            },
         )
 
 
@@ -105,25 +127,37 @@ def _is_slow(t: Transfer, s: DCacheTransfersSettings) -> bool:
     return t.speed is not None and t.speed < s.slow_mb_s * 1e6 and old_enough
 
 
-def _read(raw: RawInput) -> list[Transfer]:
+def _read(raw: RawInput, per_unit: float) -> tuple[list[Transfer], bool]:
+    """The transfers, and whether the answer is one page of several (dCache's `nextOffset`)."""
     if raw.content.lstrip()[:1] in (b"[", b"{"):
         data = load_json(raw)
         items = data.get("transfers", data.get("items")) if isinstance(data, dict) else data
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise ExtractError('expected a JSON list of transfers (or {"transfers": [...]})')
-        return [_from_json(i) for i in items]
-    return [
+            raise FormatError(
+                'a JSON list of transfers, {"transfers": [...]} or dCache\'s {"items": [...]}',
+                json_shape(data),
+            )
+        paged = isinstance(data, dict) and (to_float(data.get("nextOffset")) or -1) >= 0
+        return [_from_json(i, per_unit) for i in items], paged
+    transfers = [
         _from_text(line, n)
         for n, line in enumerate(raw.text.splitlines(), 1)
         if line.strip() and not line.lstrip().startswith("#")
     ]
+    return transfers, False
 
 
 def _pick(item: dict[str, Any], key: str) -> Any:
     return next((item[k] for k in _ALIASES[key] if item.get(k) not in (None, "")), None)
 
 
-def _from_json(item: dict[str, Any]) -> Transfer:
+def _from_json(item: dict[str, Any], per_unit: float) -> Transfer:
+    if not _KNOWN_FIELDS & set(item):
+        raise FormatError(
+            "transfers with fields such as pool, bytesTransferred, transferRate (dCache REST) "
+            "or door, pool, host, bytes, speed",
+            f"an entry with keys {', '.join(sorted(item)[:8]) or '(none)'}",
+        )
     age = to_float(item.get("age"))
     if age is None and (ms := to_float(item.get("transferTime"))) is not None:
         age = ms / 1000
@@ -133,9 +167,18 @@ def _from_json(item: dict[str, Any]) -> Transfer:
         host=str(_pick(item, "host") or "(unknown)"),
         client=str(_pick(item, "client") or ""),
         bytes=to_float(_pick(item, "bytes")) or 0.0,
-        speed=to_float(_pick(item, "speed")),
+        speed=_speed(item, per_unit),
         age=age,
     )
+
+
+def _speed(item: dict[str, Any], per_unit: float) -> float | None:
+    """Bytes per second; dCache reports a rate of 0 for a transfer without a mover yet."""
+    if (speed := to_float(_pick(item, "speed"))) is not None:
+        return speed
+    rate = to_float(item.get("transferRate"))
+    measured = item.get("bytesTransferred") is not None and item.get("transferTime") is not None
+    return rate * per_unit if rate is not None and measured else None
 
 
 def _from_text(line: str, number: int) -> Transfer:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-from ..errors import ExtractError
+from ..errors import ExtractError, FormatError
 from .common import to_float
 from .xmlsafe import local_name, parse
 
@@ -62,8 +62,15 @@ def read_info(content: bytes) -> DCacheInfo:
     """Pools and pool groups from the info XML; ExtractError when it is not such a document."""
     root = parse(content)
     if local_name(root.tag) != "dCache":
-        raise ExtractError(
-            f"expected the dCache info XML (<dCache>), the root element is <{local_name(root.tag)}>"
+        raise FormatError(
+            "the dCache info XML (<dCache>)", f"the root element <{local_name(root.tag)}>"
+        )
+    if not any(local_name(box.tag) == "pools" for box in root):
+        sections = sorted({f"<{local_name(box.tag)}>" for box in root})
+        raise FormatError(
+            "the dCache info XML with a <pools> section",
+            f"{', '.join(sections[:8]) or 'no section'}",
+            "point the source at /info or /info/pools",
         )
     pools = [_pool(p) for p in _children(root, "pools", "pool")]
     groups = {g.name: g for g in (_group(e) for e in _children(root, "poolgroups", "poolgroup"))}
@@ -73,6 +80,18 @@ def read_info(content: bytes) -> DCacheInfo:
             if pool.name not in group.pools:
                 group.pools.append(pool.name)
     return DCacheInfo(pools=pools, groups=groups)
+
+
+def check_selection(info: DCacheInfo, wanted: set[str]) -> None:
+    """ExtractError when the document lists no pool, or none in the wanted pool groups."""
+    if not info.pools:
+        raise ExtractError("the dCache answer lists no pools")
+    if wanted and not any(wanted & set(p.groups) for p in info.pools):
+        known = sorted({g for p in info.pools for g in p.groups})
+        raise ExtractError(
+            f"no pool is in the pool groups {sorted(wanted)}; the answer's pools are in "
+            f"{known or 'no pool group (the REST answer covers one group: select it by URL)'}"
+        )
 
 
 def _children(element: Element, container: str, item: str) -> list[Element]:

@@ -8,13 +8,14 @@ sites, each naming its categories its own way, line up in one matrix (`/matrix`)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..durations import Duration
-from ..errors import ExtractError
+from ..errors import FormatError
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
 from ..sources import Inputs, RawInput, Source
@@ -39,6 +40,29 @@ class HappyFaceInstanceSettings(ModuleSettings):
     stale_after: Duration = Field(
         3600, gt=0, description="the instance is stale when its newest data is older than this"
     )
+    timezone: str = Field(
+        "UTC",
+        description="IANA zone of the times the instance writes without an offset, e.g. "
+        '"Europe/Berlin" for a HappyFace 3 XML export (it writes its local time)',
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        zone_of(name)
+        return name
+
+
+def zone_of(name: str) -> tzinfo:
+    """The IANA time zone of this name; ValueError naming it when there is none."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f'{name!r} is not an IANA time zone (e.g. "Europe/Berlin")') from exc
+
+
+#: clocks of two hosts differ; a newest time less than this far ahead of ours is not "future"
+FUTURE_TOLERANCE = 300.0
 
 
 class HappyFaceInstance(Module[HappyFaceInstanceSettings]):
@@ -58,10 +82,16 @@ class HappyFaceInstance(Module[HappyFaceInstanceSettings]):
         remote = self._remote(raw)
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
         age = (now - remote.time).total_seconds() if remote.time else None
-        stale = remote.stale or age is None or age > self.settings.stale_after
+        future = age is not None and age < -FUTURE_TOLERANCE
+        stale = remote.stale or age is None or age > self.settings.stale_after or future
         columns = self._columns(remote)
         worst = max((c["status"] for c in columns), key=lambda s: s.severity, default=Status.NOINFO)
         message = _message(remote, columns, stale, age)
+        if future and age is not None:
+            message = (
+                f"{remote.title}: its newest data is dated {-age / 3600:.1f} h in the future "
+                f"(read as {self.settings.timezone}); set `timezone` to the instance's zone"
+            )
         metrics = {metric_name(c["name"]): c["status"].score for c in columns}
         metrics["stale"] = float(stale)
         if age is not None:
@@ -71,18 +101,21 @@ class HappyFaceInstance(Module[HappyFaceInstanceSettings]):
             message=message,
             metrics=metrics,
             tables=(_table(columns),),
-            details={"instance": _instance(remote, stale, age), "columns": _jsonable(columns)},
+            details={
+                "instance": _instance(remote, stale, age) | {"future": future},
+                "columns": _jsonable(columns),
+            },
         )
 
     def _remote(self, raw: RawInput) -> Remote:
+        zone = zone_of(self.settings.timezone)
         if self.settings.format == "xml":
-            return from_xml(raw.content)
+            return from_xml(raw.content, zone)
         try:
-            return from_snapshot(load_json(raw))
+            return from_snapshot(load_json(raw), zone)
         except (TypeError, KeyError, ValueError) as exc:
-            raise ExtractError(
-                f"the answer is not a HappyFace status (/api/v1/status): {str(exc)[:200]}"
-            ) from None
+            missing = f"no {exc}" if isinstance(exc, KeyError) else str(exc)[:200]
+            raise FormatError("a HappyFace status (/api/v1/status)", missing) from None
 
     def _columns(self, remote: Remote) -> list[dict[str, Any]]:
         by_id = {c.id: c for c in remote.categories}

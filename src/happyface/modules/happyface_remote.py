@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from ..errors import ExtractError
+from ..errors import ExtractError, FormatError
 from ..status import Status
 from .common import to_float
 from .xmlsafe import parse
@@ -34,8 +34,11 @@ class Remote:
     categories: tuple[RemoteCategory, ...]
 
 
-def from_snapshot(data: Any) -> Remote:
-    """An `/api/v1/status` answer (see docs/api.md); KeyError or TypeError when it is not one."""
+def from_snapshot(data: Any, zone: tzinfo = UTC) -> Remote:
+    """An `/api/v1/status` answer (see docs/api.md); KeyError or TypeError when it is not one.
+
+    A time without an offset is in `zone`.
+    """
     if not isinstance(data, dict):
         raise TypeError(f"expected an object, got {type(data).__name__}")
     categories = tuple(
@@ -49,18 +52,23 @@ def from_snapshot(data: Any) -> Remote:
     )
     return Remote(
         title=str(data.get("title", "")),
-        time=_iso(data["run"]["started_at"]),
+        time=_iso(data["run"]["started_at"], zone),
         stale=bool(data.get("stale", False)),
         url=str(data.get("url", "")),
         categories=categories,
     )
 
 
-def from_xml(content: bytes) -> Remote:
-    """A classic `<happyface>` export of any HappyFace version."""
+def from_xml(content: bytes, zone: tzinfo = UTC) -> Remote:
+    """A classic `<happyface>` export of any HappyFace version; its times are in `zone`.
+
+    HappyFace 3 writes the local time of its host (`datetime.fromtimestamp`) without a zone.
+    """
     root = parse(content)
     if root.tag != "happyface":
-        raise ExtractError(f"the answer is a <{root.tag}> document, not a <happyface> export")
+        raise FormatError("a <happyface> export", f"a <{root.tag}> document")
+    if root.find("category") is None:
+        raise FormatError("a <happyface> export with <category> elements", "none")
     categories = []
     times: list[datetime] = []
     for element in root.findall("category"):
@@ -72,7 +80,8 @@ def from_xml(content: bytes) -> Remote:
                 url=_text(element, "link"),
             )
         )
-        times += [t for t in (_old_time(_text(m, "time")) for m in element.findall("module")) if t]
+        modules = element.findall("module")
+        times += [t for t in (_old_time(_text(m, "time"), zone) for m in modules) if t]
     return Remote(
         title=_text(root, "title"),
         time=max(times) if times else None,
@@ -104,14 +113,15 @@ def _status(value: Any) -> Status:
         raise ExtractError(f"unknown status {str(value)[:40]!r}") from None
 
 
-def _iso(value: Any) -> datetime:
+def _iso(value: Any, zone: tzinfo) -> datetime:
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-def _old_time(text: str) -> datetime | None:
-    """`YYYY-MM-DD HH:MM` as the old export writes module times (UTC)."""
+def _old_time(text: str, zone: tzinfo) -> datetime | None:
+    """`YYYY-MM-DD HH:MM` as the old export writes module times, in the instance's zone."""
     try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        local = datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=zone)
     except ValueError:
         return None
+    return local.astimezone(UTC)

@@ -1,7 +1,8 @@
-"""Readers of batch-system job lists: the jobinfo XML producer, `condor_q -json`, `squeue --json`.
+"""The neutral job record every batch-system reader produces, and the jobinfo XML reader.
 
-Each reader turns its format into the same neutral record (`JobList`) so that the `jobs` type
-counts, rates and shows them one way. Readers raise ExtractError for input they cannot read.
+Each reader (here, condorformats.py, slurmformats.py) turns its format into the same `JobList`
+so that the `jobs` type counts, rates and shows them one way. Readers raise ExtractError for
+input they cannot read, and FormatError for input that is another format than they read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from ..errors import ExtractError
+from ..errors import FormatError
 from .common import parse_time, to_float
 from .xmlsafe import child_text, local_name, parse
 
@@ -30,8 +31,6 @@ _STATES = {
     "h": "held",
     "suspended": "held",
 }
-# HTCondor JobStatus codes; 3 removed, 4 completed and 6 transferring count as "other"
-_CONDOR_STATES = {1: "pending", 2: "running", 5: "held", 7: "held"}
 
 
 @dataclass
@@ -41,12 +40,14 @@ class Job:
     id: str
     user: str
     group: str
-    state: str  # running, pending, held or other
+    state: str  # running, pending, held, finished or other
     raw_state: str = ""
     walltime: float | None = None
     efficiency: float | None = None
     memory_mb: float | None = None
     host: str = ""
+    #: a finished job that did not complete successfully (non-zero exit, signal, removed, ...)
+    failed: bool = False
 
 
 @dataclass
@@ -64,12 +65,16 @@ class Summary:
 
 @dataclass
 class JobList:
-    """What a reader found: jobs, the producer's own group summaries, and when it was made."""
+    """What a reader found: jobs, the producer's own group summaries, and when it was made.
+
+    `history` formats list finished jobs (accounting), whose counts and failures are kept.
+    """
 
     format: str
     jobs: list[Job] = field(default_factory=list)
     summaries: list[Summary] = field(default_factory=list)
     date: datetime | None = None
+    history: bool = False
 
 
 def normal_state(text: str) -> str:
@@ -107,9 +112,9 @@ def read_jobinfo_xml(content: bytes) -> JobList:
     """The jobinfo XML of the original HappyFace job producers."""
     root = parse(content)
     if local_name(root.tag) != "jobinfo":
-        raise ExtractError(
-            f"expected a <jobinfo> document, the root element is <{local_name(root.tag)}>"
-        )
+        raise FormatError("a <jobinfo> document", f"the root element <{local_name(root.tag)}>")
+    if not any(local_name(e.tag) in ("jobs", "summaries") for e in root):
+        raise FormatError("a <jobinfo> document with <jobs> or <summaries>", "neither")
     found = JobList(format="xml")
     for element in root:
         name = local_name(element.tag)
@@ -164,78 +169,13 @@ def _xml_summary(element: Element) -> Summary:
     )
 
 
-def read_condor_json(data: Any) -> JobList:
-    """The output of `condor_q -json` (also `-af:j`-style lists of ClassAds)."""
-    if not isinstance(data, list):
-        raise ExtractError("expected condor_q -json output (a JSON list of job ClassAds)")
-    found = JobList(format="condor")
-    for ad in data:
-        if not isinstance(ad, dict):
-            raise ExtractError("condor_q -json output holds an entry that is not a ClassAd object")
-        found.jobs.append(_condor_job(ad))
-    times = [t for t in (parse_time(ad.get("ServerTime")) for ad in data) if t is not None]
-    found.date = max(times, default=None)
-    return found
-
-
-def _condor_job(ad: dict[str, Any]) -> Job:
-    status = to_float(ad.get("JobStatus"))
-    state = _CONDOR_STATES.get(int(status), "other") if status is not None else "other"
-    owner = str(ad.get("Owner", ""))
-    start, server = to_float(ad.get("JobCurrentStartDate")), to_float(ad.get("ServerTime"))
-    wall = server - start if state == "running" and start and server else None
-    cpu = sum(to_float(ad.get(k)) or 0.0 for k in ("RemoteUserCpu", "RemoteSysCpu"))
-    rss_kib = to_float(ad.get("ResidentSetSize"))
-    return Job(
-        id=f"{ad.get('ClusterId', '?')}.{ad.get('ProcId', 0)}",
-        user=owner,
-        group=condor_group(str(ad.get("AccountingGroup") or ""), owner),
-        state=state,
-        raw_state=str(ad.get("JobStatus", "")),
-        walltime=wall,
-        efficiency=efficiency(cpu, wall, to_float(ad.get("RequestCpus"))),
-        memory_mb=rss_kib / 1024 if rss_kib is not None else None,
-        host=str(ad.get("RemoteHost") or "").rpartition("@")[2],
-    )
-
-
-def condor_group(accounting_group: str, owner: str) -> str:
-    """`group_cms.prod.alice` (owner alice) -> `cms.prod`: the dotted path of the group."""
-    parts = [p for p in accounting_group.split(".") if p]
-    if len(parts) > 1 and parts[-1] == owner:
-        parts.pop()  # condor appends the user to the accounting group
-    if parts and parts[0].startswith("group_"):
-        parts[0] = parts[0].removeprefix("group_")
-    return ".".join(parts) or "ungrouped"
-
-
-def read_slurm_json(data: Any, now: datetime) -> JobList:
-    """The output of `squeue --json` (Slurm 21 to 24 layouts)."""
-    if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
-        raise ExtractError('expected squeue --json output (an object with a "jobs" list)')
-    found = JobList(format="slurm", date=parse_time(data.get("last_update")))
-    for job in data["jobs"]:
-        if not isinstance(job, dict):
-            raise ExtractError("squeue --json output holds a job that is not an object")
-        found.jobs.append(_slurm_job(job, now))
-    return found
-
-
-def _slurm_job(job: dict[str, Any], now: datetime) -> Job:
-    states = job.get("job_state")
-    raw = states[0] if isinstance(states, list) and states else states
-    raw_state = str(raw or "")
-    state = normal_state(raw_state)
-    if state == "pending" and "held" in str(job.get("state_reason", "")).lower():
-        state = "held"
-    start = parse_time(job.get("start_time"))
-    wall = (now - start).total_seconds() if state == "running" and start and now.tzinfo else None
-    return Job(
-        id=str(job.get("job_id", "?")),
-        user=str(job.get("user_name", "")),
-        group=str(job.get("account") or job.get("partition") or "ungrouped"),
-        state=state,
-        raw_state=raw_state,
-        walltime=wall,
-        host=str(job.get("nodes") or job.get("batch_host") or ""),
-    )
+def require_fields(jobs: list[dict[str, Any]], fields: tuple[str, ...], what: str) -> None:
+    """FormatError unless every job has every one of `fields` (the first that lacks one named)."""
+    for job in jobs:
+        missing = [f for f in fields if f not in job]
+        if missing:
+            shown = ", ".join(sorted(map(str, job))[:8]) or "no fields"
+            raise FormatError(
+                f"{what} with {', '.join(fields)}",
+                f"a job without {', '.join(missing)} (it has {shown})",
+            )

@@ -11,7 +11,11 @@ from .jobformats import Job, JobList
 
 @dataclass
 class GroupCounts:
-    """The jobs of one group (its subgroups included) by state, and the inefficient running ones."""
+    """The jobs of one group (its subgroups included) by state, and the inefficient ones.
+
+    `total` counts the jobs still in the system; finished jobs (accounting formats, and those
+    a queue still lists for a while) count in `finished` and `failed` only.
+    """
 
     group: str
     parent: str = ""
@@ -22,24 +26,44 @@ class GroupCounts:
     inefficient: int = 0
     #: running jobs whose efficiency is known (Slurm's squeue, for one, reports no CPU time)
     judged: int = 0
+    finished: int = 0
+    failed: int = 0
+    #: finished jobs whose efficiency is known
+    finished_judged: int = 0
+
+    @property
+    def rated_jobs(self) -> int:
+        """The jobs whose efficiency is rated: running ones, and finished ones with a CPU time."""
+        return self.running + self.finished_judged
 
     @property
     def inefficient_fraction(self) -> float | None:
-        """Inefficient over running jobs; None when no running job could be judged."""
-        return self.inefficient / self.running if self.running and self.judged else None
+        """Inefficient over rated jobs; None when no job could be judged."""
+        judged = self.judged + self.finished_judged
+        return self.inefficient / self.rated_jobs if self.rated_jobs and judged else None
+
+    @property
+    def failed_fraction(self) -> float | None:
+        """Failed over finished jobs; None without finished jobs."""
+        return self.failed / self.finished if self.finished else None
 
     def add(self, job: Job, inefficient: bool) -> None:
+        self.inefficient += inefficient
+        if job.state == "finished":
+            self.finished += 1
+            self.failed += job.failed
+            self.finished_judged += job.efficiency is not None
+            return
         self.total += 1
         if job.state in ("running", "pending", "held"):
             setattr(self, job.state, getattr(self, job.state) + 1)
-        self.inefficient += inefficient
         self.judged += job.state == "running" and job.efficiency is not None
 
 
 def is_inefficient(job: Job, threshold: float, min_walltime: float) -> bool:
-    """A running job, long enough past its start to judge, using less CPU than `threshold`."""
+    """A running or finished job, long enough run to judge, using less CPU than `threshold`."""
     return (
-        job.state == "running"
+        job.state in ("running", "finished")
         and job.efficiency is not None
         and job.efficiency < threshold
         and (job.walltime is None or job.walltime >= min_walltime)
@@ -142,4 +166,7 @@ def totals(groups: dict[str, GroupCounts]) -> GroupCounts:
         total.held += c.held
         total.inefficient += c.inefficient
         total.judged += c.judged
+        total.finished += c.finished
+        total.failed += c.failed
+        total.finished_judged += c.finished_judged
     return total

@@ -13,8 +13,13 @@ from ..result import Result, Table
 from ..sources import Inputs, RawInput
 from ..status import Status
 from .common import age_hours, load_json, metric_name, read_input, worst
-from .jobformats import Job, JobList, read_condor_json, read_jobinfo_xml, read_slurm_json
+from .condorformats import is_history, read_condor_history, read_condor_json
+from .jobformats import Job, JobList, read_jobinfo_xml
 from .jobgroups import GroupCounts, count_groups, is_inefficient, ordered, totals, tree
+from .slurmformats import is_accounting, read_slurm_accounting, read_slurm_json
+
+_TOTALS = ("total", "running", "pending", "held", "inefficient", "finished", "failed")
+Format = Literal["auto", "xml", "condor", "condor_history", "slurm", "slurm_accounting"]
 
 #: the per-job table is for looking at jobs, not an export; beyond this it would swamp the page
 MAX_JOB_ROWS = 5000
@@ -25,39 +30,44 @@ MAX_METRIC_GROUPS = 300
 class JobsSettings(ModuleSettings):
     """Settings of the `jobs` module type."""
 
-    format: Literal["auto", "xml", "condor", "slurm"] = Field(
+    format: Format = Field(
         "auto",
-        description="input format; auto tells XML, a JSON list (condor), an object (slurm) apart",
+        description="input format: xml (jobinfo), condor (condor_q -json), condor_history "
+        "(condor_history -json), slurm (squeue --json), slurm_accounting (sacct --json); auto "
+        "tells them apart by their shape",
     )
     groups: list[str] = Field(
         default_factory=list,
         description="groups whose efficiency is rated; empty rates every group",
     )
     min_jobs: int = Field(
-        10, ge=0, description="a group is rated only with at least this many running jobs"
+        10,
+        ge=0,
+        description="a group is rated only with at least this many running (or, in the "
+        "accounting formats, finished) jobs",
     )
     warning: float = Field(
         0.3,
         ge=0,
         le=1,
-        description="fraction of inefficient running jobs above which a group is neutral",
+        description="fraction of inefficient jobs above which a group is neutral",
     )
     critical: float = Field(
         0.5,
         ge=0,
         le=1,
-        description="fraction of inefficient running jobs above which a group is unhappy",
+        description="fraction of inefficient jobs above which a group is unhappy",
     )
     efficiency_threshold: float = Field(
         0.1,
         ge=0,
         le=1,
-        description="a running job below this CPU/wall-time efficiency is inefficient",
+        description="a running or finished job below this CPU/wall-time efficiency is inefficient",
     )
     min_walltime_minutes: float = Field(
         10.0,
         ge=0,
-        description="running jobs younger than this are not judged (they are still starting)",
+        description="jobs that ran less than this are not judged (they are still starting)",
     )
     max_age_hours: float | None = Field(
         2.0,
@@ -86,8 +96,8 @@ class Jobs(Module[JobsSettings]):
         status, problems = self._rate(groups, age)
         return Result(
             status=status,
-            message="; ".join(problems) or _summary(total),
-            metrics=_metrics(groups, total, age),
+            message="; ".join(problems) or _summary(total, found.history),
+            metrics=_metrics(groups, total, age, found.history),
             tables=(_groups_table(groups, self._rated(groups)), _jobs_table(found.jobs, flags)),
             details={
                 "format": found.format,
@@ -95,10 +105,7 @@ class Jobs(Module[JobsSettings]):
                 "age_hours": age,
                 "tree": tree(groups),
                 "rated_groups": sorted(self._rated(groups)),
-                "totals": {
-                    k: getattr(total, k)
-                    for k in ("total", "running", "pending", "held", "inefficient")
-                },
+                "totals": {k: getattr(total, k) for k in _TOTALS},
                 "jobs_total": len(found.jobs),
                 "jobs_shown": min(len(found.jobs), MAX_JOB_ROWS),
                 "efficiency_threshold": s.efficiency_threshold,
@@ -116,15 +123,16 @@ class Jobs(Module[JobsSettings]):
         for name in sorted(self._rated(groups)):
             counts = groups.get(name)
             fraction = counts.inefficient_fraction if counts else None
-            if counts is None or fraction is None or counts.running < s.min_jobs:
+            if counts is None or fraction is None or counts.rated_jobs < s.min_jobs:
                 continue
             for limit, status in ((s.critical, Status.UNHAPPY), (s.warning, Status.NEUTRAL)):
                 if fraction > limit:
                     verdicts.append(
                         (
                             status,
-                            f"{name}: {counts.inefficient} of {counts.running} "
-                            f"running jobs inefficient ({fraction:.0%} > {limit:.0%})",
+                            f"{name}: {counts.inefficient} of {counts.rated_jobs} "
+                            f"{_rated_kind(counts)} jobs inefficient "
+                            f"({fraction:.0%} > {limit:.0%})",
                         )
                     )
                     break
@@ -136,35 +144,58 @@ class Jobs(Module[JobsSettings]):
 
 
 def _read(raw: RawInput, fmt: str, now: datetime) -> JobList:
-    if fmt == "auto":
-        head = raw.content.lstrip()[:1]
-        fmt = (
-            "xml" if head == b"<" else "condor" if head == b"[" else "slurm" if head == b"{" else ""
-        )
-        if not fmt:
-            raise ExtractError(
-                "cannot tell the format: the input is neither XML nor JSON; "
-                'set `format` to "xml", "condor" or "slurm"'
-            )
-    if fmt == "xml":
+    head = raw.content.lstrip()[:1]
+    if fmt == "xml" or (fmt == "auto" and head == b"<"):
         return read_jobinfo_xml(raw.content)
+    if fmt == "auto" and head not in (b"[", b"{"):
+        raise ExtractError(
+            "cannot tell the format: the input is neither XML nor JSON; set `format` to "
+            '"xml", "condor", "condor_history", "slurm" or "slurm_accounting"'
+        )
     data = load_json(raw)
-    return read_condor_json(data) if fmt == "condor" else read_slurm_json(data, now)
+    if fmt == "auto":
+        fmt = _json_format(data)
+    if fmt == "condor":
+        return read_condor_json(data)
+    if fmt == "condor_history":
+        return read_condor_history(data)
+    if fmt == "slurm_accounting":
+        return read_slurm_accounting(data)
+    return read_slurm_json(data, now)
 
 
-def _summary(total: GroupCounts) -> str:
-    return (
+def _json_format(data: object) -> str:
+    """The JSON format by its shape: ClassAd lists are HTCondor's, objects with jobs Slurm's."""
+    if isinstance(data, list):
+        return "condor_history" if is_history(data) else "condor"
+    return "slurm_accounting" if is_accounting(data) else "slurm"
+
+
+def _rated_kind(counts: GroupCounts) -> str:
+    if not counts.finished_judged:
+        return "running"
+    return "finished" if not counts.running else "running and finished"
+
+
+def _summary(total: GroupCounts, history: bool) -> str:
+    text = (
         f"{total.total} jobs: {total.running} running, {total.pending} pending, "
         f"{total.held} held, {total.inefficient} inefficient"
     )
+    return f"{text}; {total.finished} finished, {total.failed} failed" if history else text
 
 
 def _metrics(
-    groups: dict[str, GroupCounts], total: GroupCounts, age: float | None
+    groups: dict[str, GroupCounts], total: GroupCounts, age: float | None, history: bool
 ) -> dict[str, float]:
     metrics: dict[str, float] = {}
     for name, _ in [("total", 0), *ordered(groups)[:MAX_METRIC_GROUPS]]:
         c = total if name == "total" else groups[name]
+        finished = (
+            (("finished", c.finished), ("failed", c.failed), ("failed_fraction", c.failed_fraction))
+            if history
+            else ()
+        )
         for key, value in (
             ("all", c.total),
             ("running", c.running),
@@ -172,6 +203,7 @@ def _metrics(
             ("held", c.held),
             ("inefficient", c.inefficient),
             ("inefficient_fraction", c.inefficient_fraction),
+            *finished,
         ):
             if value is not None:
                 metrics[metric_name(name, key)] = float(value)

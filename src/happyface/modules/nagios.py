@@ -76,7 +76,16 @@ class Nagios(Module[NagiosSettings]):
     Settings = NagiosSettings
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
-        checks = [c for c in _read(read_input(inputs), self.settings.format) if self._watched(c)]
+        every = _read(read_input(inputs), self.settings.format)
+        checks = [c for c in every if self._watched(c)]
+        if not checks:
+            # a query or filter that matches nothing would otherwise read as "all fine"
+            raise ExtractError(
+                "the answer lists no host or service"
+                if not every
+                else f"none of {len(every)} hosts and services matches the `hosts` and "
+                "`services` filters"
+            )
         rated = [(c, self._rating(c)) for c in checks]
         problems = [(c, st) for c, st in rated if c.state not in ("OK", "UP")]
         status = max((st for _, st in rated if st), key=lambda s: s.severity, default=None)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..errors import ExtractError
-from .common import parse_time, to_float
+from ..errors import ExtractError, FormatError
+from .common import json_shape, parse_time, to_float
 
 SERVICE_STATES = ("OK", "WARNING", "CRITICAL", "UNKNOWN")
 HOST_STATES = ("UP", "DOWN", "UNREACHABLE")
@@ -36,7 +36,9 @@ def read_status_dat(text: str) -> list[Check]:
     """Every host and service of a Nagios (or Icinga 1) status.dat."""
     checks = [_from_block(kind, fields) for kind, fields in _blocks(text) if kind in _BLOCKS]
     if not checks:
-        raise ExtractError("the status file has no hoststatus or servicestatus block")
+        raise FormatError(
+            "a Nagios status.dat with hoststatus or servicestatus blocks", "no such block"
+        )
     return checks
 
 
@@ -85,34 +87,35 @@ def _from_block(kind: str, fields: dict[str, str]) -> Check:
 
 
 def read_icinga_json(data: Any) -> list[Check]:
-    """Every host and service of an Icinga 2 API answer (`/v1/objects/hosts` or `services`)."""
+    """Every host and service of an Icinga 2 API answer (`/v1/objects/hosts` or `services`).
+
+    The host of a service is its `host_name` attribute, else the joined `joins.host.name`,
+    else the part of the object name before the `!` (the API names services `host!service`).
+    """
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list):
-        raise ExtractError('expected the Icinga 2 API\'s {"results": [...]}')
+        raise FormatError('the Icinga 2 API\'s {"results": [...]}', json_shape(data))
     checks = []
     for item in results:
         attrs = item.get("attrs") if isinstance(item, dict) else None
-        if not isinstance(attrs, dict):
-            raise ExtractError('every Icinga 2 result needs an "attrs" object')
-        checks.append(_from_attrs(str(item.get("type", "")), attrs))
+        if not isinstance(item, dict) or not isinstance(attrs, dict):
+            raise FormatError('Icinga 2 results with an "attrs" object', json_shape(item))
+        kind = str(item.get("type", ""))
+        if kind not in ("", "Host", "Service"):
+            raise FormatError("Icinga 2 Host or Service objects", f"a {kind[:40]} object")
+        checks.append(_from_object(kind, item, attrs))
     return checks
 
 
-def _from_attrs(kind: str, attrs: dict[str, Any]) -> Check:
-    is_host = kind == "Host" or (kind != "Service" and "host_name" not in attrs)
-    host = str(attrs.get("name" if is_host else "host_name") or "")
-    service = "" if is_host else str(attrs.get("name") or attrs.get("display_name") or "")
-    if not host or (not is_host and not service):
-        raise ExtractError(f"an Icinga 2 {kind or 'object'} has no name or host_name")
-    # service names in the API are "host!service"; show the service part only
-    service = service.split("!", 1)[-1]
+def _from_object(kind: str, item: dict[str, Any], attrs: dict[str, Any]) -> Check:
+    host, service = _names(kind, item, attrs)
     result = attrs.get("last_check_result")
     output = result.get("output") if isinstance(result, dict) else ""
     return Check(
         host=host,
         service=service,
         state=_state_name(
-            attrs.get("state"), HOST_STATES if is_host else SERVICE_STATES, host, service
+            attrs.get("state"), SERVICE_STATES if service else HOST_STATES, host, service
         ),
         output=str(output or ""),
         since=_since(attrs.get("last_state_change")),
@@ -121,10 +124,39 @@ def _from_attrs(kind: str, attrs: dict[str, Any]) -> Check:
     )
 
 
+def _names(kind: str, item: dict[str, Any], attrs: dict[str, Any]) -> tuple[str, str]:
+    """(host, service) of an object; service "" for a host. ExtractError when neither is known."""
+    full = str(item.get("name") or "")
+    joins = item.get("joins")
+    joined = joins.get("host") if isinstance(joins, dict) else None
+    joined_name = joined.get("name") if isinstance(joined, dict) else None
+    is_host = kind == "Host" or (
+        kind != "Service" and "host_name" not in attrs and not joined_name and "!" not in full
+    )
+    if is_host:
+        host = str(attrs.get("name") or full)
+        if not host:
+            raise ExtractError("an Icinga 2 Host has no name (attrs.name or name)")
+        return host, ""
+    prefix, _, suffix = full.partition("!")
+    host = str(attrs.get("host_name") or joined_name or (prefix if suffix else ""))
+    # service names in the API are "host!service"; show the service part only
+    service = str(attrs.get("name") or suffix or attrs.get("display_name") or "")
+    service = service.split("!", 1)[-1]
+    if not host or not service:
+        raise ExtractError(
+            f"an Icinga 2 {kind or 'object'} has no host (attrs.host_name, joins.host.name or "
+            "a name host!service) or no service name"
+        )
+    return host, service
+
+
 def _state_name(value: Any, names: tuple[str, ...], host: str, service: str) -> str:
+    what = f"{host}/{service}" if service else host
+    if value is None:
+        raise ExtractError(f"{what} has no state (an Icinga 2 query must ask for attrs=state)")
     number = to_float(value)
     if number is None or not number.is_integer() or not 0 <= number < len(names):
-        what = f"{host}/{service}" if service else host
         raise ExtractError(f"{what}: state {str(value)[:20]!r} is not one of 0..{len(names) - 1}")
     return names[int(number)]
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from ..errors import FormatError
 from ..module import ModuleSettings
 from ..result import Result, Table
 from .common import to_float
@@ -51,10 +52,19 @@ def combine(matches: list[Any], aggregate: str) -> tuple[float | None, str]:
 
 
 def value_result(found: Iterable[tuple[str, str, float | None, str]], what: str) -> Result:
-    """A Result of metrics (name, expression, value, problem), the problems in the message."""
+    """A Result of metrics (name, expression, value, problem), the problems in the message.
+
+    A value some expressions miss is left to the rules; a document in which not one finds a
+    value is not the document the settings describe, and a FormatError.
+    """
     rows = list(found)
     metrics = {name: value for name, _, value, _ in rows if value is not None}
     problems = [f"{name}: {problem} for {expr!r}" for name, expr, _, problem in rows if problem]
+    if rows and not metrics:
+        raise FormatError(
+            f"a document in which the {what} expressions find numbers",
+            f"none of {len(rows)} does ({'; '.join(problems[:3])[:300]})",
+        )
     message = "; ".join(problems) or ", ".join(f"{n} = {v:g}" for n, v in metrics.items())
     table = Table(
         name="values",

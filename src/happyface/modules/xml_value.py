@@ -8,6 +8,7 @@ from typing import Any
 from lxml import etree
 from pydantic import Field, model_validator
 
+from ..errors import FormatError
 from ..module import Module
 from ..result import Result
 from ..sources import Inputs
@@ -57,6 +58,7 @@ class XmlValue(Module[XmlValueSettings]):
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         root = parse_lxml(read_input(inputs).content)
+        _check_namespaces(root, set(self.settings.namespaces.values()))
         found: list[tuple[str, str, float | None, str]] = []
         for name, expression in self.settings.values.items():
             xpath = compile_xpath(expression, self.settings.namespaces)
@@ -68,6 +70,24 @@ class XmlValue(Module[XmlValueSettings]):
             value, problem = combine(matches, self.settings.aggregate)
             found.append((name, expression, value, problem))
         return value_result(found, "XPath")
+
+
+def _check_namespaces(root: etree._Element, uris: set[str]) -> None:
+    """FormatError when no element is in any configured namespace: another document.
+
+    XPath functions such as sum() give a number even over no nodes, so a wrong page would
+    otherwise read as zeros.
+    """
+    if not uris:
+        return
+    prefixes = tuple(f"{{{uri}}}" for uri in uris)
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.startswith(prefixes):
+            return
+    raise FormatError(
+        f"a document with elements in {', '.join(sorted(uris))}",
+        f"the root element <{etree.QName(root).localname}> and none in those namespaces",
+    )
 
 
 def _matches(result: Any) -> list[Any]:
