@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import commands
 from .errors import ConfigError, HappyFaceError
 from .stopping import Stopped
 
@@ -62,23 +61,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "check": commands.check,
-    "modules": commands.modules,
-    "module-config": commands.module_config,
-    "init": commands.init,
-    "acquire": commands.acquire,
-    "serve": commands.serve,
-    "cleanup": commands.cleanup,
-    "demo": commands.demo,
+#: subcommand -> its function in `happyface.commands`, imported only when a command runs
+COMMANDS: dict[str, str] = {
+    "check": "check",
+    "modules": "modules",
+    "module-config": "module_config",
+    "init": "init",
+    "acquire": "acquire",
+    "serve": "serve",
+    "cleanup": "cleanup",
+    "demo": "demo",
 }
+
+
+def command(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function of subcommand `name`."""
+    from . import commands
+
+    function: Callable[[argparse.Namespace], int] = getattr(commands, COMMANDS[name])
+    return function
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `happyface` command; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return command(args.command)(args)
     except ConfigError as exc:
         print(f"happyface: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -1,4 +1,8 @@
-"""What each `happyface` subcommand does, given its parsed arguments; returns the exit code."""
+"""What each `happyface` subcommand does, given its parsed arguments; returns the exit code.
+
+Each command imports what only it needs (the database layer, the web server, the progress
+bar) when it runs, so `check` and `modules` start without them.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,24 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from .acquisition.run import RunOutcome
 from .config import CONFIG_NAME, find_config, load_site
 from .errors import HappyFaceError, StorageError
 from .logs import setup_logging
 from .plugins import Registry
-from .progress import RunProgress
-from .service import build_service, record_unreachable
-from .site import Site
 from .skeleton import NEW_SITE, module_skeleton
 from .status import Status
 from .stopping import run_until_stopped
-from .storage.engine import describe, parse_url
+
+if TYPE_CHECKING:
+    from .acquisition.run import RunOutcome
+    from .site import Site
 
 
 def check(args: argparse.Namespace) -> int:
+    from .storage.engine import describe, parse_url
+
     site = load_site(args.config)
     print(f"{find_config(args.config)}: valid")
     print(f"site        {site.settings.title!r}, a run every {site.settings.interval:g} s")
@@ -74,6 +80,9 @@ def acquire(args: argparse.Namespace) -> int:
 
 
 async def _acquire(site: Site) -> RunOutcome | None:
+    from .progress import RunProgress
+    from .service import build_service, record_unreachable
+
     started = datetime.now(UTC)
     try:
         service = await asyncio.to_thread(build_service, site)
@@ -98,6 +107,8 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def cleanup(args: argparse.Namespace) -> int:
+    from .service import build_service
+
     site = load_site(args.config)
     setup_logging(site.settings.log_level)
     service = build_service(site)

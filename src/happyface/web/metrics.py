@@ -5,14 +5,16 @@ info), so `happyface_module_status < 0` finds the failing monitoring and `== 0` 
 They are not blanked when stale: `happyface_latest_run_age_seconds` says how old they are, and
 an alert on it is the honest way to notice a stopped scheduler.
 
-The part that depends only on the newest run is rendered once per run and cached; the ages and
-failure counts are read at every scrape.
+The part that depends only on the newest run is rendered once per run and cached, the failed
+runs of the last day are counted at most every FAILURES_TTL seconds, and only the ages and the
+process's own gauges are computed at every scrape.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
+from functools import cache
 from importlib import metadata
 from typing import TYPE_CHECKING
 
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 FAILED_WINDOW = timedelta(days=1)
+#: seconds the failed-run counts are served from memory
+FAILURES_TTL = 10
 
 
 class _Families(Collector):
@@ -135,11 +139,11 @@ def process_families(dash: Dashboard, up: bool) -> list[Metric]:
     ]
 
 
-def live_families(dash: Dashboard, latest: RunInfo | None, now: datetime) -> list[Metric]:
-    """What changes between runs: the newest run's age and the recent failed runs."""
-    recent = dash.store.runs(now - FAILED_WINDOW, now, limit=10_000, include_failed=True)
+def failure_families(store: Store, now: datetime) -> list[Metric]:
+    """The failed runs of the last day (one record per slot), read from the database."""
+    recent = store.runs(now - FAILED_WINDOW, now, limit=10_000, include_failed=True)
     failed = [r for r in recent if r.state == "failed"]
-    families: list[Metric] = [
+    return [
         GaugeMetricFamily(
             "happyface_runs_failed_last_day",
             "Runs that failed in the last 24 hours",
@@ -151,6 +155,11 @@ def live_families(dash: Dashboard, latest: RunInfo | None, now: datetime) -> lis
             value=float(bool(recent) and recent[0].state == "failed"),
         ),
     ]
+
+
+def age_families(dash: Dashboard, latest: RunInfo | None, now: datetime) -> list[Metric]:
+    """How old the newest run is, and whether that makes it stale."""
+    families: list[Metric] = []
     if latest is not None:
         age = (now - latest.started_at).total_seconds()
         families += [
@@ -182,12 +191,27 @@ async def metrics(dash: Dashboard, request: Request) -> Response:
             cached = Rendered(body, MEDIA_TYPE)
             dash.cache.put(key, cached)
         per_run = cached.body
-    live = await run_in_threadpool(
-        lambda: exposition(process_families(dash, up=True) + live_families(dash, latest, now))
-    )
-    return Response(live + per_run, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+    live = exposition(process_families(dash, up=True) + age_families(dash, latest, now))
+    failures = await _failures(dash, now)
+    body = live + failures + per_run
+    return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 
+async def _failures(dash: Dashboard, now: datetime) -> bytes:
+    """The failed-run families, read from the database at most once per FAILURES_TTL.
+
+    Scrapers ask every few seconds; a failed run shows at the latest that much later.
+    """
+    key = ("metrics-failures", int(now.timestamp() // FAILURES_TTL))
+    cached = dash.cache.get(key)
+    if cached is None:
+        body = await run_in_threadpool(lambda: exposition(failure_families(dash.store, now)))
+        cached = Rendered(body, MEDIA_TYPE)
+        dash.cache.put(key, cached)
+    return cached.body
+
+
+@cache  # the installed version does not change while the process runs
 def _version() -> str:
     try:
         return metadata.version("happyface")
