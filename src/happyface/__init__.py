@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         ConfigError,
         ExtractError,
         FetchError,
+        FormatError,
         HappyFaceError,
         PluginError,
         RunLockedError,
@@ -32,6 +33,7 @@ _HOMES = {
     "ConfigError": "errors",
     "ExtractError": "errors",
     "FetchError": "errors",
+    "FormatError": "errors",
     "HappyFaceError": "errors",
     "Inputs": "sources",
     "Kind": "status",
@@ -51,8 +53,8 @@ _HOMES = {
 }
 
 __all__ = [
-    "Algorithm", "ConfigError", "ExtractError", "FetchError", "HappyFaceError", "Inputs", "Kind",
-    "Link", "Module", "ModuleSettings", "PluginError", "RawInput", "Result", "Rule",
+    "Algorithm", "ConfigError", "ExtractError", "FetchError", "FormatError", "HappyFaceError",
+    "Inputs", "Kind", "Link", "Module", "ModuleSettings", "PluginError", "RawInput", "Result", "Rule",
     "RunLockedError", "SecretRef", "Source", "Status", "StorageError", "Table",
 ]  # fmt: skip
 
