@@ -54,8 +54,8 @@ _HOMES = {
 
 __all__ = [
     "Algorithm", "ConfigError", "ExtractError", "FetchError", "FormatError", "HappyFaceError",
-    "Inputs", "Kind", "Link", "Module", "ModuleSettings", "PluginError", "RawInput", "Result", "Rule",
-    "RunLockedError", "SecretRef", "Source", "Status", "StorageError", "Table",
+    "Inputs", "Kind", "Link", "Module", "ModuleSettings", "PluginError", "RawInput", "Result",
+    "Rule", "RunLockedError", "SecretRef", "Source", "Status", "StorageError", "Table",
 ]  # fmt: skip
 
 __getattr__, __dir__ = lazy_exports(__name__, _HOMES)
