@@ -209,3 +209,25 @@ def test_detail_views_show_archived_images_and_run_no_feed_script(detail_served:
         assert opened is not None and opened.headers["content-type"].startswith("text/plain")
         browser.close()
         assert dialogs == []
+
+
+PHONE_PAGES = ["/module/gridka", "/module/gridka?group=cms", "/module/condor", "/module/farm",
+               "/module/load", "/module/feed", "/category/batch"]  # fmt: skip
+
+
+def test_pages_with_job_tables_fit_a_phone(detail_served: Served) -> None:
+    """A wide table scrolls inside its box; the page itself is never wider than a phone."""
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        p = browser.new_page(viewport={"width": 390, "height": 800})
+        wide, tables = {}, 0
+        for path in PHONE_PAGES:
+            p.goto(detail_served.url(path))
+            p.wait_for_load_state("networkidle")
+            overflow = p.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 1:
+                wide[path] = overflow
+            tables += p.locator(".table-wrap").count()
+        browser.close()
+    assert wide == {}
+    assert tables > 0  # the check looked at wide tables
