@@ -154,12 +154,25 @@ async def test_slots_nobody_ran_are_recorded_as_missed_with_the_reason(runner: R
     assert run.slot == slot and run.late  # run at takeover, 7 s after its slot began
 
 
+async def early_in_a_slot(room: float = 5.0) -> datetime:
+    """The current slot, once at least `room` seconds of it are left (waiting for the next).
+
+    A scheduler stops asking for a lock when its slot ends: a lock that expires only after
+    that is rightly never taken over for it, which is not what a test of takeover wants.
+    """
+    now = datetime.now(UTC)
+    left = (slot_of(now, 10) + INTERVAL - now).total_seconds()
+    if left < room:
+        await asyncio.sleep(left + 0.05)
+    return slot_of(datetime.now(UTC), 10)
+
+
 async def test_another_host_is_taken_over_when_its_lock_expires(
     tmp_path: Path, registry: Registry, database_url: str
 ) -> None:
     runner = make_runner(tmp_path / "site", registry, database_url, lock_ttl=2)
     try:
-        slot = slot_of(datetime.now(UTC), 10)
+        slot = await early_in_a_slot()
         gone = LockHolder("db-2:4242", "db-2", 4242, "another-machine", "123")
         assert runner.store.acquire_lock(gone, 2, datetime.now(UTC))  # it dies holding it
         scheduler = Scheduler(runner, PendingFailures(tmp_path / "pending.jsonl"))
