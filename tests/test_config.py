@@ -130,7 +130,7 @@ title = "bad id"
     assert "module id 'cms_queue' is already used" in text
     assert "category 'nowhere' does not exist" in text
     assert "unknown module type 'no_such_type'" in text
-    assert "settings.colour: Extra inputs are not permitted" in text
+    assert "settings.colour: unknown setting" in text
     assert "'bad id!' is not a valid id" in text
     assert len(caught.value.problems) >= 6
     # problems point at the line where the offending entry starts

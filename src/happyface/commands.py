@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def check(args: argparse.Namespace) -> int:
     from .storage.engine import describe, parse_url
 
-    site = load_site(args.config)
+    site = load_site(args.config, check_sources=True)
     print(f"{find_config(args.config)}: valid")
     print(f"site        {site.settings.title!r}, a run every {site.settings.interval:g} s")
     print(f"database    {describe(parse_url(site.database_url))}")
@@ -67,6 +67,10 @@ def init(args: argparse.Namespace) -> int:
     return 0
 
 
+#: `acquire` stored the run, but some module could not read one of its sources
+EXIT_UNREAD = 3
+
+
 def acquire(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     setup_logging(site.settings.log_level)
@@ -76,6 +80,12 @@ def acquire(args: argparse.Namespace) -> int:
     counts = {s: sum(r.status is s for r in outcome.records) for s in Status}
     summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     print(f"run {outcome.run_id} stored: {len(outcome.records)} modules ({summary})")
+    unread = [r for r in outcome.records if r.unread]
+    for record in unread:
+        print(f"  {record.module_id}: {record.message}", file=sys.stderr)
+    if unread:
+        print(f"{len(unread)} module(s) could not read a source at all", file=sys.stderr)
+        return EXIT_UNREAD
     return 0
 
 

@@ -27,7 +27,9 @@ from .settings import SiteSettings
 from .site import ModuleInstance, Site
 from .site_model import CategoryConfig, ModuleConfig, UploadConfig
 from .sources import SecretRef, Source
+from .suggest import did_you_mean, field_names
 from .tomllines import array_table_lines
+from .uploads import upload_name
 
 CONFIG_NAME = "happyface.toml"
 _TOP_LEVEL = {"site", "category", "module", "alarm", "channel", "downtime", "access", "upload"}
@@ -51,9 +53,17 @@ class _Document:
         lines = self._header_lines.get(table, [])
         return lines[index] if 0 <= index < len(lines) else None
 
+    def line_of_table(self, table: str) -> int | None:
+        """The line of the `[table]` header, if the table is written as one."""
+        header = self._table_header(table)
+        return self.text.count("\n", 0, header.start()) + 1 if header else None
+
+    def _table_header(self, table: str) -> re.Match[str] | None:
+        return re.search(rf"^[ \t]*\[[ \t]*{re.escape(table)}[ \t]*\]", self.text, re.MULTILINE)
+
     def line_of_key(self, table: str, key: str) -> int | None:
         """The line where `key = ...` is written in the `[table]` table, if it is."""
-        header = re.search(rf"^[ \t]*\[[ \t]*{re.escape(table)}[ \t]*\]", self.text, re.MULTILINE)
+        header = self._table_header(table)
         if header is None:
             return None
         after = self.text[header.end() :]
@@ -79,13 +89,29 @@ class _Problems:
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{where}: {message}")
 
-    def add_validation(self, where: str, error: ValidationError, prefix: str = "") -> None:
+    def add_validation(
+        self,
+        where: str,
+        error: ValidationError,
+        prefix: str = "",
+        model: type[BaseModel] | None = None,
+    ) -> None:
         for detail in error.errors():
-            self.add_detail(where, detail, prefix)
+            self.add_detail(where, detail, prefix, model)
 
-    def add_detail(self, where: str, detail: ErrorDetails, prefix: str = "") -> None:
+    def add_detail(
+        self,
+        where: str,
+        detail: ErrorDetails,
+        prefix: str = "",
+        model: type[BaseModel] | None = None,
+    ) -> None:
         key = ".".join(str(p) for p in (prefix, *detail["loc"]) if p != "")
         text = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden" and detail["loc"]:
+            *path, unknown = detail["loc"]
+            known = field_names(model, path) if model is not None else []
+            text = f"unknown setting{did_you_mean(str(unknown), known)}"
         self.add(where, f"{key}: {text}" if key else text)
 
 
@@ -94,8 +120,12 @@ def find_config(path: Path) -> Path:
     return path / CONFIG_NAME if path.is_dir() else path
 
 
-def load_site(path: Path, registry: Registry | None = None) -> Site:
-    """Read, validate and assemble a site; a ConfigError lists every problem found."""
+def load_site(path: Path, registry: Registry | None = None, *, check_sources: bool = False) -> Site:
+    """Read, validate and assemble a site; a ConfigError lists every problem found.
+
+    With `check_sources` (`happyface check`), a local source must also exist now: a web address
+    written without its scheme is read as a path and would otherwise fail only at run time.
+    """
     registry = registry if registry is not None else Registry()
     config_path = find_config(Path(path))
     problems = _Problems()
@@ -103,6 +133,9 @@ def load_site(path: Path, registry: Registry | None = None) -> Site:
     if problems.items:
         raise ConfigError(problems.items)
     site = _assemble(config_path, documents, registry, problems)
+    if check_sources and site is not None:
+        for module in site.modules:
+            _check_local_sources(module.config, site.root, problems, documents)
     if problems.items or site is None:
         raise ConfigError(problems.items)
     return site
@@ -142,8 +175,9 @@ def _assemble(
         for key in sorted(set(doc.data) - _TOP_LEVEL):
             problems.add(
                 str(doc.path),
-                f"unknown table {key!r}; expected [site], [[category]], [[module]], "
-                "[[alarm]], [[channel]], [[downtime]], [[upload]] or [access]",
+                f"unknown table {key!r}{did_you_mean(key, _TOP_LEVEL)}; expected [site], "
+                "[[category]], [[module]], [[alarm]], [[channel]], [[downtime]], [[upload]] "
+                "or [access]",
             )
         for table in ("site", "access"):
             if doc is not main and table in doc.data:
@@ -183,7 +217,7 @@ def _access(
     try:
         access = AccessConfig.model_validate(doc.data.get("access", {}))
     except ValidationError as exc:
-        problems.add_validation(str(doc.path), exc, prefix="access")
+        problems.add_validation(str(doc.path), exc, prefix="access", model=AccessConfig)
     for name in access.unknown_groups(access.default_allow):
         problems.add(str(doc.path), f"access.default_allow: no group {name!r} in [access.groups]")
     for item, where in items:
@@ -259,8 +293,11 @@ def _site_settings(doc: _Document, problems: _Problems) -> SiteSettings | None:
     except ValidationError as exc:
         for detail in exc.errors():
             *tables, key = ["site", *(str(p) for p in detail["loc"])]
-            line = doc.line_of_key(".".join(tables), key)
-            problems.add_detail(f"{doc.path}:{line}" if line else str(doc.path), detail, "site")
+            table_name = ".".join(tables)
+            # a missing key has no line of its own: point at its table instead
+            line = doc.line_of_key(table_name, key) or doc.line_of_table(table_name)
+            where = f"{doc.path}:{line}" if line else str(doc.path)
+            problems.add_detail(where, detail, "site", SiteSettings)
         return None
 
 
@@ -279,7 +316,7 @@ def _entries(
             try:
                 entries.append((model.model_validate(entry), where))
             except ValidationError as exc:
-                problems.add_validation(where, exc)
+                problems.add_validation(where, exc, model=model)
     return entries
 
 
@@ -302,7 +339,10 @@ def _instance(
     """The module object for one instance, or None after reporting why it cannot be built."""
     if config.category not in categories:
         known = ", ".join(sorted(categories)) or "none defined"
-        problems.add(where, f"category {config.category!r} does not exist (categories: {known})")
+        hint = did_you_mean(config.category, categories)
+        problems.add(
+            where, f"category {config.category!r} does not exist{hint}; categories: {known}"
+        )
     try:
         module_type = registry.get(config.type)
     except PluginError as exc:
@@ -311,7 +351,7 @@ def _instance(
     try:
         type_settings = module_type.Settings.model_validate(config.settings)
     except ValidationError as exc:
-        problems.add_validation(where, exc, prefix="settings")
+        problems.add_validation(where, exc, prefix="settings", model=module_type.Settings)
         return None
     timeout = settings.fetch_timeout if settings is not None else 30.0
     sources = config.named_sources(timeout)
@@ -339,3 +379,31 @@ def _check_secrets(sources: dict[str, Source], where: str, problems: _Problems) 
                     ref.resolve()
                 except ConfigError as exc:
                     problems.add(where, f"sources.{name}: {exc.problems[0]}")
+
+
+def _check_local_sources(
+    config: ModuleConfig, root: Path, problems: _Problems, documents: list[_Document]
+) -> None:
+    """Report each local source of a module that does not exist (a URL missing its scheme)."""
+    for name, source in config.named_sources(30.0).items():
+        if not source.is_local or upload_name(source.url) is not None:
+            continue
+        path = source.local_path.expanduser()
+        if (path if path.is_absolute() else root / path).exists():
+            continue
+        looks_web = "/" in source.url and "." in source.url.split("/", 1)[0]
+        hint = f"; write `https://{source.url}` for a web address" if looks_web else ""
+        problems.add(
+            _module_where(config.id, documents),
+            f"sources.{name}: {source.url!r} is neither a URL with a scheme (https://...) nor "
+            f"an existing file{hint}",
+        )
+
+
+def _module_where(module_id: str, documents: list[_Document]) -> str:
+    """Where the module with this id is written, as `where` reports it."""
+    for doc in documents:
+        for index, entry in enumerate(doc.data.get("module", [])):
+            if isinstance(entry, dict) and entry.get("id") == module_id:
+                return doc.where("module", index, entry)
+    return f"module {module_id!r}"

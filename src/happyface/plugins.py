@@ -11,6 +11,7 @@ from importlib.metadata import EntryPoint, entry_points
 
 from .errors import PluginError
 from .module import Module
+from .suggest import did_you_mean
 
 GROUP = "happyface.modules"
 
@@ -52,7 +53,8 @@ class Registry:
         point = self._points.get(name)
         if point is None:
             known = ", ".join(self.names()) or "none"
-            raise PluginError(f"unknown module type {name!r}; installed types: {known}")
+            hint = did_you_mean(name, self.names())
+            raise PluginError(f"unknown module type {name!r}{hint}; installed types: {known}")
         try:
             cls = point.load()
         except Exception as exc:

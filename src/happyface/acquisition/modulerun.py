@@ -64,6 +64,7 @@ async def run_module(job: ModuleJob) -> ModuleRecord:
         fetch_seconds=fetch_seconds,
         extract_seconds=extract_seconds,
         error=message if status is Status.ERROR else "",
+        unread=tuple(sorted(failed)),
     )
 
 

@@ -39,6 +39,8 @@ class ModuleRecord:
     fetch_seconds: float = 0.0
     extract_seconds: float = 0.0
     error: str = ""
+    #: the sources that could not be fetched or read at all in this run
+    unread: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
