@@ -12,6 +12,7 @@ import pytest
 from happyface import Result, Source, Status
 from happyface.demo import DemoSources, demo_module_configs
 from happyface.demo.sources import ENDPOINTS
+from happyface.modules.common import metric_name
 from happyface.plugins import Registry
 from happyface.rules import Rule, rate
 from tests.fixtures.modules import raw
@@ -33,7 +34,9 @@ def _extract(entry: dict, body: bytes, now: datetime = NOW) -> Result:
 
 
 def _url(entry: dict) -> str:
-    return entry.get("source") or entry["sources"]["main"]["url"]
+    url = entry.get("source") or entry["sources"]["main"]["url"]
+    # a `happyface` module names the other instance; it reads that instance's status API
+    return url + "api/v1/status" if entry["type"] == "happyface" else url
 
 
 def test_every_module_reads_its_source(sources):
@@ -55,7 +58,7 @@ def test_every_module_reads_its_source(sources):
 
 def test_configs_use_the_known_categories_and_have_a_broken_and_a_slow_source(sources):
     configs = demo_module_configs(sources.base_url)
-    assert {c["category"] for c in configs} == {"batch", "storage", "news"}
+    assert {c["category"] for c in configs} == {"batch", "storage", "news", "sites"}
     urls = {_url(c) for c in configs}
     assert f"{sources.base_url}/broken" in urls and f"{sources.base_url}/slow" in urls
     for entry in configs:
@@ -120,3 +123,38 @@ def test_stop_releases_the_port_and_serves_loopback_only():
         httpx.get(url, timeout=2)
     with pytest.raises(ValueError, match="loopback"):
         DemoSources(host="0.0.0.0")
+
+
+def test_the_job_table_lists_the_stuck_workflow_the_instruction_sends_a_shifter_to(sources):
+    """The jobs instruction says: open the job table, look for a common user. At a time when
+    GridKa's atlas production is inefficient, its listed jobs show that user."""
+    bad_time = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+    entry = next(c for c in demo_module_configs(sources.base_url) if c["id"] == "jobs_gridka")
+    sources.clock = lambda: bad_time
+    body = httpx.get(_url(entry), timeout=10).content
+    result = _extract(entry, body, bad_time)
+    jobs = next(t for t in result.tables if t.name == "jobs")
+    group_at, user_at, flag_at = (jobs.columns.index(c) for c in ("group", "user", "inefficient"))
+    atlas = [row for row in jobs.rows if str(row[group_at]).startswith("atlas")]
+    stuck = [row for row in atlas if row[flag_at]]
+    assert len(stuck) >= 10, "the problem group's inefficient jobs are listed"
+    users = {row[user_at] for row in stuck}
+    assert users == {"atlasprd017"}, users
+    assert {row[group_at] for row in jobs.rows} >= {"cmsprd", "atlasprd", "lhcbprd", "alice"}
+
+
+def test_the_other_instances_answer_their_status_api(sources):
+    for entry in demo_module_configs(sources.base_url):
+        if entry["type"] != "happyface":
+            continue
+        result = _extract(entry, httpx.get(_url(entry), timeout=10).content)
+        assert result.status is not Status.ERROR, result.message
+        columns = {metric_name(name) for name in entry["settings"]["columns"]}
+        assert columns <= set(result.metrics), (columns, result.metrics)
+
+
+def test_the_inbox_keeps_posted_notifications(sources):
+    response = httpx.post(f"{sources.base_url}/alarm-inbox", json={"text": "jobs: Problem"})
+    assert response.status_code == 204
+    assert sources.inbox == [b'{"text":"jobs: Problem"}']
+    assert httpx.post(f"{sources.base_url}/elsewhere", content=b"x").status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,24 +13,46 @@ from tests.fixtures.processes import count_runs, free_port, happyface, wait_for
 from tests.fixtures.site import write_site
 
 
-def test_demo_fills_history_runs_and_serves(tmp_path: Path) -> None:
+def _log(process: subprocess.Popen[bytes]) -> str:
+    process.log.seek(0)  # type: ignore[attr-defined]
+    return process.log.read().decode(errors="replace")  # type: ignore[attr-defined]
+
+
+def test_demo_answers_at_once_fills_history_behind_and_has_no_empty_page(tmp_path: Path) -> None:
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     with happyface("demo", "--port", str(port), "--dir", str(tmp_path / "demo")) as process:
-        page = wait_for(f"http://127.0.0.1:{port}/", process, seconds=120)
-        assert "Batch system" in page.text and "Storage" in page.text
-        batch = httpx.get(f"http://127.0.0.1:{port}/category/batch", timeout=10)
-        assert batch.status_code == 200 and "GridKa jobs" in batch.text
-        # a day of 15-minute runs filled in, then the live runs (the first waits on /slow)
+        first = wait_for(f"{base}/", process, seconds=60)
+        assert _log(process).startswith(f"HappyFace demo: {base}/ ")  # the address comes first
         database = tmp_path / "demo" / "happyface.db"
-        assert count_runs(database) >= 96
-        deadline = time.monotonic() + 30
+        # the dashboard answers before the past day is filled, and says how far it has come
+        assert count_runs(database) < 96, "the dashboard waited for the whole history"
+        assert "History is being filled:" in first.text or "History is being filled:" in (
+            httpx.get(f"{base}/", timeout=10).text
+        )
+        deadline = time.monotonic() + 180
         while count_runs(database) < 97 and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert count_runs(database) >= 97
+        assert count_runs(database) >= 97  # a day of 15-minute runs, then the live ones
+        overview = httpx.get(f"{base}/", timeout=10).text
+        assert "History is being filled" not in overview
+        assert "Batch system" in overview and "Other sites" in overview
+        log = _log(process)
+        assert log.rstrip().splitlines()[-1].startswith(f"HappyFace demo: {base}/ ")
+        assert "history filled (96 runs)" in log
+        assert "WARNING" not in log and "INFO" not in log  # warnings only, and none expected
+        # every kind of page has something to show
+        matrix = httpx.get(f"{base}/matrix", timeout=10).text
+        assert "T2_DE_DESY" in matrix and "T2_DE_RWTH" in matrix
+        accounting = httpx.get(f"{base}/module/batch_accounting", timeout=10).text
+        assert "ticket INC-4711" in accounting  # the acknowledgement
+        downtimes = httpx.get(f"{base}/downtimes", timeout=10).text
+        assert "Tape library maintenance" in downtimes
+        alarms = httpx.get(f"{base}/alarms.json", timeout=10).json()
+        assert alarms["log"], "the backfilled day raised notifications"
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 130  # the shell's code for "stopped by Ctrl-C"
-        process.log.seek(0)  # type: ignore[attr-defined]
-        assert b"Traceback" not in process.log.read()  # type: ignore[attr-defined]
+        assert "Traceback" not in _log(process)
 
 
 SITE = """

@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("happyface-demo"),
         help="folder for the demo's config and database (default ./happyface-demo)",
     )
+    demo.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log every run and module (default: warnings only)",
+    )
     return parser
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,17 +28,32 @@ SWITCH_INTERVAL = 0.001
 
 
 async def serve_site(
-    site: Site, host: str | None = None, port: int | None = None, acquire: bool = True
+    site: Site,
+    host: str | None = None,
+    port: int | None = None,
+    acquire: bool = True,
+    *,
+    prelude: Callable[[], Awaitable[None]] | None = None,
+    notices: Callable[[], Sequence[str]] | None = None,
 ) -> None:
-    """Serve the dashboard, and acquire on schedule unless `acquire` is false."""
+    """Serve the dashboard, and acquire on schedule unless `acquire` is false.
+
+    `prelude` runs while the dashboard already answers, before the first scheduled run (the
+    demo fills its history so); `notices` are shown on every page while it returns any.
+    """
     sys.setswitchinterval(SWITCH_INTERVAL)
     service = await _open_service(site, acquire)
     from .web.app import create_app
 
-    background: list[Callable[[], Awaitable[None]]] = []
-    if acquire:
-        background.append(service.scheduler.forever)
-    app = create_app(site, service.store, archive=service.archive, background=background)
+    async def acquisition() -> None:
+        if prelude is not None:
+            await prelude()
+        await service.scheduler.forever()
+
+    background: list[Callable[[], Awaitable[None]]] = [acquisition] if acquire else []
+    app = create_app(
+        site, service.store, archive=service.archive, background=background, notices=notices
+    )
     config = uvicorn.Config(
         app,
         host=host or site.settings.web.host,

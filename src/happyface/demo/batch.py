@@ -31,7 +31,11 @@ SITES: dict[str, list[tuple[str, str, float, float]]] = {
         ("ops", "", 3, 0.7),
     ],
 }
-_DETAIL_GROUP = {"gridka": "cmsprd", "t1_us": "cmsprd"}
+#: jobs listed per group: the producer lists a sample, the summaries hold the counts
+SAMPLE = 40
+#: at GridKa the inefficient atlasprd jobs come from one stuck workflow of one production user,
+#: which a shifter following the module's instruction finds in the job table
+STUCK = ("gridka", "atlasprd", "atlasprd017")
 
 
 def _inefficient_share(now: datetime, site: str, group: str) -> float:
@@ -75,10 +79,14 @@ def jobinfo_xml(site: str, now: datetime) -> bytes:
         f"    <host>batch-collector.{site}.example</host>",
         "  </header>",
     ]
-    detail = _DETAIL_GROUP[site]
-    lines.append(f'  <jobs group="{detail}">')
-    lines += _detail_jobs(now, site, detail, counts[detail])
-    lines += ["  </jobs>", "  <summaries>"]
+    for index, (group, _parent, base, _share) in enumerate(SITES[site]):
+        if base:  # parents only sum their children; the producer lists jobs of leaf groups
+            lines.append(f'  <jobs group="{group}">')
+            lines += _detail_jobs(
+                now, site, group, counts[group], first_id=4_700_000 + index * 1000
+            )
+            lines.append("  </jobs>")
+    lines.append("  <summaries>")
     for group, parent, _, _ in SITES[site]:
         c = counts[group]
         fields = "".join(f"<{k}>{v}</{k}>" for k, v in c.items())
@@ -87,22 +95,21 @@ def jobinfo_xml(site: str, now: datetime) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _detail_jobs(now: datetime, site: str, group: str, c: dict[str, int]) -> list[str]:
-    r = rng(now, site, "jobs")
-    shown = min(c["jobs"], 150)  # the producer lists a sample; the summaries hold the counts
+def _detail_jobs(
+    now: datetime, site: str, group: str, c: dict[str, int], first_id: int
+) -> list[str]:
+    r = rng(now, site, "jobs", group)
     lines = []
-    for i in range(shown):
+    for i in range(min(c["jobs"], SAMPLE)):
         state = r.choices(
             ["running", "pending", "held"], [c["running"], c["pending"], c["held"] + 0.1]
         )[0]
         wall = r.randint(600, 40 * 3600) if state == "running" else 0
-        eff = (
-            r.uniform(0.0, 0.08)
-            if r.random() < _inefficient_share(now, site, group)
-            else r.uniform(0.6, 0.99)
-        )
+        stuck = r.random() < _inefficient_share(now, site, group)
+        eff = r.uniform(0.0, 0.08) if stuck else r.uniform(0.6, 0.99)
+        user = STUCK[2] if stuck and (site, group) == STUCK[:2] else f"{group}{i % 3:03d}"
         lines.append(
-            f"    <job><id>{4_700_000 + i}.0</id><user>{escape(group)}{i % 3:03d}</user>"
+            f"    <job><id>{first_id + i}.0</id><user>{escape(user)}</user>"
             f"<group>{group}</group><state>{state}</state><cputime>{round(wall * eff)}</cputime>"
             f"<walltime>{wall}</walltime><cpueff>{eff * 100:.1f}</cpueff>"
             f"<host>wn{r.randint(1, 400):04d}.{site}.example</host>"

@@ -143,7 +143,32 @@ def demo_module_configs(base_url: str) -> list[dict[str, Any]]:
             {"days": 14, "unhappy_keywords": ["outage"], "neutral_keywords": ["downtime"]},
             kind="unrated",
         ),
+        *(_instance(url, name, title) for name, title in _INSTANCES),
     ]
+
+
+_INSTANCES = (("desy", "T2_DE_DESY"), ("rwth", "T2_DE_RWTH"))
+#: the matrix's common columns, each filled from the categories the instances call their own way
+_COLUMNS = {
+    "Batch": ["batch", "condor"],
+    "Storage": ["dcache", "storage"],
+    "Services": ["network", "frontier"],
+}
+
+
+def _instance(url: str, name: str, title: str) -> dict[str, Any]:
+    """A `happyface` module watching another (simulated) HappyFace instance, for `/matrix`."""
+    return _module(
+        f"site_{name}",
+        "happyface",
+        "sites",
+        title,
+        f"{url}/instances/{name}/",
+        f"The categories of {title}'s own HappyFace, read from its JSON API.",
+        f"A problem here is {title}'s: open its dashboard from the matrix and tell its admins "
+        "if they have not noticed.",
+        {"columns": _COLUMNS, "stale_after": "30m"},
+    )
 
 
 def _module(

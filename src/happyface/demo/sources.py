@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import batch, news, storage
+from . import batch, instances, news, storage
 
 Clock = Callable[[], datetime]
 Render = Callable[[datetime], bytes]
@@ -24,7 +24,19 @@ ENDPOINTS: dict[str, tuple[str, Render]] = {
     "/news.rss": ("application/rss+xml", news.news_rss),
     "/status/ce.json": ("application/json", news.ce_status_json),
     "/slow": ("application/json", news.ce_status_json),
+    "/instances/desy/api/v1/status": (
+        "application/json",
+        lambda now: instances.status_json("desy", now),
+    ),
+    "/instances/rwth/api/v1/status": (
+        "application/json",
+        lambda now: instances.status_json("rwth", now),
+    ),
 }
+#: where the demo's alarm channel posts its notifications (a webhook, as a chat server has)
+INBOX = "/alarm-inbox"
+MAX_POST = 64 * 1024
+MAX_KEPT = 200
 
 
 def _utc_now() -> datetime:
@@ -48,6 +60,8 @@ class DemoSources:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the demo sources serve on loopback only, not on {host!r}")
         self.host, self.port, self.clock, self.slow_seconds = host, port, clock, slow_seconds
+        #: the notifications the demo's alarm channel posted, newest last
+        self.inbox: list[bytes] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -101,9 +115,17 @@ class DemoSources:
             content_type, render = ENDPOINTS[path]
             return 200, content_type, render(self.clock())
         if path == "/":
-            listing = "\n".join(sorted([*ENDPOINTS, "/broken"])) + "\n"
+            listing = "\n".join(sorted([*ENDPOINTS, "/broken", f"{INBOX} (POST)"])) + "\n"
             return 200, "text/plain", listing.encode()
         return 404, "text/plain", b"not found\n"
+
+    def receive(self, path: str, body: bytes) -> bool:
+        """Keep a notification posted to the inbox; False for any other path."""
+        if path.split("?", 1)[0] != INBOX:
+            return False
+        self.inbox.append(body)
+        del self.inbox[:-MAX_KEPT]
+        return True
 
 
 class _Server(ThreadingHTTPServer):
@@ -123,6 +145,14 @@ def _handler(sources: DemoSources) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            length = min(int(self.headers.get("Content-Length") or 0), MAX_POST)
+            body = self.rfile.read(length)
+            status = 204 if sources.receive(self.path, body) else 404
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # the demo's console belongs to the dashboard, not to access logs

@@ -246,9 +246,23 @@ def _groups_table(groups: dict[str, GroupCounts], rated: set[str]) -> Table:
     return Table(name="groups", columns=columns, rows=tuple(rows), title="Jobs per group")
 
 
+def _shared_by_groups(jobs: list[Job], flags: list[bool]) -> list[tuple[Job, bool]]:
+    """Inefficient jobs first, taken from every group in turn.
+
+    The table keeps only the first MAX_JOB_ROWS; ordered by group alone, the first groups would
+    fill it, and the page filtered to any other group would show none of its jobs.
+    """
+    seen: dict[tuple[str, bool], int] = {}
+    keyed = []
+    for job, flag in sorted(zip(jobs, flags, strict=True), key=lambda p: p[0].id):
+        rank = seen.get((job.group, flag), 0)
+        seen[(job.group, flag)] = rank + 1
+        keyed.append(((not flag, rank, job.group), (job, flag)))
+    return [pair for _, pair in sorted(keyed, key=lambda k: k[0])]
+
+
 def _jobs_table(jobs: list[Job], flags: list[bool]) -> Table:
-    # Inefficient jobs first, so that the cap never hides the ones a shifter is looking for.
-    pairs = sorted(zip(jobs, flags, strict=True), key=lambda p: (not p[1], p[0].group, p[0].id))
+    pairs = _shared_by_groups(jobs, flags)
     rows = tuple(
         (
             j.id,
@@ -266,7 +280,7 @@ def _jobs_table(jobs: list[Job], flags: list[bool]) -> Table:
     title = (
         "Jobs"
         if len(jobs) <= MAX_JOB_ROWS
-        else (f"Jobs (first {MAX_JOB_ROWS} of {len(jobs)}, inefficient first)")
+        else (f"Jobs ({MAX_JOB_ROWS} of {len(jobs)}: inefficient first, from every group)")
     )
     columns = (
         "id",

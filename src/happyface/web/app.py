@@ -43,9 +43,15 @@ def create_app(
     *,
     archive: ArchiveReader | None = None,
     background: Sequence[Background] = (),
+    notices: Callable[[], Sequence[str]] | None = None,
 ) -> FastAPI:
-    """The web app of one site; each `background` coroutine runs for the app's lifetime."""
+    """The web app of one site; each `background` coroutine runs for the app's lifetime.
+
+    `notices` gives lines every page shows on top for as long as it returns them.
+    """
     dash = Dashboard(site, store, archive)
+    if notices is not None:
+        dash.env.globals["site_notices"] = notices
     app = FastAPI(
         title=site.settings.title,
         lifespan=_lifespan([*background, dash.loop_lag.watch]),

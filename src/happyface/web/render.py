@@ -65,7 +65,12 @@ def environment(urls: Urls) -> Environment:
     )
     env.filters.update(clock=_clock, age=_age, cell=_cell)
     env.globals["urls"] = urls
+    env.globals["site_notices"] = _no_notices  # create_app may give a provider of its own
     return env
+
+
+def _no_notices() -> tuple[str, ...]:
+    return ()
 
 
 def has_template(env: Environment, name: str) -> bool:
