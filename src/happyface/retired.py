@@ -54,40 +54,19 @@ def retired_problems(
 def _as_rules(
     type_name: str, moved: Mapping[str, tuple[BecameRule, Any]], defaults: Sequence[Rule]
 ) -> str:
-    rules, dropped = _defaults_with(moved, defaults)
+    rules = list(defaults)
+    for spec, value in moved.values():
+        for metric, level in spec.targets:
+            rules = [_with(r, level, value) if r.metric == metric else r for r in rules]
+    listed = ", ".join(r.as_toml() for r in rules if r not in defaults)
     keys = ", ".join(f"`{k}`" for k in moved)
-    head = f"settings: {keys} of type {type_name!r} are thresholds of rules now;"
-    if dropped:
-        listed = ", ".join(r.as_toml() for r in rules)
-        return (
-            f"{head} to rate without the rule on {', '.join(dropped)}, remove them and write "
-            f"`default_rules = false` and `rules = [{listed}]` in this [[module]]"
-        )
-    changed = [r for r in rules if r not in defaults]
-    listed = ", ".join(r.as_toml() for r in changed)
     return (
-        f"{head} remove them and write `rules = [{listed}]` in this [[module]] (a rule you "
-        "write replaces the type's default rule on the same metric)"
+        f"settings: {keys} of type {type_name!r} are thresholds of rules now; remove them and "
+        f"write `rules = [{listed}]` in this [[module]] (a rule you write replaces the type's "
+        "default rule on the same metric)"
     )
 
 
-def _defaults_with(
-    moved: Mapping[str, tuple[BecameRule, Any]], defaults: Sequence[Rule]
-) -> tuple[list[Rule], list[str]]:
-    """The default rules with the old settings' values in them, and the metrics of those dropped.
-
-    An old setting set to null meant "never check": its rule is dropped.
-    """
-    rules, dropped = list(defaults), []
-    for spec, value in moved.values():
-        for metric, level in spec.targets:
-            if value is None:
-                dropped.append(f"`{metric}`")
-                rules = [r for r in rules if r.metric != metric]
-                continue
-            rules = [_with(r, level, value) if r.metric == metric else r for r in rules]
-    return rules, dropped
-
-
 def _with(rule: Rule, level: Level, value: Any) -> Rule:
+    """The rule with the old setting's value as its threshold (checked when the site writes it)."""
     return rule.model_copy(update={level: value})
