@@ -212,6 +212,10 @@ def test_an_old_age_limit_becomes_the_age_rule(tmp_path: Path) -> None:
     (suggested,) = _suggested_rules(problem)
     assert (suggested.metric, suggested.critical) == ("age_hours", 6)
     assert suggested.message == Jobs.default_rules[1].message
+    # a value equal to the default still gets its rule named
+    module = JOBS_WITH_OLD_SETTINGS.replace("warning = 0.2, critical = 0.4", "warning = 0.3")
+    (problem,) = _old_setting_problems(tmp_path, module)
+    assert _suggested_rules(problem) == [Jobs.default_rules[0]]
 
 
 def test_renamed_settings_and_settings_of_several_rules(tmp_path: Path) -> None:

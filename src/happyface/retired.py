@@ -54,16 +54,17 @@ def retired_problems(
 def _as_rules(
     type_name: str, moved: Mapping[str, tuple[BecameRule, Any]], defaults: Sequence[Rule]
 ) -> str:
-    rules = list(defaults)
+    rules, targets = list(defaults), set()
     for spec, value in moved.values():
         for metric, level in spec.targets:
             rules = [_with(r, level, value) if r.metric == metric else r for r in rules]
-    listed = ", ".join(r.as_toml() for r in rules if r not in defaults)
+            targets.add(metric)
+    listed = ", ".join(r.as_toml() for r in rules if r.metric in targets)
     keys = ", ".join(f"`{k}`" for k in moved)
     return (
         f"settings: {keys} of type {type_name!r} are thresholds of rules now; remove them and "
-        f"write `rules = [{listed}]` in this [[module]] (a rule you write replaces the type's "
-        "default rule on the same metric)"
+        f"write `rules = [{listed}]` in this [[module]], above any [module.settings] line (a rule "
+        "you write replaces the type's default rule on the same metric)"
     )
 
 
