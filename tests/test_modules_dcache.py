@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from happyface import Status
+from happyface import Rule, Status
 from happyface.errors import FormatError
 from happyface.modules.dcache_movers import DCacheMovers
 from happyface.modules.dcache_pools import DCachePools
@@ -20,6 +20,7 @@ from tests.fixtures.modules import (
     data,
     hostile_xml,
     huge_input,
+    rated,
     result_or_extract_error,
     run,
 )
@@ -42,7 +43,9 @@ def test_pools_overall_space_counts_enabled_pools():
     # free + removable over total
     assert result.metrics["free_ratio"] == pytest.approx((276 + 80) / 1550)
     assert result.metrics["pools_full"] == 2 and result.metrics["pools_low"] == 2
-    assert result.status is None  # two full pools are within max_pools_below = 2
+    assert result.metrics["pool.f01-080-112-e_D_cms.free_ratio"] < 0.02
+    # two full pools are within the default rule (more than 2)
+    assert rated(DCachePools, data("dcache_info.xml"))[0] is Status.HAPPY
 
 
 def test_pools_per_group_metrics_use_the_reported_group_space():
@@ -53,19 +56,22 @@ def test_pools_per_group_metrics_use_the_reported_group_space():
 
 
 def test_pools_rating_on_full_pools_and_overall_ratio():
-    unhappy = run(DCachePools, data("dcache_info.xml"), max_pools_below=1)
-    assert unhappy.status is Status.UNHAPPY
-    assert "2 pools full: f01-080-111-e_D_cms, f01-080-112-e_D_cms" in unhappy.message
-    neutral = run(DCachePools, data("dcache_info.xml"), warning=0.3, critical=0.1)
-    assert neutral.status is Status.NEUTRAL and "free overall" in neutral.message
+    one_full = Rule(metric="pools_full", critical=1)
+    status, message = rated(DCachePools, data("dcache_info.xml"), rules=(one_full,))
+    assert status is Status.UNHAPPY
+    assert "2 full: f01-080-111-e_D_cms, f01-080-112-e_D_cms; pools_full = 2 (> 1)" in message
+    more_free = Rule(metric="free_ratio", op="<", warning=0.3, critical=0.1)
+    status, message = rated(DCachePools, data("dcache_info.xml"), rules=(more_free,))
+    assert status is Status.NEUTRAL and "free_ratio = 0.23 (< 0.3)" in message
 
 
 def test_pools_restricted_to_pool_groups():
     result = run(DCachePools, data("dcache_info.xml"), pool_groups=["cms-disk"])
     assert result.metrics["pools"] == 3
     assert result.metrics["free_ratio"] == pytest.approx(44 / 600)
-    assert result.status is Status.NEUTRAL  # 7 % free overall
     assert "group.atlas-disk.total" not in result.metrics
+    status, message = rated(DCachePools, data("dcache_info.xml"), pool_groups=["cms-disk"])
+    assert status is Status.NEUTRAL and "free_ratio = 0.0733 (< 0.15)" in message
 
 
 def test_pools_without_removable_as_free():
@@ -84,8 +90,8 @@ def test_pools_table_lists_the_fullest_first():
 
 
 def test_pools_settings_refuse_inverted_thresholds():
-    with pytest.raises(ValueError, match="critical"):
-        DCachePools.Settings(warning=0.05, critical=0.2)
+    with pytest.raises(ValueError, match="must not be above `low_free_ratio`"):
+        DCachePools.Settings(low_free_ratio=0.05, full_free_ratio=0.2)
 
 
 def test_movers_sum_queues_over_pools():
@@ -95,15 +101,19 @@ def test_movers_sum_queues_over_pools():
     assert result.metrics["restore.queued"] == 35
     assert result.metrics["pools_with_queued"] == 5
     assert result.metrics["pools_congested"] == 2  # the cms restore pool and f01-080-112
-    assert result.status is Status.NEUTRAL  # restore: 35 queued for 30 active
-    assert "restore" in result.message
+    status, message = rated(DCacheMovers, data("dcache_info.xml"))
+    assert status is Status.NEUTRAL  # restore: 35 queued for 30 active
+    assert "rated.restore.ratio = 1.17 (> 0.5)" in message
 
 
 def test_movers_rating_thresholds_and_queue_choice():
-    assert run(DCacheMovers, data("dcache_info.xml"), queues=["regular"]).status is None
-    critical = run(DCacheMovers, data("dcache_info.xml"), queues=["restore"], critical=1.0)
-    assert critical.status is Status.UNHAPPY
-    assert run(DCacheMovers, data("dcache_info.xml"), min_queued=100).status is None
+    assert rated(DCacheMovers, data("dcache_info.xml"), queues=["regular"])[0] is Status.HAPPY
+    stricter = Rule(metric="rated.*.ratio", warning=0.5, critical=1.0)
+    critical = rated(DCacheMovers, data("dcache_info.xml"), queues=["restore"], rules=(stricter,))
+    assert critical[0] is Status.UNHAPPY
+    assert rated(DCacheMovers, data("dcache_info.xml"), min_queued=100)[0] is Status.HAPPY
+    congested = run(DCacheMovers, data("dcache_info.xml"), congested_ratio=2.0)
+    assert congested.metrics["pools_congested"] == 0
 
 
 def test_movers_table_lists_the_longest_queues_first():
@@ -223,8 +233,9 @@ def test_pools_none_of_which_reports_space_are_unhappy():
         f'<dCache xmlns="{INFO}"><pools><pool name="p1">'
         '<metric name="enabled" type="boolean">false</metric></pool></pools></dCache>'
     )
-    result = run(DCachePools, disabled)
-    assert result.status is Status.UNHAPPY and "none of 1 pools reports space" in result.message
+    status, message = rated(DCachePools, disabled)
+    assert status is Status.UNHAPPY
+    assert message == "0 of 1 listed pools report space; no pool reports space"
 
 
 # -- pool space from the REST API ---------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from happyface import RawInput, Result, Source, Status
+from happyface import RawInput, Result, Rule, Source, Status
 from happyface.acquisition.fetch import Fetcher
 from happyface.errors import FormatError
 from happyface.modules.dcache_transfers import DCacheTransfers
@@ -25,6 +25,7 @@ from tests.fixtures.modules import (
     assert_clean_failure,
     data,
     huge_input,
+    rated,
     result_or_extract_error,
     run,
 )
@@ -41,7 +42,7 @@ def test_json_transfers_slow_and_long():
     assert result.metrics["slow"] == 3
     assert result.metrics["long"] == 1  # 28000 s is over 6 h
     assert result.metrics["bad"] == 4
-    assert result.status is None  # within warning = 5
+    assert rated(DCacheTransfers, data("transfers.json"))[0] is Status.HAPPY  # not more than 5
     by_pool = dict(result.tables[0].rows)
     assert by_pool == {
         "f01-080-111-e_D_cms": 2,
@@ -53,13 +54,15 @@ def test_json_transfers_slow_and_long():
 
 
 def test_rating_on_the_number_of_bad_transfers():
-    assert run(DCacheTransfers, data("transfers.json"), warning=2).status is Status.NEUTRAL
-    assert (
-        run(DCacheTransfers, data("transfers.json"), warning=1, critical=3).status is Status.UNHAPPY
+    two = Rule(metric="bad", warning=2)
+    status, message = rated(DCacheTransfers, data("transfers.json"), rules=(two,))
+    assert status is Status.NEUTRAL and message.endswith("; bad = 4 (> 2)")
+    one_three = Rule(metric="bad", warning=1, critical=3)
+    assert rated(DCacheTransfers, data("transfers.json"), rules=(one_three,))[0] is Status.UNHAPPY
+    lenient = rated(
+        DCacheTransfers, data("transfers.json"), rules=(one_three,), slow_mb_s=0.001, long_hours=10
     )
-    assert (
-        run(DCacheTransfers, data("transfers.json"), slow_mb_s=0.001, long_hours=10).status is None
-    )
+    assert lenient[0] is Status.HAPPY
 
 
 def test_text_transfers():

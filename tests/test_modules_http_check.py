@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from happyface import ExtractError, FetchError, RawInput, Source, Status
+from happyface import ExtractError, FetchError, RawInput, Result, Rule, Source, Status
 from happyface.acquisition.fetch import Fetcher
 from happyface.modules.http_check import HttpCheck
 from happyface.plugins import Registry
+from happyface.rules import combined, rate
 from tests.fixtures.modules import NOW, raw
 from tests.fixtures.pki import Pki
 from tests.fixtures.sources import PAYLOAD, MisbehavingServer
@@ -26,13 +28,18 @@ def check(
     elapsed: float = 0.1,
     expires_in_days: float | None = None,
     **settings_: object,
-):
+) -> Result:
     not_after = NOW + timedelta(days=expires_in_days) if expires_in_days is not None else None
     body = dataclasses.replace(
         raw(content), status_code=status_code, elapsed=elapsed, tls_not_after=not_after
     )
     module = HttpCheck(HttpCheck.Settings(**settings_), {})
     return module.extract({"main": body}, NOW)
+
+
+def rated_check(*args: Any, rules: tuple[Rule, ...] = (), **kwargs: Any) -> tuple[Status, str]:
+    """The check's status and message after the default rules and `rules`, as a site's."""
+    return rate(check(*args, **kwargs), combined(rules, HttpCheck.default_rules, True))
 
 
 def test_registered_through_the_entry_point():
@@ -42,6 +49,7 @@ def test_registered_through_the_entry_point():
 def test_a_healthy_endpoint_is_left_to_the_rules():
     result = check(elapsed=0.25, expires_in_days=200)
     assert result.status is None
+    assert rated_check(elapsed=0.25, expires_in_days=200)[0] is Status.HAPPY
     assert result.metrics == {"up": 1.0, "status_code": 200.0, "latency": 0.25, "cert_days": 200.0}
     assert result.message == "HTTP 200 in 0.25 s; certificate valid 200 more days"
     assert dict(result.tables[0].rows)["status code"] == 200
@@ -49,42 +57,53 @@ def test_a_healthy_endpoint_is_left_to_the_rules():
 
 def test_an_unexpected_status_is_unhappy_not_an_error():
     result = check(b"<h1>Service Unavailable</h1>", status_code=503)
-    assert result.status is Status.UNHAPPY
     assert result.metrics["up"] == 0 and result.metrics["status_code"] == 503
-    assert "HTTP 503, expected 200" in result.message
-    assert check(status_code=404, expected_status=[200, 404]).status is None
+    status, message = rated_check(b"<h1>Service Unavailable</h1>", status_code=503)
+    assert status is Status.UNHAPPY
+    assert message.startswith("HTTP 503, expected 200, in 0.10 s; the endpoint answered")
+    assert rated_check(status_code=404, expected_status=[200, 404])[0] is Status.HAPPY
 
 
 @pytest.mark.parametrize(
-    ("elapsed", "status"), [(1.0, None), (3.0, Status.NEUTRAL), (12.0, Status.UNHAPPY)]
+    ("elapsed", "status"), [(1.0, Status.HAPPY), (3.0, Status.NEUTRAL), (12.0, Status.UNHAPPY)]
 )
 def test_latency_thresholds(elapsed, status):
-    assert check(elapsed=elapsed).status is status
+    assert rated_check(elapsed=elapsed)[0] is status
+
+
+def test_latency_thresholds_are_a_rule_a_site_overrides():
+    status, message = rated_check(elapsed=1.7, rules=(Rule(metric="latency", warning=1.5),))
+    assert status is Status.NEUTRAL and message.endswith("; latency = 1.7 (> 1.5)")
 
 
 @pytest.mark.parametrize(
     ("days", "status"),
-    [(30, None), (10, Status.NEUTRAL), (2, Status.UNHAPPY), (-1, Status.UNHAPPY)],
+    [(30, Status.HAPPY), (10, Status.NEUTRAL), (2, Status.UNHAPPY), (-1, Status.UNHAPPY)],
 )
 def test_certificate_days_thresholds(days, status):
-    result = check(expires_in_days=days)
-    assert result.status is status
-    if status:
-        assert "certificate expires in" in result.message
+    rating, message = rated_check(expires_in_days=days)
+    assert rating is status
+    if status is not Status.HAPPY:
+        assert f"the TLS certificate has {days} days left" in message
 
 
 def test_content_regex():
     ok = check(b"<title>dCache</title> all pools online", content_regex=r"pools\s+online")
-    assert ok.status is None and ok.metrics["content_found"] == 1
+    assert ok.metrics["content_found"] == 1
+    assert rated_check(b"all pools online", content_regex=r"pools\s+online")[0] is Status.HAPPY
     bad = check(b"<title>maintenance</title>", content_regex=r"pools\s+online")
-    assert bad.status is Status.UNHAPPY and bad.metrics["content_found"] == 0
-    assert "does not contain" in bad.message
+    assert bad.metrics["content_found"] == 0
+    status, message = rated_check(b"<title>maintenance</title>", content_regex=r"pools\s+online")
+    assert status is Status.UNHAPPY and "does not contain" in message
+    assert "no match for 'pools\\\\s+online'" in message
 
 
 def test_worst_verdict_wins_and_names_only_its_causes():
-    result = check(status_code=500, elapsed=3.0)
-    assert result.status is Status.UNHAPPY
-    assert result.message == "HTTP 500, expected 200"
+    status, message = rated_check(status_code=500, elapsed=3.0)
+    assert status is Status.UNHAPPY
+    assert message == (
+        "HTTP 500, expected 200, in 3.00 s; the endpoint answered with an unexpected HTTP status"
+    )
 
 
 def test_settings_are_checked():
@@ -92,8 +111,6 @@ def test_settings_are_checked():
         HttpCheck.Settings(content_regex="([")
     with pytest.raises(ValueError, match="between 100 and 599"):
         HttpCheck.Settings(expected_status=[42])
-    with pytest.raises(ValueError, match="latency_warning"):
-        HttpCheck.Settings(latency_warning=5, latency_critical=1)
 
 
 def test_missing_input_is_an_extract_error():
@@ -159,5 +176,6 @@ async def test_http_check_through_a_real_fetch(misbehaving_server: MisbehavingSe
             name: await fetcher.fetch(source, now) for name, source in module.sources().items()
         }
     result = module.extract(inputs, now)
-    assert result.status is Status.UNHAPPY and result.metrics["status_code"] == 503
+    assert rate(result, HttpCheck.default_rules)[0] is Status.UNHAPPY
+    assert result.metrics["status_code"] == 503
     assert 0 < result.metrics["latency"] < 5

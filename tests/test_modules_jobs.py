@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from happyface import Status
+from happyface import Rule, Status
 from happyface.modules.condorformats import condor_group
 from happyface.modules.jobformats import duration
 from happyface.modules.jobs import MAX_JOB_ROWS, Jobs
@@ -22,6 +22,7 @@ from tests.fixtures.modules import (
     data,
     hostile_xml,
     huge_input,
+    rated,
     result_or_extract_error,
     run,
 )
@@ -43,32 +44,45 @@ def test_xml_groups_come_from_the_summaries_as_a_tree():
 
 
 def test_xml_rates_the_fraction_of_inefficient_running_jobs():
-    result = run(Jobs, data("jobs_gridka.xml"))
-    assert result.status is Status.UNHAPPY  # atlas: 54 % of running jobs below 10 %
-    assert "atlas: 1020 of 1900" in result.message
+    status, message = rated(Jobs, data("jobs_gridka.xml"))
+    assert status is Status.UNHAPPY  # atlas: 54 % of running jobs below 10 %
+    assert "rated.atlas.inefficient_fraction = 0.537 (> 0.5)" in message
 
 
 def test_only_configured_groups_are_rated():
-    assert run(Jobs, data("jobs_gridka.xml"), groups=["cms", "lhcb"]).status is None
-    neutral = run(Jobs, data("jobs_gridka.xml"), groups=["cms"], warning=0.05, critical=0.9)
-    assert neutral.status is Status.NEUTRAL
+    result = run(Jobs, data("jobs_gridka.xml"), groups=["cms", "lhcb"])
+    assert {k for k in result.metrics if k.startswith("rated.")} == {
+        "rated.cms.inefficient_fraction",
+        "rated.lhcb.inefficient_fraction",
+    }
+    assert rated(Jobs, data("jobs_gridka.xml"), groups=["cms", "lhcb"])[0] is Status.HAPPY
+    strict = Rule(metric="rated.*.inefficient_fraction", warning=0.05, critical=0.9)
+    neutral = rated(Jobs, data("jobs_gridka.xml"), groups=["cms"], rules=(strict,))
+    assert neutral[0] is Status.NEUTRAL
 
 
 def test_min_jobs_keeps_small_groups_unrated():
     # ops has 3 of 3 running jobs inefficient, but 3 jobs say nothing
-    assert run(Jobs, data("jobs_gridka.xml"), groups=["ops"]).status is None
-    assert run(Jobs, data("jobs_gridka.xml"), groups=["ops"], min_jobs=1).status is Status.UNHAPPY
+    assert rated(Jobs, data("jobs_gridka.xml"), groups=["ops"])[0] is Status.HAPPY
+    small = rated(Jobs, data("jobs_gridka.xml"), groups=["ops"], min_jobs=1)
+    assert small[0] is Status.UNHAPPY
 
 
 def test_stale_input_is_unhappy():
     later = NOW + timedelta(hours=5)
-    result = run(Jobs, data("jobs_gridka.xml"), now=later, groups=["cms"])
-    assert result.status is Status.UNHAPPY
-    assert "6.0 h old" in result.message  # made an hour before NOW
-    assert (
-        run(Jobs, data("jobs_gridka.xml"), now=later, groups=["cms"], max_age_hours=None).status
-        is None
+    status, message = rated(Jobs, data("jobs_gridka.xml"), now=later, groups=["cms"])
+    assert status is Status.UNHAPPY
+    assert "the input is 6 h old (more than 2 h)" in message  # made an hour before NOW
+    efficiency_only = Rule(metric="rated.*.inefficient_fraction", warning=0.3, critical=0.5)
+    unchecked = rated(
+        Jobs,
+        data("jobs_gridka.xml"),
+        now=later,
+        groups=["cms"],
+        rules=(efficiency_only,),
+        default_rules=False,
     )
+    assert unchecked[0] is Status.HAPPY
 
 
 def test_xml_job_table_flags_inefficient_jobs_first():

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from happyface import Status
+from happyface import Rule, Status
 from happyface.errors import FormatError
 from happyface.modules.jobs import Jobs
-from tests.fixtures.modules import data, run
+from tests.fixtures.modules import data, rated, run
 
 
 def jobs_table(result: Any) -> dict[str, dict[str, Any]]:
@@ -51,9 +51,9 @@ def test_sacct_cpu_efficiency_is_total_cpu_over_elapsed_times_allocated_cpus():
 
 
 def test_sacct_groups_are_rated_on_finished_jobs():
-    result = run(Jobs, data("sacct.json"), min_jobs=2)
-    assert result.status is Status.NEUTRAL
-    assert "cms: 1 of 3 running and finished jobs inefficient (33% > 30%)" in result.message
+    status, message = rated(Jobs, data("sacct.json"), min_jobs=2)
+    assert status is Status.NEUTRAL
+    assert "rated.cms.inefficient_fraction = 0.333 (> 0.3)" in message
 
 
 def test_sacct_of_older_data_parsers_names_the_state_as_text():
@@ -118,7 +118,7 @@ def test_jobinfo_without_jobs_or_summaries_is_refused():
     assert "with <jobs> or <summaries>, found neither" in format_error(body)
     # an empty batch system is no error
     empty = "<jobinfo><header><date>1717243200</date></header><jobs group='cms'/></jobinfo>"
-    assert run(Jobs, empty, max_age_hours=None).metrics["total.all"] == 0
+    assert run(Jobs, empty).metrics["total.all"] == 0
 
 
 # -- HTCondor history -------------------------------------------------------------------------
@@ -143,6 +143,9 @@ def test_condor_history_efficiency_leaves_evicted_attempts_out():
 
 
 def test_condor_history_rates_inefficient_finished_jobs():
-    result = run(Jobs, data("condor_history.json"), min_jobs=2, groups=["cms.prod"], critical=0.4)
-    assert result.status is Status.UNHAPPY
-    assert "cms.prod: 1 of 2 finished jobs inefficient (50% > 40%)" in result.message
+    stricter = Rule(metric="rated.*.inefficient_fraction", warning=0.3, critical=0.4)
+    status, message = rated(
+        Jobs, data("condor_history.json"), min_jobs=2, groups=["cms.prod"], rules=(stricter,)
+    )
+    assert status is Status.UNHAPPY
+    assert "rated.cms.prod.inefficient_fraction = 0.5 (> 0.4)" in message

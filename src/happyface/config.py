@@ -22,7 +22,10 @@ from .alarms.config import (
     reference_problems,
 )
 from .errors import ConfigError, PluginError
+from .module import Module, ModuleSettings
 from .plugins import Registry
+from .retired import retired_problems
+from .rules import combined
 from .settings import SiteSettings
 from .site import ModuleInstance, Site
 from .site_model import CategoryConfig, ModuleConfig, UploadConfig
@@ -348,10 +351,8 @@ def _instance(
     except PluginError as exc:
         problems.add(where, str(exc))
         return None
-    try:
-        type_settings = module_type.Settings.model_validate(config.settings)
-    except ValidationError as exc:
-        problems.add_validation(where, exc, prefix="settings", model=module_type.Settings)
+    type_settings = _type_settings(config, module_type, where, problems)
+    if type_settings is None:
         return None
     timeout = settings.fetch_timeout if settings is not None else 30.0
     sources = config.named_sources(timeout)
@@ -367,8 +368,26 @@ def _instance(
     except Exception as exc:  # a type may reject a combination of settings in its constructor
         problems.add(where, f"type {config.type!r} rejects these settings: {exc}")
         return None
-    rules = tuple(config.rules) if config.rules is not None else module_type.default_rules
+    rules = combined(config.rules or (), module_type.default_rules, config.default_rules)
     return ModuleInstance(config=config, module=module, rules=rules)
+
+
+def _type_settings(
+    config: ModuleConfig, module_type: type[Module[Any]], where: str, problems: _Problems
+) -> ModuleSettings | None:
+    """The instance's validated settings, or None after reporting why they are not valid."""
+    retired = retired_problems(
+        config.type, module_type.retired_settings, config.settings, module_type.default_rules
+    )
+    for problem in retired:
+        problems.add(where, problem)
+    if retired:
+        return None
+    try:
+        return module_type.Settings.model_validate(config.settings)
+    except ValidationError as exc:
+        problems.add_validation(where, exc, prefix="settings", model=module_type.Settings)
+        return None
 
 
 def _check_secrets(sources: dict[str, Source], where: str, problems: _Problems) -> None:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from .result import Result
+from .retired import Retired
 from .rules import Rule
 from .sources import Inputs, Source
 
@@ -33,8 +34,11 @@ class Module(Generic[S]):
     Settings: ClassVar[type[ModuleSettings]] = ModuleSettings
     #: names of the sources this type reads; the config gives each a URL
     source_names: ClassVar[tuple[str, ...]] = ("main",)
-    #: rules applied when the site configures none for the instance
+    #: how the type rates its metrics; a site's rule on the same `metric` replaces one
     default_rules: ClassVar[tuple[Rule, ...]] = ()
+    #: settings the type no longer has: a site still giving one gets a config error saying
+    #: what to write instead
+    retired_settings: ClassVar[Mapping[str, Retired]] = {}
     #: the Jinja template (under web/templates/modules/) of this type's detail view, if any
     template: ClassVar[str | None] = None
 

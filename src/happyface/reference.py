@@ -75,9 +75,10 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     (
         "[[module.rules]]",
         Rule,
-        "A threshold check on a metric; replaces the type's default "
-        "rules. The worst verdict of all rules and the module's own status wins; an errored "
-        "module stays an error.",
+        "A threshold check on a metric, or on each metric of a family named by a glob; it "
+        "replaces the type's default rule on the same `metric`, the other defaults still apply "
+        "(`default_rules = false` drops them). The worst verdict of all rules and the module's "
+        "own status wins; an errored module stays an error.",
     ),
     (
         "[[alarm]]",

@@ -68,7 +68,14 @@ class ModuleConfig(BaseModel):
         default_factory=dict, description="named inputs of the module"
     )
     settings: dict[str, Any] = Field(default_factory=dict, description="the type's settings")
-    rules: list[Rule] | None = Field(None, description="rating rules; none: the type's defaults")
+    rules: list[Rule] | None = Field(
+        None,
+        description="rating rules; each replaces the type's default rule on the same `metric`, "
+        "the other defaults still apply",
+    )
+    default_rules: bool = Field(
+        True, description="apply the type's default rules; false: only the `rules` given here"
+    )
     archive: bool | None = Field(None, description="archive raw inputs; none: the site default")
 
     _valid_id = field_validator("id")(_check_id)

@@ -30,7 +30,7 @@ def module_skeleton(type_name: str, module_type: type[Module[Any]]) -> str:
     for rule in module_type.default_rules:
         lines += [
             "",
-            "# a default rule; writing [[module.rules]] replaces all defaults",
+            "# a default rule; a [[module.rules]] on the same metric replaces it",
             "# [[module.rules]]",
         ]
         lines += [f"# {k} = {_toml(v)}" for k, v in rule.model_dump(exclude_defaults=True).items()]

@@ -84,7 +84,11 @@ def demo_module_configs(base_url: str) -> list[dict[str, Any]]:
             "Free space of the dCache pools, per pool group.",
             "If pools are full, check the cleaner and the tape flush queues; tell the VO "
             "contact if a disk-only pool group runs out of space.",
-            {"max_pools_below": 1},
+            {},
+            rules=[
+                {"metric": "pools_low", "op": ">", "warning": 1},
+                {"metric": "pools_full", "op": ">", "critical": 1},
+            ],
         ),
         _module(
             "dcache_movers",

@@ -10,10 +10,6 @@ from typing import Any
 
 from ..errors import ExtractError
 from ..sources import Inputs, RawInput
-from ..status import Status
-
-#: a rating and the sentence that explains it
-Verdict = tuple[Status, str]
 
 #: the largest input a module parses; the fetcher caps sources too, but files and uploads
 #: may bypass it, and parsing a document costs several times its size in memory
@@ -100,14 +96,6 @@ def age_hours(then: datetime, now: datetime) -> float:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     return (now - then).total_seconds() / 3600.0
-
-
-def worst(verdicts: list[Verdict]) -> tuple[Status | None, list[str]]:
-    """The most severe status among `verdicts` and the sentences giving it; (None, []) if none."""
-    if not verdicts:
-        return None, []
-    status = max((v[0] for v in verdicts), key=lambda st: st.severity)
-    return status, [text for st, text in verdicts if st is status]
 
 
 def checked_regex(pattern: str | None) -> str | None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import Field
 
 from ..errors import FormatError
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
+from ..retired import BecameRule, Retired
+from ..rules import Rule
 from ..sources import Inputs
-from ..status import Status
-from .common import Verdict, metric_name, read_input, worst
+from .common import metric_name, read_input
 from .dcacheinfo import Pool, Queue, check_selection, read_info
 
 
@@ -26,13 +29,16 @@ class DCacheMoversSettings(ModuleSettings):
         default_factory=list, description="only pools in these pool groups count; empty: all"
     )
     min_queued: int = Field(
-        10, ge=0, description="a queue is rated only with at least this many movers waiting"
+        10,
+        ge=0,
+        description="a queue is rated (given as `rated.<queue>.ratio`) and counts a pool as "
+        "congested only with at least this many movers waiting",
     )
-    warning: float = Field(
-        0.5, ge=0, description="queued over active movers above which the module is neutral"
-    )
-    critical: float = Field(
-        2.0, ge=0, description="queued over active movers above which the module is unhappy"
+    congested_ratio: float = Field(
+        0.5,
+        ge=0,
+        description="a pool counts in `pools_congested` when a watched queue of its own has "
+        "more queued over active movers than this",
     )
 
 
@@ -40,6 +46,13 @@ class DCacheMovers(Module[DCacheMoversSettings]):
     """dCache mover queues per pool: active, allowed and queued movers, from the info XML."""
 
     Settings = DCacheMoversSettings
+    default_rules = (
+        Rule(metric="rated.*.ratio", op=">", warning=0.5, critical=2.0, missing="ignore"),
+    )
+    retired_settings: ClassVar[Mapping[str, Retired]] = {
+        "warning": BecameRule((("rated.*.ratio", "warning"),)),
+        "critical": BecameRule((("rated.*.ratio", "critical"),)),
+    }
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         info = read_info(read_input(inputs).content)
@@ -55,28 +68,27 @@ class DCacheMovers(Module[DCacheMoversSettings]):
             if p.enabled and (not wanted_groups or wanted_groups & set(p.groups))
         ]
         sums = _sum_queues(pools, self._watched(pools))
-        status, problems = self._rate(sums)
         metrics: dict[str, float] = {}
         for name, q in sums.items():
+            ratio = q.queued / max(q.active, 1)
             metrics.update(
                 {
                     metric_name(name, "active"): q.active,
                     metric_name(name, "max"): q.max,
                     metric_name(name, "queued"): q.queued,
-                    metric_name(name, "ratio"): q.queued / max(q.active, 1),
+                    metric_name(name, "ratio"): ratio,
                 }
             )
+            if q.queued >= self.settings.min_queued:
+                metrics[metric_name("rated", name, "ratio")] = ratio
         queueing = sorted(
             {p.name for p in pools for n, q in p.queues.items() if n in sums and q.queued}
         )
         congested = self._congested(pools, list(sums))
         metrics["pools_with_queued"] = len(queueing)
         metrics["pools_congested"] = len(congested)
-        message = "; ".join(problems) or ", ".join(
-            f"{n}: {q.active} active, {q.queued} queued" for n, q in sums.items()
-        )
+        message = ", ".join(f"{n}: {q.active} active, {q.queued} queued" for n, q in sums.items())
         return Result(
-            status=status,
             message=message or "no mover queues reported",
             metrics=metrics,
             tables=(_queue_table(pools, list(sums)),),
@@ -93,31 +105,17 @@ class DCacheMovers(Module[DCacheMoversSettings]):
         return [q for q in wanted if q in present] if wanted else present
 
     def _congested(self, pools: list[Pool], names: list[str]) -> list[str]:
-        """Pools where a watched queue alone is over the warning ratio, for a rule to count."""
+        """Pools where a watched queue alone is over the congested ratio, for a rule to count."""
         s = self.settings
         return sorted(
             p.name
             for p in pools
             if any(
-                q.queued >= s.min_queued and q.queued / max(q.active, 1) > s.warning
+                q.queued >= s.min_queued and q.queued / max(q.active, 1) > s.congested_ratio
                 for n, q in p.queues.items()
                 if n in names
             )
         )
-
-    def _rate(self, sums: dict[str, Queue]) -> tuple[Status | None, list[str]]:
-        s = self.settings
-        verdicts: list[Verdict] = []
-        for name, q in sums.items():
-            ratio = q.queued / max(q.active, 1)
-            if q.queued < s.min_queued:
-                continue
-            for limit, status in ((s.critical, Status.UNHAPPY), (s.warning, Status.NEUTRAL)):
-                if ratio > limit:
-                    text = f"{name}: {q.queued} movers queued for {q.active} active ({ratio:.1f})"
-                    verdicts.append((status, text))
-                    break
-        return worst(verdicts)
 
 
 def _sum_queues(pools: list[Pool], names: list[str]) -> dict[str, Queue]:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
+from ..retired import BecameRule, Renamed, Retired
+from ..rules import Rule
 from ..sources import Inputs, RawInput
-from ..status import Status
-from .common import Verdict, load_json, metric_name, read_input, worst
+from .common import load_json, metric_name, read_input
 from .dcacheinfo import SPACE_KEYS, DCacheInfo, Pool, check_selection, read_info
 from .dcacherest import read_rest_space
 
 _TB = 1e12
+#: pools beyond this many (by name) are rated in the counts but get no series of their own
+MAX_METRIC_POOLS = 300
 
 
 class DCachePoolsSettings(ModuleSettings):
@@ -32,28 +36,17 @@ class DCachePoolsSettings(ModuleSettings):
     removable_is_free: bool = Field(
         True, description="count removable (cached, safe to evict) space as free"
     )
-    pool_warning: float = Field(
-        0.10, ge=0, le=1, description="a pool with a lower free ratio is low on space"
+    low_free_ratio: float = Field(
+        0.10, ge=0, le=1, description="a pool with a lower free ratio counts in `pools_low`"
     )
-    pool_critical: float = Field(
-        0.02, ge=0, le=1, description="a pool with a lower free ratio is full"
-    )
-    max_pools_below: int = Field(
-        2,
-        ge=0,
-        description="pools that may be low (or full) before the module is neutral (or unhappy)",
-    )
-    warning: float = Field(
-        0.15, ge=0, le=1, description="overall free ratio below which the module is neutral"
-    )
-    critical: float = Field(
-        0.05, ge=0, le=1, description="overall free ratio below which the module is unhappy"
+    full_free_ratio: float = Field(
+        0.02, ge=0, le=1, description="a pool with a lower free ratio counts in `pools_full`"
     )
 
     @model_validator(mode="after")
     def _ordered(self) -> DCachePoolsSettings:
-        if self.pool_critical > self.pool_warning or self.critical > self.warning:
-            raise ValueError("a critical free ratio must not be above its warning ratio")
+        if self.full_free_ratio > self.low_free_ratio:
+            raise ValueError("`full_free_ratio` must not be above `low_free_ratio`")
         return self
 
 
@@ -61,6 +54,19 @@ class DCachePools(Module[DCachePoolsSettings]):
     """Free space of dCache pools from the info service XML, rated per pool and overall."""
 
     Settings = DCachePoolsSettings
+    default_rules = (
+        Rule(metric="free_ratio", op="<", warning=0.15, critical=0.05, missing="ignore"),
+        Rule(metric="pools_low", op=">", warning=2),
+        Rule(metric="pools_full", op=">", critical=2),
+        Rule(metric="pools", op="<", critical=1, message="no pool reports space"),
+    )
+    retired_settings: ClassVar[Mapping[str, Retired]] = {
+        "warning": BecameRule((("free_ratio", "warning"),)),
+        "critical": BecameRule((("free_ratio", "critical"),)),
+        "max_pools_below": BecameRule((("pools_low", "warning"), ("pools_full", "critical"))),
+        "pool_warning": Renamed("low_free_ratio"),
+        "pool_critical": Renamed("full_free_ratio"),
+    }
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         info = self._read(read_input(inputs))
@@ -72,25 +78,21 @@ class DCachePools(Module[DCachePoolsSettings]):
             if p.enabled and p.total > 0 and (not wanted or wanted & set(p.groups))
         ]
         ratios = {p.name: self._free(p.space) / p.total for p in pools}
-        low = sorted(n for n, r in ratios.items() if r < self.settings.pool_warning)
-        full = sorted(n for n, r in ratios.items() if r < self.settings.pool_critical)
+        low = sorted(n for n, r in ratios.items() if r < self.settings.low_free_ratio)
+        full = sorted(n for n, r in ratios.items() if r < self.settings.full_free_ratio)
         overall = {k: sum(p.space.get(k, 0.0) for p in pools) for k in SPACE_KEYS}
         ratio = self._free(overall) / overall["total"] if overall["total"] else None
-        status, problems = self._rate(ratio, low, full)
-        if not pools:
-            status, problems = Status.UNHAPPY, [f"none of {len(info.pools)} pools reports space"]
         metrics = _space_metrics("", overall)
         metrics.update(pools=len(pools), pools_low=len(low), pools_full=len(full))
+        metrics.update(_pool_metrics(ratios))
         if ratio is not None:
             metrics["free_ratio"] = ratio
         for group in info.groups.values():
             if not wanted or group.name in wanted:
                 space = group.space or _sum_pools(info.pools, group.pools)
                 metrics.update(_space_metrics(metric_name("group", group.name), space))
-        summary = f"{len(pools)} pools, {_tb(self._free(overall))} of {_tb(overall['total'])} free"
         return Result(
-            status=status,
-            message="; ".join(problems) or summary,
+            message=_summary(len(info.pools), pools, overall, self._free(overall), low, full),
             metrics=metrics,
             tables=(_pool_table(info.pools, ratios, self.settings),),
             details={
@@ -111,24 +113,35 @@ class DCachePools(Module[DCachePoolsSettings]):
         free = space.get("free", 0.0)
         return free + space.get("removable", 0.0) if self.settings.removable_is_free else free
 
-    def _rate(
-        self, ratio: float | None, low: list[str], full: list[str]
-    ) -> tuple[Status | None, list[str]]:
-        s = self.settings
-        verdicts: list[Verdict] = []
-        if ratio is not None and ratio < s.critical:
-            verdicts.append((Status.UNHAPPY, f"only {ratio:.1%} free overall"))
-        elif ratio is not None and ratio < s.warning:
-            verdicts.append((Status.NEUTRAL, f"only {ratio:.1%} free overall"))
-        if len(full) > s.max_pools_below:
-            verdicts.append((Status.UNHAPPY, f"{len(full)} pools full: {_names(full)}"))
-        elif len(low) > s.max_pools_below:
-            verdicts.append((Status.NEUTRAL, f"{len(low)} pools low on space: {_names(low)}"))
-        return worst(verdicts)
-
 
 def _space_metrics(prefix: str, space: dict[str, float]) -> dict[str, float]:
     return {metric_name(prefix, k) if prefix else k: space.get(k, 0.0) for k in SPACE_KEYS}
+
+
+def _pool_metrics(ratios: dict[str, float]) -> dict[str, float]:
+    """`pool.<name>.free_ratio` of the first pools by name, for rules on single pools."""
+    names = sorted(ratios)[:MAX_METRIC_POOLS]
+    return {metric_name("pool", name, "free_ratio"): ratios[name] for name in names}
+
+
+def _summary(
+    listed: int,
+    pools: list[Pool],
+    overall: dict[str, float],
+    free: float,
+    low: list[str],
+    full: list[str],
+) -> str:
+    """Free space overall, and which pools are full or low, for the shift crew."""
+    if not pools:
+        return f"0 of {listed} listed pools report space"
+    text = f"{len(pools)} pools, {_tb(free)} of {_tb(overall['total'])} free"
+    if full:
+        text += f"; {len(full)} full: {_names(full)}"
+    fuller = [n for n in low if n not in full]
+    if fuller:
+        text += f"; {len(fuller)} more low on space: {_names(fuller)}"
+    return text
 
 
 def _sum_pools(pools: list[Pool], names: list[str]) -> dict[str, float]:
@@ -154,9 +167,9 @@ def _pool_table(pools: list[Pool], ratios: dict[str, float], s: DCachePoolsSetti
             "not rated"
             if ratio is None
             else "full"
-            if ratio < s.pool_critical
+            if ratio < s.full_free_ratio
             else "low"
-            if ratio < s.pool_warning
+            if ratio < s.low_free_ratio
             else "ok"
         )
         tb = [round(p.space.get(k, 0.0) / _TB, 2) for k in SPACE_KEYS]

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from ..errors import ExtractError, FormatError
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
+from ..retired import BecameRule, Retired
+from ..rules import Rule
 from ..sources import Inputs, RawInput
-from ..status import Status
 from .common import json_shape, load_json, read_input, to_float
 from .dcacherates import RateUnit, rate_unit
 
@@ -59,8 +61,6 @@ class DCacheTransfersSettings(ModuleSettings):
     long_hours: float = Field(
         6.0, gt=0, description="a transfer older than this many hours is long"
     )
-    warning: int = Field(5, ge=0, description="more slow or long transfers than this: neutral")
-    critical: int = Field(20, ge=0, description="more slow or long transfers than this: unhappy")
     rate_unit: RateUnit = Field(
         "auto",
         description="unit of the REST API's transferRate: auto takes it from the dCache version "
@@ -73,6 +73,11 @@ class DCacheTransfers(Module[DCacheTransfersSettings]):
     """Active dCache transfers (JSON or whitespace text): warns on slow and on long transfers."""
 
     Settings = DCacheTransfersSettings
+    default_rules = (Rule(metric="bad", op=">", warning=5, critical=20),)
+    retired_settings: ClassVar[Mapping[str, Retired]] = {
+        "warning": BecameRule((("bad", "warning"),)),
+        "critical": BecameRule((("bad", "critical"),)),
+    }
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         raw = read_input(inputs)
@@ -82,13 +87,6 @@ class DCacheTransfers(Module[DCacheTransfersSettings]):
         slow = [t for t in transfers if _is_slow(t, s)]
         long = [t for t in transfers if t.age is not None and t.age > s.long_hours * 3600]
         bad = list({id(t): t for t in slow + long}.values())
-        status = (
-            Status.UNHAPPY
-            if len(bad) > s.critical
-            else Status.NEUTRAL
-            if len(bad) > s.warning
-            else None
-        )
         by_pool, by_host = Counter(t.pool for t in bad), Counter(t.host for t in bad)
         message = f"{len(transfers)} transfers, {len(slow)} slow, {len(long)} long"
         if paged:
@@ -105,7 +103,6 @@ class DCacheTransfers(Module[DCacheTransfersSettings]):
             "bytes": sum(t.bytes for t in transfers),
         }
         return Result(
-            status=status,
             message=message,
             metrics={k: float(v) for k, v in metrics.items()},
             tables=(

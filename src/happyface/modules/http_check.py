@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import ClassVar
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from ..errors import ExtractError
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
+from ..retired import BecameRule, Retired
+from ..rules import Rule
 from ..sources import Inputs, RawInput, Source
-from ..status import Status
-from .common import Verdict, checked_regex, worst
+from .common import checked_regex
 
 
 class HttpCheckSettings(ModuleSettings):
@@ -23,18 +25,6 @@ class HttpCheckSettings(ModuleSettings):
         default_factory=lambda: [200],
         min_length=1,
         description="HTTP status codes that count as up; any other is unhappy",
-    )
-    latency_warning: float = Field(
-        2.0, gt=0, description="seconds to the complete answer above which the check is neutral"
-    )
-    latency_critical: float = Field(
-        10.0, gt=0, description="seconds to the complete answer above which the check is unhappy"
-    )
-    cert_days_warning: float = Field(
-        21.0, ge=0, description="fewer days until the TLS certificate expires: neutral"
-    )
-    cert_days_critical: float = Field(
-        7.0, ge=0, description="fewer days until the TLS certificate expires: unhappy"
     )
     content_regex: str | None = Field(
         None,
@@ -51,19 +41,26 @@ class HttpCheckSettings(ModuleSettings):
 
     _regex = field_validator("content_regex")(checked_regex)
 
-    @model_validator(mode="after")
-    def _ordered(self) -> HttpCheckSettings:
-        if self.latency_warning > self.latency_critical:
-            raise ValueError("`latency_warning` must not exceed `latency_critical`")
-        if self.cert_days_warning < self.cert_days_critical:
-            raise ValueError("`cert_days_warning` must not be below `cert_days_critical`")
-        return self
-
 
 class HttpCheck(Module[HttpCheckSettings]):
     """Availability of an HTTP(S) endpoint: status code, latency, days left on its certificate."""
 
     Settings = HttpCheckSettings
+    default_rules = (
+        Rule(metric="up", op="<", critical=1,
+             message="the endpoint answered with an unexpected HTTP status"),
+        Rule(metric="content_found", op="<", critical=1, missing="ignore",
+             message="the answer does not contain the expected text"),
+        Rule(metric="latency", op=">", warning=2.0, critical=10.0),
+        Rule(metric="cert_days", op="<", warning=21.0, critical=7.0, missing="ignore",
+             message="the TLS certificate has {value} days left (< {threshold})"),
+    )  # fmt: skip
+    retired_settings: ClassVar[Mapping[str, Retired]] = {
+        "latency_warning": BecameRule((("latency", "warning"),)),
+        "latency_critical": BecameRule((("latency", "critical"),)),
+        "cert_days_warning": BecameRule((("cert_days", "warning"),)),
+        "cert_days_critical": BecameRule((("cert_days", "critical"),)),
+    }
 
     def sources(self) -> Mapping[str, Source]:
         """The configured source, told to pass on every HTTP status: an error page is a rating."""
@@ -77,25 +74,16 @@ class HttpCheck(Module[HttpCheckSettings]):
         if raw is None:
             raise ExtractError("no input named 'main' was fetched")
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
-        s = self.settings
-        up = raw.status_code in s.expected_status
+        up = raw.status_code in self.settings.expected_status
         cert_days = _cert_days(raw, now)
-        found = _content_found(raw, s.content_regex)
-        verdicts = [
-            *self._status_verdicts(raw.status_code, up, found),
-            *_threshold(raw.elapsed, s.latency_warning, s.latency_critical, "latency", "s"),
-            *_cert_verdicts(cert_days, s.cert_days_warning, s.cert_days_critical),
-        ]
+        found = _content_found(raw, self.settings.content_regex)
         metrics = {"up": float(up), "status_code": float(raw.status_code), "latency": raw.elapsed}
         if cert_days is not None:
             metrics["cert_days"] = cert_days
         if found is not None:
             metrics["content_found"] = float(found)
-        status, problems = worst(verdicts)
-        message = "; ".join(problems) or _summary(raw, cert_days)
         return Result(
-            status=status,
-            message=message,
+            message=self._summary(raw, up, cert_days, found),
             metrics=metrics,
             tables=(_table(raw, cert_days, found),),
             details={
@@ -108,15 +96,19 @@ class HttpCheck(Module[HttpCheckSettings]):
             },
         )
 
-    def _status_verdicts(self, code: int, up: bool, found: bool | None) -> list[Verdict]:
-        verdicts: list[Verdict] = []
+    def _summary(self, raw: RawInput, up: bool, cert_days: float | None, found: bool | None) -> str:
+        """What the check saw: the status (with the expected ones when it is not), the time."""
+        text = f"HTTP {raw.status_code}"
         if not up:
-            expected = ", ".join(str(c) for c in self.settings.expected_status)
-            verdicts.append((Status.UNHAPPY, f"HTTP {code}, expected {expected}"))
+            text += f", expected {', '.join(str(c) for c in self.settings.expected_status)},"
+        text += f" in {raw.elapsed:.2f} s"
         if found is False:
-            pattern = self.settings.content_regex
-            verdicts.append((Status.UNHAPPY, f"the answer does not contain {pattern!r}"))
-        return verdicts
+            text += f"; no match for {self.settings.content_regex!r}"
+        if cert_days is not None and cert_days >= 0:
+            text += f"; certificate valid {cert_days:.0f} more days"
+        elif cert_days is not None:
+            text += f"; certificate expired {-cert_days:.0f} days ago"
+        return text
 
 
 def _cert_days(raw: RawInput, now: datetime) -> float | None:
@@ -129,29 +121,6 @@ def _content_found(raw: RawInput, pattern: str | None) -> bool | None:
     if pattern is None:
         return None
     return re.search(pattern, raw.text) is not None
-
-
-def _threshold(
-    value: float, warning: float, critical: float, what: str, unit: str
-) -> list[Verdict]:
-    for limit, status in ((critical, Status.UNHAPPY), (warning, Status.NEUTRAL)):
-        if value > limit:
-            return [(status, f"{what} {value:.2f} {unit} (> {limit:g} {unit})")]
-    return []
-
-
-def _cert_verdicts(days: float | None, warning: float, critical: float) -> list[Verdict]:
-    if days is None:
-        return []
-    for limit, status in ((critical, Status.UNHAPPY), (warning, Status.NEUTRAL)):
-        if days < limit:
-            return [(status, f"the TLS certificate expires in {days:.1f} days (< {limit:g})")]
-    return []
-
-
-def _summary(raw: RawInput, cert_days: float | None) -> str:
-    text = f"HTTP {raw.status_code} in {raw.elapsed:.2f} s"
-    return text if cert_days is None else f"{text}; certificate valid {cert_days:.0f} more days"
 
 
 def _table(raw: RawInput, cert_days: float | None, found: bool | None) -> Table:

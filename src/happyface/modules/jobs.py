@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from ..errors import ExtractError
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
+from ..retired import BecameRule, Retired
+from ..rules import Rule
 from ..sources import Inputs, RawInput
-from ..status import Status
-from .common import age_hours, load_json, metric_name, read_input, worst
+from .common import age_hours, load_json, metric_name, read_input
 from .condorformats import is_history, read_condor_history, read_condor_json
 from .jobformats import Job, JobList, read_jobinfo_xml
 from .jobgroups import GroupCounts, count_groups, is_inefficient, ordered, totals, tree
@@ -38,25 +40,14 @@ class JobsSettings(ModuleSettings):
     )
     groups: list[str] = Field(
         default_factory=list,
-        description="groups whose efficiency is rated; empty rates every group",
+        description="groups whose efficiency is rated (given as `rated.<group>.*` metrics); "
+        "empty rates every group",
     )
     min_jobs: int = Field(
         10,
         ge=0,
         description="a group is rated only with at least this many running (or, in the "
         "accounting formats, finished) jobs",
-    )
-    warning: float = Field(
-        0.3,
-        ge=0,
-        le=1,
-        description="fraction of inefficient jobs above which a group is neutral",
-    )
-    critical: float = Field(
-        0.5,
-        ge=0,
-        le=1,
-        description="fraction of inefficient jobs above which a group is unhappy",
     )
     efficiency_threshold: float = Field(
         0.1,
@@ -69,11 +60,6 @@ class JobsSettings(ModuleSettings):
         ge=0,
         description="jobs that ran less than this are not judged (they are still starting)",
     )
-    max_age_hours: float | None = Field(
-        2.0,
-        gt=0,
-        description="input older than this many hours is unhappy (stale); null never checks",
-    )
 
 
 class Jobs(Module[JobsSettings]):
@@ -81,6 +67,17 @@ class Jobs(Module[JobsSettings]):
 
     Settings = JobsSettings
     template = "jobs.html"
+    default_rules = (
+        Rule(metric="rated.*.inefficient_fraction", op=">", warning=0.3, critical=0.5,
+             missing="ignore"),
+        Rule(metric="age_hours", op=">", critical=2.0, missing="ignore",
+             message="the input is {value} h old (more than {threshold} h)"),
+    )  # fmt: skip
+    retired_settings: ClassVar[Mapping[str, Retired]] = {
+        "warning": BecameRule((("rated.*.inefficient_fraction", "warning"),)),
+        "critical": BecameRule((("rated.*.inefficient_fraction", "critical"),)),
+        "max_age_hours": BecameRule((("age_hours", "critical"),)),
+    }
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
@@ -93,11 +90,11 @@ class Jobs(Module[JobsSettings]):
         groups = count_groups(found, flags)
         total = totals(groups)
         age = age_hours(found.date, now) if found.date else None
-        status, problems = self._rate(groups, age)
+        metrics = _metrics(groups, total, age, found.history)
+        metrics.update(self._rated_metrics(groups))
         return Result(
-            status=status,
-            message="; ".join(problems) or _summary(total, found.history),
-            metrics=_metrics(groups, total, age, found.history),
+            message=_summary(total, found.history),
+            metrics=metrics,
             tables=(_groups_table(groups, self._rated(groups)), _jobs_table(found.jobs, flags)),
             details={
                 "format": found.format,
@@ -115,32 +112,19 @@ class Jobs(Module[JobsSettings]):
     def _rated(self, groups: dict[str, GroupCounts]) -> set[str]:
         return set(self.settings.groups) if self.settings.groups else set(groups)
 
-    def _rate(
-        self, groups: dict[str, GroupCounts], age: float | None
-    ) -> tuple[Status | None, list[str]]:
-        """The worst verdict over the rated groups and the input's age, with what caused it."""
-        s, verdicts = self.settings, []
+    def _rated_metrics(self, groups: dict[str, GroupCounts]) -> dict[str, float]:
+        """`rated.<group>.inefficient_fraction` of the rated groups with enough jobs to judge.
+
+        Apart from the plotted `<group>.*` family, so that the default rule's glob names
+        exactly the groups to rate: not `total`, not a group of three jobs.
+        """
+        rated: dict[str, float] = {}
         for name in sorted(self._rated(groups)):
             counts = groups.get(name)
             fraction = counts.inefficient_fraction if counts else None
-            if counts is None or fraction is None or counts.rated_jobs < s.min_jobs:
-                continue
-            for limit, status in ((s.critical, Status.UNHAPPY), (s.warning, Status.NEUTRAL)):
-                if fraction > limit:
-                    verdicts.append(
-                        (
-                            status,
-                            f"{name}: {counts.inefficient} of {counts.rated_jobs} "
-                            f"{_rated_kind(counts)} jobs inefficient "
-                            f"({fraction:.0%} > {limit:.0%})",
-                        )
-                    )
-                    break
-        if age is not None and s.max_age_hours is not None and age > s.max_age_hours:
-            verdicts.append(
-                (Status.UNHAPPY, f"input is {age:.1f} h old (limit {s.max_age_hours:g} h)")
-            )
-        return worst(verdicts)
+            if counts and fraction is not None and counts.rated_jobs >= self.settings.min_jobs:
+                rated[metric_name("rated", name, "inefficient_fraction")] = fraction
+        return rated
 
 
 def _read(raw: RawInput, fmt: str, now: datetime) -> JobList:
@@ -169,12 +153,6 @@ def _json_format(data: object) -> str:
     if isinstance(data, list):
         return "condor_history" if is_history(data) else "condor"
     return "slurm_accounting" if is_accounting(data) else "slurm"
-
-
-def _rated_kind(counts: GroupCounts) -> str:
-    if not counts.finished_judged:
-        return "running"
-    return "finished" if not counts.running else "running and finished"
 
 
 def _summary(total: GroupCounts, history: bool) -> str:
