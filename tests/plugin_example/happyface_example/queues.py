@@ -61,4 +61,6 @@ def _queue(entry: Any) -> dict[str, Any]:
             "oldest_minutes": int(entry["oldest_minutes"]),
         }
     except (KeyError, TypeError, ValueError) as exc:
-        raise ExtractError(f"a queue entry lacks name, waiting or oldest_minutes ({exc!r})") from exc
+        raise ExtractError(
+            f"a queue entry lacks name, waiting or oldest_minutes ({exc!r})"
+        ) from exc

@@ -57,7 +57,9 @@ def _bar(entry: Mapping[str, Any], given: DetailInput) -> QueueBar:
 def _chosen(params: Mapping[str, str]) -> str:
     name = params.get("queue", "").strip()
     if len(name) > MAX_NAME or not name.isprintable():
-        raise DetailParameterError("queue", name[:40], f"a queue name of at most {MAX_NAME} characters")
+        raise DetailParameterError(
+            "queue", name[:40], f"a queue name of at most {MAX_NAME} characters"
+        )
     return name
 
 
