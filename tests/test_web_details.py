@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -10,10 +12,11 @@ from typing import Any
 import pytest
 
 from happyface import Result, Status
+from happyface.display import DetailInput, Query
+from happyface.modules.jobs_view import FilterView, JobsView, jobs_view
 from happyface.result import Table
 from happyface.storage import ModuleRecord
 from happyface.web.archived import IMAGE_POLICY, media_type
-from happyface.web.jobview import JobFilter, filter_tables
 from happyface.web.render import environment
 from happyface.web.urls import Urls
 from tests.fixtures.details import FARM_JOBS, HOSTILE_ENTRY, NOW, DetailSite, build
@@ -33,6 +36,21 @@ def job_rows(client: Any, url: str) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     table = next(t for t in response.json()["module"]["tables"] if t["name"] == "jobs")
     return [dict(zip(table["columns"], r, strict=True)) for r in table["rows"]]
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """The links of module `j` on the live page, as the dashboard builds them."""
+
+    def module(self, query: Query = ()) -> str:
+        return Urls().module("j", None, None, query)
+
+    def archived(self) -> Mapping[str, str]:
+        return {}
+
+
+def stored(details: dict[str, Any], full: bool = False) -> DetailInput:
+    return DetailInput("j", details, (), NOW, None, full, {}, PageLinks())
 
 
 def section(html: str, start: str, end: str) -> str:
@@ -57,25 +75,21 @@ def test_the_category_box_shows_the_group_tree_with_counts_and_shares(client: An
 
 
 def test_the_compact_tree_stops_below_the_top_two_levels() -> None:
-    from happyface.web.jobview import jobs_view
-
     deep = {"group": "a", "total": 1, "children": [{"group": "a.b", "children": []}]}
     tree = [{"group": "top", "total": 1, "children": [{"group": "mid", "children": [deep]}]}]
-    view = jobs_view({"tree": tree}, Urls(), "j", None)
     env = environment(Urls())
-    box = {"id": "j", "url": "/module/j", "view": view, "tables": []}
-    compact = env.get_template("modules/jobs.html").render(box=box, full=False)
+    template = env.get_template("happyface.modules/jobs.html")
+    box = {"id": "j", "url": "/module/j", "view": jobs_view(stored({"tree": tree})), "tables": []}
+    compact = template.render(box=box, full=False)
     assert ">1 subgroups</a>" in compact and "a.b" not in compact
-    full = env.get_template("modules/jobs.html").render(box=box, full=True)
-    assert "a.b" in full
+    box["view"] = jobs_view(stored({"tree": tree}, full=True))
+    assert "a.b" in template.render(box=box, full=True)
 
 
 def test_odd_stored_details_cost_the_view_not_the_page(detail_site: DetailSite) -> None:
-    from happyface.web.jobview import jobs_view
-
-    view = jobs_view({"tree": ["not a node", {"children": 3}], "totals": None}, Urls(), "j", None)
-    assert [n["group"] for n in view["tree"]] == ["", ""]
-    assert view["totals"]["total"] == 0 and view["totals"]["inefficient_percent"] is None
+    view = jobs_view(stored({"tree": ["not a node", {"children": 3}], "totals": None}))
+    assert [n.group for n in view.tree] == ["", ""]
+    assert view.totals.total == 0 and view.totals.inefficient_percent is None
 
 
 # jobs: the job list and its filter
@@ -151,7 +165,9 @@ def test_the_filter_leaves_other_tables_alone() -> None:
     jobs = Table("jobs", ("id", "user", "group"), (("1", "u", "a.b"), ("2", "v", "c")))
     groups = Table("groups", ("group",), (("a",), ("c",)))
     tree = [{"group": "a", "children": [{"group": "a.b", "children": []}]}]
-    out = filter_tables([jobs, groups], {"tree": tree}, JobFilter(group="a"))
+    view = jobs_view(stored({"tree": tree}, full=True))
+    chosen = FilterView("a", "", True, False, ("a", "a.b"), "/module/j", "")
+    out = JobsView(**{**vars(view), "filter": chosen}).tables([jobs, groups])
     assert out[0].rows == (("1", "u", "a.b"),) and out[1] is groups
 
 
@@ -289,5 +305,8 @@ def test_the_json_rendering_carries_the_detail_views(client: Any) -> None:
         "/archive/2/load/main.bin",
         "/archive/2/load/transfers.svg",
     ]
-    filtered = client.get("/module/condor.json?user=cmsprd001").json()["module"]
+    filtered = client.get("/module/condor.json?user=cmsprd001").json()["module"]["view"]
     assert filtered["filter"]["user"] == "cmsprd001" and filtered["filter"]["active"]
+    assert filtered["tree"][0]["url"].startswith("/module/condor?group=")
+    boxed = client.get("/category/batch.json").json()["modules"][0]["view"]
+    assert boxed["filter"] is None and boxed["totals"]["total"] > 0

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from .display import DetailInput, DetailView, template_package
 from .result import Result
 from .retired import Retired
 from .rules import Rule
@@ -29,6 +30,9 @@ class Module(Generic[S]):
     `extract` is pure: given the fetched inputs and the time of the run it returns a Result. It
     never opens sockets or touches the database; it may raise ExtractError (or any exception),
     which the run turns into this module's error status with the message.
+
+    Its display is optional: a `template` in the `templates/` folder of the type's package and
+    a `detail_view` hook that turns the stored details into what that template reads.
     """
 
     Settings: ClassVar[type[ModuleSettings]] = ModuleSettings
@@ -39,7 +43,8 @@ class Module(Generic[S]):
     #: settings the type no longer has: a site still giving one gets a config error saying
     #: what to write instead
     retired_settings: ClassVar[Mapping[str, Retired]] = {}
-    #: the Jinja template (under web/templates/modules/) of this type's detail view, if any
+    #: the Jinja template of this type's detail view: a file in the `templates/` folder of the
+    #: type's package, else one of the dashboard's shared ones (`keyvalue.html`); None: tables
     template: ClassVar[str | None] = None
 
     def __init__(self, settings: S, sources: Mapping[str, Source]) -> None:
@@ -52,6 +57,21 @@ class Module(Generic[S]):
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         raise NotImplementedError(f"{type(self).__name__} does not implement extract()")
+
+    @classmethod
+    def detail_view(cls, given: DetailInput) -> DetailView | None:
+        """What the type's template reads as `box.view`; None when it reads the box alone.
+
+        It may raise DetailParameterError for a query parameter of its own it cannot read (the
+        page answers 400); any other failure shows the generic tables instead of the template.
+        """
+        return None
+
+    @classmethod
+    def template_name(cls) -> str | None:
+        """The template's name in the dashboard's loader, keyed by the type's package."""
+        package = template_package(cls.__module__)
+        return f"{package}/{cls.template}" if cls.template and package else None
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

@@ -6,14 +6,20 @@ knows module types through this contract. Types load lazily: a broken plugin onl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from importlib.metadata import EntryPoint, entry_points
+from importlib.util import find_spec
+from pathlib import Path
 
+from .display import TEMPLATE_FOLDER, template_package
 from .errors import PluginError
 from .module import Module
 from .suggest import did_you_mean
 
 GROUP = "happyface.modules"
+
+log = logging.getLogger(__name__)
 
 
 class Registry:
@@ -63,3 +69,41 @@ class Registry:
             raise PluginError(f"module type {name!r} ({point.value}) is not a Module subclass")
         self._loaded[name] = cls
         return cls
+
+
+def template_folders(types: Iterable[type[Module]] = ()) -> dict[str, list[Path]]:
+    """Package -> its `templates/` folders, for the package of every installed type and `types`.
+
+    Found from the entry points without loading the types (a package's parents are imported to
+    locate it), so the dashboard's template loader knows every type's templates up front.
+    """
+    packages = {_point_package(p) for p in entry_points(group=GROUP)}
+    packages |= {template_package(t.__module__) for t in types}
+    found = {}
+    for package in sorted(packages - {""}):
+        if folders := _folders(package):
+            found[package] = folders
+    return found
+
+
+def _point_package(point: EntryPoint) -> str:
+    """The package of an entry point's module: itself when it is a package, else its parent."""
+    try:
+        spec = find_spec(point.module)
+    except Exception:  # a broken plugin fails when its type is used, with a named error
+        log.warning("module type %s cannot be located", point.value, exc_info=True)
+        return ""
+    if spec is not None and spec.submodule_search_locations is not None:
+        return point.module
+    return point.module.rpartition(".")[0]
+
+
+def _folders(package: str) -> list[Path]:
+    try:
+        spec = find_spec(package)
+    except Exception:
+        log.warning("package %s cannot be located", package, exc_info=True)
+        return []
+    locations = spec.submodule_search_locations if spec is not None else None
+    candidates = [Path(location) / TEMPLATE_FOLDER for location in locations or ()]
+    return [folder for folder in candidates if folder.is_dir()]

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from ..display import DetailInput
 from ..errors import ExtractError
 from ..module import Module, ModuleSettings
 from ..result import Result, Table
@@ -18,6 +19,7 @@ from .common import age_hours, load_json, metric_name, read_input
 from .condorformats import is_history, read_condor_history, read_condor_json
 from .jobformats import Job, JobList, read_jobinfo_xml
 from .jobgroups import GroupCounts, count_groups, is_inefficient, ordered, totals, tree
+from .jobs_view import JobsView, jobs_view
 from .slurmformats import is_accounting, read_slurm_accounting, read_slurm_json
 
 _TOTALS = ("total", "running", "pending", "held", "inefficient", "finished", "failed")
@@ -78,6 +80,10 @@ class Jobs(Module[JobsSettings]):
         "critical": BecameRule((("rated.*.inefficient_fraction", "critical"),)),
         "max_age_hours": BecameRule((("age_hours", "critical"),)),
     }
+
+    @classmethod
+    def detail_view(cls, given: DetailInput) -> JobsView:
+        return jobs_view(given)
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)

@@ -12,6 +12,7 @@ import feedparser
 import nh3
 from pydantic import Field
 
+from ..display import DetailInput, DetailView
 from ..errors import ExtractError
 from ..module import Module, ModuleSettings
 from ..result import Link, Result, Table
@@ -48,6 +49,12 @@ class Rss(Module[RssSettings]):
 
     Settings = RssSettings
     template = "rss.html"
+
+    @classmethod
+    def detail_view(cls, given: DetailInput) -> DetailView:
+        from .rss_view import feed_view  # it imports this module for the sanitiser
+
+        return feed_view(given)
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)

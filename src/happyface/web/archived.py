@@ -9,6 +9,7 @@ script runs, and even then under a policy that forbids scripts and loads of any 
 from __future__ import annotations
 
 from ..errors import ExtractError
+from ..imagetypes import image_type
 
 TEXT = "text/plain; charset=utf-8"
 SVG = "image/svg+xml"
@@ -20,8 +21,6 @@ TEXT_POLICY = "sandbox"
 
 def media_type(body: bytes, fetch_dest: str) -> str:
     """The type to serve `body` as: an image type by magic bytes, SVG to <img> only, else text."""
-    from ..modules.plot import image_type  # the plot type's sniffer; module types load lazily
-
     try:
         found = image_type("archived", body)
     except ExtractError:  # not an image at all

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..result import Table
 from ..site import Site
 from ..status import Status
-from .detailviews import DetailInput, add_view
+from .detailviews import Shown, add_view, template_of
 from .hrefs import safe_href
 from .urls import Urls
 
@@ -66,8 +66,12 @@ def module_box(
     run_id: int,
     at: datetime | None,
     table_rows: int | None,
+    params: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The view data of one module at one run; `meta` is its entry in the run's config."""
+    """The view data of one module at one run; `meta` is its entry in the run's config.
+
+    `params` is the query of the module's own page, for its type's detail view; None elsewhere.
+    """
     status = row.status if row is not None else Status.NOINFO
     instruction = meta.get("instruction", "")
     # set by access control for a viewer who may see the module's name only
@@ -95,14 +99,14 @@ def module_box(
         "tables": [],
         "details": {},
         "template": None,
-        "view": {},
+        "view": None,
         "archive": [],
         "metrics": {},
         "timing": None,
     }
     if row is not None:
         _add_result(box, row, ctx, run_id, table_rows)
-        add_view(box, DetailInput(row, ctx, run_id, box["id"], at))
+        _add_detail(box, row, ctx, Shown(run_id, row.time, at, params is not None, params or {}))
     return box
 
 
@@ -115,23 +119,21 @@ def _add_result(
     box["details"] = dict(row.details)
     box["metrics"] = dict(row.metrics)
     box["timing"] = {"fetch": row.fetch_seconds, "extract": row.extract_seconds}
-    box["template"] = _template_of(box["id"], ctx)
     if table_rows is not None:
         box["tables"] = [table_view(t, 1, table_rows) for t in row.tables]
     if row.archive and (row.status is Status.ERROR or table_rows is None):
         box["archive"] = archive_files(ctx, run_id, box["id"], row.archive)
 
 
-def _template_of(module_id: str, ctx: BoxContext) -> str | None:
-    """The type's own detail template, when the module still exists and its type has one."""
-    instance = ctx.site.module(module_id)
+def _add_detail(box: dict[str, Any], row: ResultRow, ctx: BoxContext, shown: Shown) -> None:
+    """The type's detail template and view, when the module still exists and its type has one."""
+    instance = ctx.site.module(box["id"])
     if instance is None:
-        return None
-    name = type(instance.module).template
-    if not name:
-        return None
-    path = f"modules/{name}"
-    return path if ctx.has_template(path) else None
+        return
+    module_type = type(instance.module)
+    box["template"] = template_of(module_type, ctx)
+    if box["template"] is not None:
+        add_view(box, module_type, row, ctx, shown)
 
 
 def _sources(sources: Mapping[str, str]) -> list[dict[str, str]]:

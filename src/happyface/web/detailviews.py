@@ -1,23 +1,23 @@
-"""View data of the type-specific detail templates, keyed by the template that shows it.
+"""A module's detail view: the template its type names and the view data its hook builds.
 
-A detail template reads `box.view`; the function registered for it builds that from the stored
-details. Stored details may come from an older version or another instance, so each function
-reads them defensively and a failure falls back to the generic table view, never a broken page.
+The web knows no module type by name. It asks the type (`Module.template_name`,
+`Module.detail_view`) through the same contract for built-in and third-party types, and gives
+the hook a `DetailInput`. Stored details may come from an older version or another instance:
+a hook that fails costs the type's view, never the page (the box falls back to its tables).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup
-
-from .jobview import jobs_view
+from ..display import DetailInput, DetailParameterError, DetailView, Query
+from ..module import Module
+from .errors import bad_parameter
 
 if TYPE_CHECKING:
     from ..storage import ResultRow
@@ -26,58 +26,48 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ARCHIVE_META = "meta.json"
+#: the dashboard's shared detail templates, for a type naming one it does not bring itself
+SHARED = "modules"
 
 
 @dataclass(frozen=True)
-class DetailInput:
-    """What a detail view reads: the stored result and where its box is shown."""
+class Shown:
+    """Where a box is shown: the run, the time its links keep, the page and its query."""
 
-    row: ResultRow
-    ctx: BoxContext
     run_id: int
-    module_id: str
+    run_time: datetime
     at: datetime | None
+    full: bool
+    params: Mapping[str, str]
 
 
-DetailView = Callable[[DetailInput], dict[str, Any]]
+@dataclass(frozen=True)
+class Links:
+    """The links a view hook may ask for, for one module in one shown run."""
+
+    ctx: BoxContext
+    module_id: str
+    shown: Shown
+    relpath: str | None
+
+    def module(self, query: Query = ()) -> str:
+        return self.ctx.urls.module(self.module_id, self.shown.at, None, query)
+
+    def archived(self) -> Mapping[str, str]:
+        run_id = self.shown.run_id
+        return {
+            source: self.ctx.urls.archive(run_id, self.module_id, name)
+            for source, name in _archived_files(self.ctx, self.relpath).items()
+        }
 
 
-def _jobs(given: DetailInput) -> dict[str, Any]:
-    return jobs_view(given.row.details, given.ctx.urls, given.module_id, given.at)
-
-
-def _plot(given: DetailInput) -> dict[str, Any]:
-    """The images of the shown run, each linked to its archived file, with caption and size."""
-    files = _archived_files(given)
-    images = []
-    for item in _list(given.row.details.get("images")):
-        if not isinstance(item, Mapping):
-            continue
-        source = str(item.get("source", ""))
-        name = files.get(source)
-        caption = str(item.get("caption") or source)
-        images.append(
-            {
-                "source": source,
-                "caption": caption,
-                "url": given.ctx.urls.archive(given.run_id, given.module_id, name) if name else "",
-                "width": _dimension(item.get("width")),
-                "height": _dimension(item.get("height")),
-                "content_type": str(item.get("content_type", "")),
-                "bytes": item.get("bytes"),
-            }
-        )
-    return {"images": images}
-
-
-def _archived_files(given: DetailInput) -> dict[str, str]:
+def _archived_files(ctx: BoxContext, relpath: str | None) -> dict[str, str]:
     """Source name -> archived file name, from the archive's record of the run's inputs."""
-    archive, relpath = given.ctx.archive, given.row.archive
-    if archive is None or not relpath:
+    if ctx.archive is None or not relpath:
         return {}
     try:
-        inputs = json.loads(archive.open(relpath, ARCHIVE_META)).get("inputs", {})
-    except Exception:  # a pruned or unreadable archive loses the images, not the page
+        inputs = json.loads(ctx.archive.open(relpath, ARCHIVE_META)).get("inputs", {})
+    except Exception:  # a pruned or unreadable archive loses the files, not the page
         log.warning("archive %s has no readable %s", relpath, ARCHIVE_META, exc_info=True)
         return {}
     return {
@@ -87,67 +77,42 @@ def _archived_files(given: DetailInput) -> dict[str, str]:
     }
 
 
-def _dimension(value: Any) -> int | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 10_000
-    return value if ok else None
+def template_of(module_type: type[Module], ctx: BoxContext) -> str | None:
+    """The type's detail template: its package's own, else a shared one of that name."""
+    names = [module_type.template_name()]
+    if module_type.template:
+        names.append(f"{SHARED}/{module_type.template}")
+    return next((n for n in names if n and ctx.has_template(n)), None)
 
 
-def _rss(given: DetailInput) -> dict[str, Any]:
-    """The feed's entries; their HTML is sanitised again here, which is what makes it safe."""
-    from ..modules.rss import clean_html  # module types load lazily; so does their parser
+def add_view(
+    box: dict[str, Any], module_type: type[Module], row: ResultRow, ctx: BoxContext, shown: Shown
+) -> None:
+    """Set `box["view"]` from the type's hook; without its template if the hook fails.
 
-    entries = []
-    for item in _list(given.row.details.get("entries")):
-        if not isinstance(item, Mapping):
-            continue
-        entries.append(
-            {
-                "title": str(item.get("title") or "(untitled)"),
-                "href": _feed_link(item.get("link")),
-                "published": _instant(item.get("published")),
-                "author": str(item.get("author") or ""),
-                "keyword": str(item.get("keyword") or ""),
-                # cleaned by the module already; cleaned again because the stored details
-                # could come from elsewhere, and only what nh3 returned is ever marked safe
-                "summary": Markup(clean_html(str(item.get("summary_html") or ""))),
-            }
-        )
-    title = given.row.details.get("feed_title")
-    return {"feed_title": str(title or ""), "entries": entries}
-
-
-def _feed_link(value: Any) -> str:
-    """The entry's link if it is a web address; nothing else becomes an href."""
-    href = str(value or "").strip()
-    return href if re.match(r"https?://[^\s]", href, re.IGNORECASE) else ""
-
-
-def _instant(value: Any) -> datetime | None:
+    A query parameter the hook cannot read is the viewer's mistake: a 400, not a fallback.
+    """
+    given = DetailInput(
+        module_id=box["id"],
+        details=row.details,
+        tables=tuple(row.tables),
+        run_time=shown.run_time,
+        at=shown.at,
+        full=shown.full,
+        params=shown.params,
+        links=Links(ctx, box["id"], shown, row.archive),
+    )
     try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-DETAIL_VIEWS: dict[str, DetailView] = {
-    "modules/jobs.html": _jobs,
-    "modules/plot.html": _plot,
-    "modules/rss.html": _rss,
-}
-
-
-def add_view(box: dict[str, Any], given: DetailInput) -> None:
-    """Set `box["view"]` for the box's detail template; without one if building it fails."""
-    build = DETAIL_VIEWS.get(box.get("template") or "")
-    if build is None:
-        return
-    try:
-        box["view"] = build(given)
+        box["view"] = module_type.detail_view(given)
+    except DetailParameterError as exc:
+        raise bad_parameter(exc.name, exc.value, exc.expected) from exc
     except Exception:  # odd stored details cost the type's view, never the page
-        log.warning("detail view of %s failed", given.module_id, exc_info=True)
+        log.warning("detail view of %s failed", box["id"], exc_info=True)
         box["template"] = None
+        box["view"] = None
+
+
+def view_of(box: Mapping[str, Any]) -> DetailView:
+    """The box's detail view, or the default one (all tables, no query) when it has none."""
+    view = box.get("view")
+    return view if isinstance(view, DetailView) else DetailView()

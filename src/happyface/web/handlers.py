@@ -65,7 +65,7 @@ class Dashboard:
         self.store = store
         self.archive = archive
         self.urls = Urls(site.settings.web.base_url)
-        self.env = environment(self.urls)
+        self.env = environment(self.urls, [type(m.module) for m in site.modules])
         self.cache = PageCache()
         self.latest: Memo[RunInfo | None] = Memo(store.latest_run, ttl=1.0)
         self.now = now

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..status import Status
 from .boxes import module_box, status_view, table_view
+from .detailviews import view_of
 from .errors import bad_parameter
-from .jobview import filter_tables, filter_view, parse_filter
 from .pages import ViewContext, frame, modules_of, snapshot_of, unknown_at_run
 from .plots import Interval, iso_second, parse_interval, status_segments
 from .timemachine import Moment
@@ -30,15 +30,15 @@ def module_view(
     if meta is None:
         raise unknown_at_run(ctx, snapshot, "module", module_id)
     row = ctx.store.result(run.id, module_id)
-    box = module_box(meta, row, ctx.boxes, run.id, at, table_rows=None)
+    box = module_box(meta, row, ctx.boxes, run.id, at, table_rows=None, params=params)
     page, table_name = _page(params)
-    chosen = parse_filter(params)
+    # the type's view may narrow its tables by its own query parameters (the jobs filter)
+    detail = view_of(box)
     if row is not None:
         box["tables"] = [
             table_view(t, page if t.name == table_name else 1, TABLE_ROWS)
-            for t in filter_tables(row.tables, row.details, chosen)
+            for t in detail.tables(row.tables)
         ]
-        box["filter"] = filter_view(ctx.urls, module_id, at, chosen, row.details)
     # relative times count back from the shown run, so a past page keeps its meaning
     interval = parse_interval(
         params.get("from", ""), params.get("to", ""), run.started_at, default_from="-1d"
@@ -55,7 +55,7 @@ def module_view(
         "timeline": _timeline(ctx, module_id, interval),
         "charts": _charts(ctx, module_id, interval),
         "history": _history(ctx, module_id, interval),
-        "table_links": _table_links(ctx, module_id, at, box["tables"], chosen.query()),
+        "table_links": _table_links(ctx, module_id, at, box["tables"], detail.query()),
     }
 
 

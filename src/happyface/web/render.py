@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
     Environment,
     FileSystemLoader,
+    PrefixLoader,
     StrictUndefined,
     TemplateNotFound,
     select_autoescape,
 )
 from markupsafe import Markup
 
+from ..module import Module
+from ..plugins import template_folders
 from .urls import Urls
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -54,10 +61,24 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def environment(urls: Urls) -> Environment:
-    """The template environment: autoescaped, strict about undefined names."""
+def loader(folders: Mapping[str, Sequence[Path]]) -> BaseLoader:
+    """The dashboard's templates, then each module type package's as `<package>/<name>`.
+
+    Keyed by package, two types' templates never collide, and a type's template can still
+    import the dashboard's shared pieces (`_macros.html`, `modules/_parts.html`).
+    """
+    packages = {name: FileSystemLoader(list(paths)) for name, paths in folders.items()}
+    return ChoiceLoader([FileSystemLoader(TEMPLATES), PrefixLoader(packages)])
+
+
+def environment(urls: Urls, types: Iterable[type[Module]] = ()) -> Environment:
+    """The template environment: autoescaped, strict about undefined names.
+
+    It loads the templates of every installed module type's package, and of `types` (a site's
+    types, some perhaps registered directly rather than installed).
+    """
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=loader(template_folders(types)),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -93,6 +114,8 @@ def _default(value: object) -> Any:
         return value.value
     if isinstance(value, tuple | set | frozenset):
         return list(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)  # a module type's detail view
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 

@@ -1,0 +1,1 @@
+"""An example third-party module type for HappyFace: a board of batch queues."""
