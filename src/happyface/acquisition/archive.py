@@ -17,7 +17,15 @@ from ..errors import FetchError
 from ..sources import RawInput
 from .archiveclean import remove_runs, remove_unfinished
 from .archivefolders import folder_of, list_folder, open_in_folder
-from .archivenames import META, RUN_SUFFIX, ArchiveError, run_key, split_relpath, utc_naive
+from .archivenames import (
+    META,
+    RUN_SUFFIX,
+    ArchiveError,
+    check_name,
+    run_key,
+    split_relpath,
+    utc_naive,
+)
 from .archiveread import RunFiles
 from .archivewrite import RunWriter
 
@@ -66,6 +74,7 @@ class Archive:
     def open(self, relpath: str, name: str) -> bytes:
         """The content of file `name` archived at `relpath`; ArchiveError if refused or missing."""
         key, module_id = split_relpath(relpath)
+        check_name(name, "file name")
         run = self._run_file(key)
         if run is not None:
             return self._files.open(run, module_id, relpath, name)
