@@ -20,10 +20,12 @@ import pytest
 from happyface import FetchError, RawInput
 from happyface.acquisition.archive import Archive, ArchiveError, RunWriter
 from happyface.acquisition.fetch import Fetcher
+from happyface.acquisition.maintenance import Maintenance
 from happyface.acquisition.run import Runner
 from happyface.config import load_site
 from happyface.errors import RunFailedError
 from happyface.plugins import Registry
+from happyface.settings import SiteSettings
 from happyface.storage import open_store
 from tests.fixtures.details import DetailSite
 from tests.fixtures.modules import data
@@ -82,6 +84,13 @@ def test_layout_bodies_and_meta(archive: Archive) -> None:
     assert meta["inputs"]["news"] == {"error": inputs["news"].args[0]}
 
 
+def test_a_module_whose_fetches_all_failed_keeps_its_meta(archive: Archive) -> None:
+    relpath = archive.store(RUN, "down", {"main": FetchError("HTTP 503 from the source")})
+    assert archive.list(relpath) == ["meta.json"]
+    meta = json.loads(archive.open(relpath, "meta.json"))
+    assert meta["inputs"] == {"main": {"error": "HTTP 503 from the source"}}
+
+
 def test_run_time_is_kept_in_utc(archive: Archive) -> None:
     berlin = RUN.astimezone(timezone(timedelta(hours=2)))
     assert archive.store(berlin, "m", {"main": raw(b"x")}) == "2024/05/01/123005/m"
@@ -113,6 +122,19 @@ def test_a_body_shared_by_modules_is_kept_once(archive: Archive) -> None:
     assert [archive.open(p, "main.xml") for p in paths] == [shared.content] * 3
     with zipfile.ZipFile(archive.root / RUN_FILE) as run:
         assert sorted(run.namelist()) == [".index.json", "a/main.xml"]
+
+
+def test_replacing_a_module_keeps_the_body_another_module_shares_with_it(
+    archive: Archive,
+) -> None:
+    writer = archive.writer(RUN)
+    shared = raw(b"shared")
+    writer.add("a", {"main": shared})
+    b = writer.add("b", {"main": shared})  # kept once, under a's name
+    writer.publish()
+    a = archive.store(RUN, "a", {"main": raw(b"new")})
+    assert archive.open(a, "main.json") == b"new"
+    assert archive.open(b, "main.json") == b"shared"
 
 
 def test_concurrent_appends_all_arrive_whole(archive: Archive) -> None:
@@ -204,6 +226,21 @@ def test_a_crash_leaves_no_visible_run_and_maintenance_removes_the_rest(archive:
     assert archive.cleanup(RUN + timedelta(days=1)) == 0  # a leftover is no run
     assert archive.remove_unfinished() == 1
     assert files_below(archive.root) == []
+
+
+def test_maintenance_removes_a_crashed_writers_file_even_keeping_runs_forever(
+    archive: Archive, tmp_path: Path
+) -> None:
+    crash_a_writer(archive)
+    archive.store(RUN - timedelta(days=400), "m", {"main": raw(b"x")})
+    settings = SiteSettings.model_validate({"title": "t", "archive": {"keep_days": 0}})
+    store = open_store(f"sqlite:///{tmp_path / 'hf.db'}")
+    try:
+        counts = Maintenance(settings, store, archive).clean(RUN)
+    finally:
+        store.close()
+    assert counts["unfinished archive files"] == 1 and "archived runs" not in counts
+    assert files_below(archive.root) == ["2023/03/28/123005.zip"]
 
 
 def test_the_next_run_removes_what_a_crashed_one_left(archive: Archive) -> None:

@@ -53,6 +53,7 @@ class RunWriter:
         self._zip: zipfile.ZipFile | None = None
         self._modules: dict[str, dict[str, Any]] = {}
         self._by_digest: dict[bytes, str] = {}  # a body shared by modules is kept once
+        self._names: set[str] = set()  # of the entries written
 
     def add(self, module_id: str, inputs: Mapping[str, RawInput | FetchError]) -> str:
         """Append one module's inputs; returns its archive path `YYYY/MM/DD/HHMMSS/<module>`."""
@@ -60,6 +61,7 @@ class RunWriter:
         with self._lock:
             if self._closed:
                 raise ArchiveError(f"the archive of run {self.key} is already closed")
+            self._open_zip()  # a module whose every fetch failed still has its meta.json
             self._modules[module_id] = self._write_module(module_id, inputs)
         return f"{self.key}/{module_id}"
 
@@ -112,9 +114,10 @@ class RunWriter:
     def _write_entry(self, wanted: str, body: bytes, stored: bool = False) -> str:
         archive = self._open_zip()
         name, counter = wanted, 1
-        while name in archive.NameToInfo:  # a module added again keeps its earlier entries
+        while name in self._names:  # a module added again, or copied from an earlier file
             counter += 1
             name = f"{wanted}~{counter}"
+        self._names.add(name)
         info = zipfile.ZipInfo(name, date_time=self._stamp)
         info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
         archive.writestr(info, body)

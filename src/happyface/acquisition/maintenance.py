@@ -51,7 +51,9 @@ class Maintenance:
         """Remove the runs past `keep_days` and what crashed writers left, whatever it is."""
         keep = self.settings.archive.keep_days
         try:
-            archive.remove_unfinished()
+            unfinished = archive.remove_unfinished()
+            if unfinished:
+                counts["unfinished archive files"] = unfinished
             if keep > 0:
                 counts["archived runs"] = archive.cleanup(now - timedelta(days=keep))
         except OSError as exc:  # e.g. a folder we may not delete; the next clean retries
