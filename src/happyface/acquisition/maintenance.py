@@ -41,12 +41,20 @@ class Maintenance:
         """
         self.last_clean = now
         counts = self.store.cleanup(now, self.settings.retention)
-        keep = self.settings.archive.keep_days
-        if self.archive is not None and keep > 0:
-            try:
-                counts["archived runs"] = self.archive.cleanup(now - timedelta(days=keep))
-            except OSError as exc:  # e.g. a folder we may not delete; the next clean retries
-                log.error("cleaning the archive %s failed: %s", self.archive.root, exc)
+        if self.archive is not None:
+            self._clean_archive(self.archive, now, counts)
         if any(counts.values()):
             log.info("cleanup removed %s", ", ".join(f"{v} {k}" for k, v in counts.items()))
         return counts
+
+    def _clean_archive(self, archive: Archive, now: datetime, counts: dict[str, int]) -> None:
+        """Remove the runs past `keep_days` and what crashed writers left, whatever it is."""
+        keep = self.settings.archive.keep_days
+        try:
+            unfinished = archive.remove_unfinished()
+            if unfinished:
+                counts["unfinished archive files"] = unfinished
+            if keep > 0:
+                counts["archived runs"] = archive.cleanup(now - timedelta(days=keep))
+        except OSError as exc:  # e.g. a folder we may not delete; the next clean retries
+            log.error("cleaning the archive %s failed: %s", archive.root, exc)

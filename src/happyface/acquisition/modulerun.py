@@ -16,7 +16,7 @@ from ..site import ModuleInstance
 from ..sources import RawInput
 from ..status import Status
 from ..storage import ModuleRecord
-from .archive import Archive
+from .archivewrite import RunWriter
 from .extracts import EXTRACTS, ExtractThreads
 
 log = logging.getLogger("happyface.module")
@@ -32,7 +32,7 @@ class ModuleJob:
     fetches: Mapping[str, asyncio.Task[Fetched]]  # by source name, shared between modules
     now: datetime
     extract_timeout: float
-    archive: Archive | None
+    archive: RunWriter | None  # the run's archive, appended to as modules finish
     archive_always: bool
     threads: ExtractThreads = field(default=EXTRACTS)
 
@@ -97,7 +97,7 @@ async def _archive(job: ModuleJob, inputs: Mapping[str, Fetched], failed: bool) 
     if job.archive is None or not inputs or not (failed or job.archive_always):
         return None
     try:
-        return await asyncio.to_thread(job.archive.store, job.now, job.instance.id, inputs)
+        return await asyncio.to_thread(job.archive.add, job.instance.id, inputs)
     except (OSError, HappyFaceError) as exc:  # a full disk must not cost the module its result
         log.warning("module %s: raw inputs not archived: %s", job.instance.id, exc)
         return None

@@ -18,11 +18,13 @@ from ..storage import ModuleRecord, Store
 from ..storage.lock import LockHolder, LockInfo
 from ..storage.records import LATE_AFTER
 from .archive import Archive
+from .archivewrite import RunWriter
 from .fetch import Fetcher
 from .holder import this_process
 from .modulerun import Fetched, ModuleJob, run_module
 from .offloop import off_loop, settled
 from .pending import PendingFailures
+from .runarchive import discard, open_writer, publish
 from .runlock import RunLock
 
 log = logging.getLogger("happyface.run")
@@ -173,15 +175,18 @@ class Runner:
     ) -> RunOutcome:
         clock = time.monotonic()
         log.info("run %d started with %d modules", run_id, len(self.site.modules))
+        writer = await open_writer(self.archive, now)
         try:
             records = await asyncio.wait_for(
-                self._acquire(now, progress), self.site.settings.run_timeout
+                self._acquire(now, progress, writer), self.site.settings.run_timeout
             )
             categories = self._categories(records)
             # measured from `now`, so a run for a past time (a backfill) keeps its real duration
             finished = now + timedelta(seconds=time.monotonic() - clock)
+            records = await publish(writer, records)
             await off_loop(self.store.finish_run, run_id, records, categories, finished)
         except BaseException as exc:
+            discard(writer)
             reason = _reason(exc, self.site.settings.run_timeout)
             log.error("run %d failed: %s", run_id, reason)
             await self._fail(run_id, now, slot, reason)
@@ -208,7 +213,9 @@ class Runner:
             if self.pending is not None:  # waits for the spool's lock: off the loop too
                 await settled(off_loop(self.pending.add, now, finished, reason, slot, run_id))
 
-    async def _acquire(self, now: datetime, progress: Progress | None) -> list[ModuleRecord]:
+    async def _acquire(
+        self, now: datetime, progress: Progress | None, writer: RunWriter | None
+    ) -> list[ModuleRecord]:
         fetches = _start_fetches(self.fetcher, self.site.modules, now)
         settings = self.site.settings
         jobs = [
@@ -217,7 +224,7 @@ class Runner:
                 fetches=fetches[instance.id],
                 now=now,
                 extract_timeout=settings.extract_timeout,
-                archive=self.archive,
+                archive=writer,
                 archive_always=_archives(instance, settings.archive.enabled),
             )
             for instance in self.site.modules
