@@ -9,6 +9,7 @@ import mimetypes
 import ssl
 import threading
 import time
+import zlib
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +36,8 @@ _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 # idle connections kept between runs, per client
 _KEEPALIVE = 100
+#: pools a host's URLs are spread over (see Fetcher._client_for)
+POOL_SHARDS = 8
 
 
 @dataclass
@@ -198,8 +201,11 @@ class Fetcher:
     def _client_for(self, source: Source) -> httpx.AsyncClient:
         """The client of the source's host and TLS setting, created on first use.
 
-        One pool per host: httpcore scans all of a pool's connections for every request, so
-        one pool for a thousand connections to many hosts costs quadratic time in a run. When
+        Pools per host: httpcore scans every request of a pool against every connection each
+        time a response ends, so one pool for a thousand connections costs quadratic time in a
+        run. A host's URLs are spread over POOL_SHARDS pools (a URL always to the same one, to
+        reuse its connection at the next run); each pool may open as many connections as the
+        host's slots, so none ever queues. When
         a credential file changes (a renewed proxy), the old client is retired, to be closed
         after the run, and a new one made with the new credentials.
         """
@@ -208,7 +214,8 @@ class Fetcher:
             key: Hashable = "injected"
             stamp: Hashable = None
         else:
-            key, stamp = (settings, host_of(source.url)), settings.cache_key()
+            shard = zlib.crc32(source.url.encode()) % POOL_SHARDS
+            key, stamp = (settings, host_of(source.url), shard), settings.cache_key()
         found = self._clients.get(key)
         if found is not None and found[0] == stamp:
             return found[1]
