@@ -9,24 +9,21 @@ from typing import ClassVar
 from pydantic import Field
 
 from ..errors import FormatError
-from ..module import Module, ModuleSettings
+from ..module import Module
 from ..result import Result, Table
 from ..retired import BecameRule, Retired
 from ..rules import Rule
 from ..sources import Inputs
 from .common import metric_name, read_input
-from .dcacheinfo import Pool, Queue, check_selection, read_info
+from .dcacheinfo import Pool, PoolSelection, Queue, read_info, selected_pools
 
 
-class DCacheMoversSettings(ModuleSettings):
+class DCacheMoversSettings(PoolSelection):
     """Settings of the `dcache_movers` module type."""
 
     queues: list[str] = Field(
         default_factory=lambda: ["regular", "restore", "store", "p2p-queue"],
         description="mover queues (type or name) that are shown and rated; empty: all",
-    )
-    pool_groups: list[str] = Field(
-        default_factory=list, description="only pools in these pool groups count; empty: all"
     )
     min_queued: int = Field(
         10,
@@ -56,17 +53,11 @@ class DCacheMovers(Module[DCacheMoversSettings]):
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         info = read_info(read_input(inputs).content)
-        wanted_groups = set(self.settings.pool_groups)
-        check_selection(info, wanted_groups)
+        pools = selected_pools(info, self.settings.pool_groups)
         if not any(p.queues for p in info.pools):
             raise FormatError(
                 "the dCache info XML with mover <queues> per pool", "pools without queues"
             )
-        pools = [
-            p
-            for p in info.pools
-            if p.enabled and (not wanted_groups or wanted_groups & set(p.groups))
-        ]
         sums = _sum_queues(pools, self._watched(pools))
         metrics: dict[str, float] = {}
         for name, q in sums.items():

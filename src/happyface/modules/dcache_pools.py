@@ -8,13 +8,13 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from ..module import Module, ModuleSettings
+from ..module import Module
 from ..result import Result, Table
 from ..retired import BecameRule, Renamed, Retired
 from ..rules import Rule
 from ..sources import Inputs, RawInput
 from .common import load_json, metric_name, read_input
-from .dcacheinfo import SPACE_KEYS, DCacheInfo, Pool, check_selection, read_info
+from .dcacheinfo import SPACE_KEYS, DCacheInfo, Pool, PoolSelection, read_info, selected_pools
 from .dcacherest import read_rest_space
 
 _TB = 1e12
@@ -22,16 +22,13 @@ _TB = 1e12
 MAX_METRIC_POOLS = 300
 
 
-class DCachePoolsSettings(ModuleSettings):
+class DCachePoolsSettings(PoolSelection):
     """Settings of the `dcache_pools` module type."""
 
     format: Literal["auto", "info", "rest"] = Field(
         "auto",
         description="info: the info service XML (/info); rest: the frontend's "
         "/api/v1/poolgroups/<group>/space; auto tells XML from JSON",
-    )
-    pool_groups: list[str] = Field(
-        default_factory=list, description="only pools in these pool groups count; empty: all"
     )
     removable_is_free: bool = Field(
         True, description="count removable (cached, safe to evict) space as free"
@@ -71,12 +68,7 @@ class DCachePools(Module[DCachePoolsSettings]):
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         info = self._read(read_input(inputs))
         wanted = set(self.settings.pool_groups)
-        check_selection(info, wanted)
-        pools = [
-            p
-            for p in info.pools
-            if p.enabled and p.total > 0 and (not wanted or wanted & set(p.groups))
-        ]
+        pools = [p for p in selected_pools(info, wanted) if p.total > 0]
         ratios = {p.name: self._free(p.space) / p.total for p in pools}
         low = sorted(n for n, r in ratios.items() if r < self.settings.low_free_ratio)
         full = sorted(n for n, r in ratios.items() if r < self.settings.full_free_ratio)

@@ -6,10 +6,14 @@ queues, and the pool groups' own space totals.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
+from pydantic import Field
+
 from ..errors import ExtractError, FormatError
+from ..module import ModuleSettings
 from .common import to_float
 from .xmlsafe import local_name, parse
 
@@ -80,6 +84,25 @@ def read_info(content: bytes) -> DCacheInfo:
             if pool.name not in group.pools:
                 group.pools.append(pool.name)
     return DCacheInfo(pools=pools, groups=groups)
+
+
+class PoolSelection(ModuleSettings):
+    """The pool groups a dCache module type looks at; the settings of every such type have it."""
+
+    pool_groups: list[str] = Field(
+        default_factory=list, description="only pools in these pool groups count; empty: all"
+    )
+
+
+def selected_pools(info: DCacheInfo, pool_groups: Iterable[str]) -> list[Pool]:
+    """The enabled pools in the chosen pool groups (all groups when none is chosen).
+
+    ExtractError when the answer lists no pool, or none in the chosen groups: a module that
+    would rate an empty selection would say "all fine" about nothing.
+    """
+    wanted = set(pool_groups)
+    check_selection(info, wanted)
+    return [p for p in info.pools if p.enabled and (not wanted or wanted & set(p.groups))]
 
 
 def check_selection(info: DCacheInfo, wanted: set[str]) -> None:
