@@ -81,7 +81,7 @@ class Site:
 
     @cached_property
     def _members(self) -> dict[str, tuple[ModuleInstance, ...]]:
-        """Each category's modules in their configured order (a stable sort keeps ties as listed)."""
+        """Each category's modules in configured order (a stable sort keeps ties as listed)."""
         members: dict[str, list[ModuleInstance]] = {}
         for instance in sorted(self.modules, key=lambda m: m.config.order):
             members.setdefault(instance.config.category, []).append(instance)
