@@ -142,25 +142,6 @@ def test_the_csrf_cookie_is_http_only_and_strict(csrf_app: Any) -> None:
     assert "Secure" not in flags  # plain HTTP here; under TLS see test_security_headers
 
 
-#: reads of the store that carry no module data, passed through unfiltered
-PASS_THROUGH = {
-    "close", "engine", "dialect", "acquire_lock", "renew_lock", "release_lock", "begin_run",
-    "finish_run", "fail_run", "record_failed_run", "abandon_stale_runs", "latest_run",
-    "first_run", "run_at", "run", "neighbours", "runs", "cleanup", "writing", "lock_info",
-    "record_missed_slots", "newest_slot",
-}  # fmt: skip
-
-
-def test_every_store_method_is_filtered_or_known_to_carry_no_module_data() -> None:
-    """A new Store method must be filtered in ScopedStore or added here after a review."""
-    from happyface.storage import Store
-    from happyface.web.access.scope import ScopedStore
-
-    public = {n for n in dir(Store) if not n.startswith("_")}
-    filtered = {n for n in vars(ScopedStore) if not n.startswith("_")}
-    assert public - filtered - PASS_THROUGH == set()
-
-
 def test_allow_must_name_a_known_group(tmp_path: Any) -> None:
     from happyface.config import load_site
     from happyface.errors import ConfigError

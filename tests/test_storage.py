@@ -205,6 +205,29 @@ def test_the_config_snapshot_is_stored_once_per_content(store: Store, database_u
     assert store.config_of(store.record_failed_run(T0, T0, "down")) == {}
 
 
+def test_a_configs_hash_names_its_content(store: Store) -> None:
+    same = {"categories": CONFIG["categories"], "title": "Site"}
+    reordered = {"title": "Site", "categories": CONFIG["categories"]}
+    changed = {**same, "title": "Site (new)"}
+    runs = [store.begin_run(T0, "h", c) for c in (same, reordered, changed)]
+    hashes = [store.config_hash(r) for r in runs]
+    assert hashes[0] is not None and hashes[0] == hashes[1] != hashes[2]
+    assert store.config_hash(store.record_failed_run(T0, T0, "down")) is None
+    assert store.config_hash(10**9) is None
+
+
+def test_results_of_some_modules_and_without_their_payload(store: Store) -> None:
+    run_id = stored_run(store, T0, ("jobs", "queue", "disk"))
+    assert [r.module_id for r in store.results(run_id, ["queue", "jobs"])] == ["jobs", "queue"]
+    assert store.results(run_id, []) == []
+    full, light = store.results(run_id), store.results(run_id, payload=False)
+    assert [(r.module_id, r.status, r.message, r.time) for r in light] == [
+        (r.module_id, r.status, r.message, r.time) for r in full
+    ]
+    assert [r.metrics for r in full] == [{"load": 1.0}] * 3
+    assert [r.metrics for r in light] == [{}] * 3
+
+
 def test_the_migrations_build_exactly_the_declared_schema(store: Store, database_url: str) -> None:
     engine = sa.create_engine(database_url)
     try:

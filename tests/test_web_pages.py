@@ -147,7 +147,7 @@ def test_static_link_shows_the_run_it_names(web_client: Client, web_site: WebSit
     assert BASE.strftime("%Y") in html
 
 
-def test_a_page_reads_the_runs_configuration_and_statuses_once(
+def test_a_page_reads_the_runs_statuses_once_and_its_configuration_once_per_version(
     web_fresh: WebSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads: list[str] = []
@@ -161,11 +161,36 @@ def test_a_page_reads_the_runs_configuration_and_statuses_once(
 
         monkeypatch.setattr(store, name, counted)
     client = Client(web_fresh.app(NOW))
-    for url in ("/", "/category/batch", "/module/jobs"):
+    parsed = 0
+    for url in ("/", "/category/batch", "/module/jobs", "/?other=query"):
         reads.clear()
         assert client.get(url).status_code == 200
-        assert reads.count("config_of") == 1, url
         assert reads.count("category_statuses") == 1, url
+        parsed += reads.count("config_of")
+    # the stored configuration is read once: every later page of its runs reuses it
+    assert parsed == 1
+
+
+def test_a_page_reads_the_results_it_shows_only(
+    web_fresh: WebSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[object, ...]] = []
+    original = web_fresh.store.results
+
+    def counted(*args: object) -> Any:
+        asked.append(args)
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(web_fresh.store, "results", counted)
+    client = Client(web_fresh.app(NOW))
+    members = [m.id for m in web_fresh.site.modules_of("batch")]
+    newest = web_fresh.ids[-1]
+    assert client.get("/category/batch").status_code == 200
+    assert asked == [(newest, members, True)]
+    asked.clear()
+    assert client.get("/").status_code == 200
+    # every module's status and message, without the details nobody sees on the overview
+    assert asked == [(newest, None, False)]
 
 
 def test_a_page_missing_from_the_shown_runs_configuration(web_fresh: WebSite) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, null, or_, select
 
 from ..status import Status
 from .records import (
@@ -126,7 +126,6 @@ _RESULT_COLUMNS = (
     runs.c.started_at,
     results.c.status,
     results.c.message,
-    results.c.data,
     results.c.archive,
     results.c.fetch_seconds,
     results.c.extract_seconds,
@@ -134,9 +133,11 @@ _RESULT_COLUMNS = (
 )
 
 
-def _results() -> Select[Any]:
+def _results(payload: bool = True) -> Select[Any]:
+    # without the payload (metrics, tables, links, details) nothing needs parsing
+    data = results.c.data if payload else null().label("data")
     return (
-        select(*_RESULT_COLUMNS)
+        select(*_RESULT_COLUMNS, data)
         .join(runs, runs.c.id == results.c.run_id)
         .join(modules, modules.c.id == results.c.module_id)
         .join(categories, categories.c.id == results.c.category_id)
@@ -145,7 +146,7 @@ def _results() -> Select[Any]:
 
 def result_row(row: Any) -> ResultRow:
     """A ResultRow from a row of the result columns."""
-    data = json.loads(row.data)
+    data = json.loads(row.data) if row.data is not None else {}
     return ResultRow(
         run_id=row.run_id,
         module_id=row.module,
@@ -164,10 +165,17 @@ def result_row(row: Any) -> ResultRow:
     )
 
 
-def run_results(conn: Connection, run_id: int) -> list[ResultRow]:
-    """Every module's result in run `run_id`, ordered by module id."""
-    stmt = _results().where(results.c.run_id == run_id, _OK).order_by(modules.c.name)
-    return [result_row(row) for row in conn.execute(stmt)]
+def run_results(
+    conn: Connection, run_id: int, module_ids: Collection[str] | None = None, payload: bool = True
+) -> list[ResultRow]:
+    """The results in run `run_id` of every module (or of `module_ids`), ordered by module id.
+
+    Without `payload` their metrics, tables, links and details are left empty, unread.
+    """
+    stmt = _results(payload).where(results.c.run_id == run_id, _OK)
+    if module_ids is not None:
+        stmt = stmt.where(modules.c.name.in_(sorted(module_ids)))
+    return [result_row(row) for row in conn.execute(stmt.order_by(modules.c.name))]
 
 
 def one_result(conn: Connection, run_id: int, module_id: str) -> ResultRow | None:
@@ -219,6 +227,17 @@ def config_of(conn: Connection, run_id: int) -> dict[str, Any]:
     )
     text = conn.execute(stmt).scalar()
     return {} if text is None else dict(json.loads(text))
+
+
+def config_hash(conn: Connection, run_id: int) -> str | None:
+    """The content hash of the configuration run `run_id` ran with; None when it has none."""
+    stmt = (
+        select(config_versions.c.hash)
+        .join(runs, runs.c.config_id == config_versions.c.id)
+        .where(runs.c.id == run_id)
+    )
+    found = conn.execute(stmt).scalar()
+    return None if found is None else str(found)
 
 
 def stored_configs(conn: Connection, known: Collection[int]) -> dict[int, dict[str, Any]]:

@@ -213,9 +213,17 @@ class Store:
             lambda c: read.runs_between(c, utc(since), utc(until), limit, include_failed),
         )
 
-    def results(self, run_id: int) -> list[ResultRow]:
-        """Every module's result in a visible run, by module id."""
-        return self._read("reading results", lambda c: read.run_results(c, run_id))
+    def results(
+        self, run_id: int, module_ids: Collection[str] | None = None, payload: bool = True
+    ) -> list[ResultRow]:
+        """Every module's (or `module_ids`') result in a visible run, by module id.
+
+        Without `payload`, metrics, tables, links and details are neither read nor parsed:
+        for pages that show statuses and messages only.
+        """
+        return self._read(
+            "reading results", lambda c: read.run_results(c, run_id, module_ids, payload)
+        )
 
     def result(self, run_id: int, module_id: str) -> ResultRow | None:
         """One module's result in a visible run."""
@@ -228,6 +236,10 @@ class Store:
     def config_of(self, run_id: int) -> dict[str, Any]:
         """The configuration snapshot a run ran with (empty if it has none)."""
         return self._read("reading a configuration", lambda c: read.config_of(c, run_id))
+
+    def config_hash(self, run_id: int) -> str | None:
+        """The content hash of a run's configuration: equal hashes, equal `config_of`."""
+        return self._read("reading a configuration's hash", lambda c: read.config_hash(c, run_id))
 
     def config_versions(self, known: Collection[int] = ()) -> dict[int, dict[str, Any]]:
         """The stored configuration snapshots by version id, but for the `known` ones."""

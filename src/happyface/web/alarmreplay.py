@@ -22,7 +22,8 @@ from ..alarms.rules import detection
 from ..status import Status
 
 if TYPE_CHECKING:
-    from ..storage import RunInfo, Store
+    from ..storage import RunInfo
+    from .access import ScopedStore
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ def replay(rule: AlarmRule, history: list[Seen]) -> Replayed:
     return Replayed(state.confirmed, since)
 
 
-def seen_history(store: Store, runs: list[RunInfo], categories: set[str]) -> dict[str, list[Seen]]:
+def seen_history(
+    store: ScopedStore, runs: list[RunInfo], categories: set[str]
+) -> dict[str, list[Seen]]:
     """Each category's status in `runs` (newest first) as `store`'s viewer sees it, oldest first."""
     history: dict[str, list[Seen]] = {c: [] for c in categories}
     for run in reversed(runs):
@@ -66,7 +69,7 @@ def seen_history(store: Store, runs: list[RunInfo], categories: set[str]) -> dic
 
 
 def replayed_states(
-    store: Store, rules: Iterable[AlarmRule], keys: Iterable[tuple[str, str]]
+    store: ScopedStore, rules: Iterable[AlarmRule], keys: Iterable[tuple[str, str]]
 ) -> Mapping[tuple[str, str], Replayed]:
     """The replayed state of each (alarm id, category id) whose alarm is still configured.
 
@@ -91,7 +94,7 @@ class Replays:
 
     def get(
         self,
-        store: Store,
+        store: ScopedStore,
         groups: Hashable,
         rules: Iterable[AlarmRule],
         keys: Iterable[tuple[str, str]],

@@ -21,6 +21,7 @@ from ..alarms.store import alarm_store
 from ..dn import DN, DnError
 from ..storage.alarm_tables import alarm_acknowledgements, alarm_downtimes
 from .access import AccessControl, Viewer
+from .access.control import MAX_SCOPES
 from .alarmreplay import Replays
 from .alarmsight import AlarmSight
 from .cache import Memo
@@ -154,6 +155,8 @@ class AlarmMarks:
         self._version: Memo[Hashable] = Memo(lambda: self.state_at(self.clock()), ttl=1.0)
         #: category alarm states replayed for viewers who do not see every member
         self.replays = Replays()
+        #: each group set's sight: it looks at every module, too much to work out per page
+        self._sights: dict[frozenset[str], AlarmSight] = {}
 
     def state_at(self, t: datetime) -> Hashable:
         """What the pages show of alarms at `t`, plus a stamp of every stored change."""
@@ -190,8 +193,14 @@ class AlarmMarks:
         return Marks(acks, windows, urls, perm, moment.live, back, self.sight_of(viewer))
 
     def sight_of(self, viewer: Viewer) -> AlarmSight:
-        """What of the alarms the viewer may see."""
-        return AlarmSight(self.site, self.access.policy(viewer))
+        """What of the alarms the viewer may see (the same for everyone with their groups)."""
+        found = self._sights.get(viewer.key)
+        if found is None:
+            found = AlarmSight(self.site, self.access.policy(viewer))
+            if len(self._sights) >= MAX_SCOPES:
+                self._sights.clear()  # group sets are few: this is only a bound
+            self._sights[viewer.key] = found
+        return found
 
 
 def _stamp(conn: sa.Connection) -> tuple[Any, ...]:

@@ -73,13 +73,45 @@ def module_box(
     `params` is the query of the module's own page, for its type's detail view; None elsewhere.
     """
     status = row.status if row is not None else Status.NOINFO
-    instruction = meta.get("instruction", "")
+    box = brief_box(meta, row, ctx, at)
+    box.update(
+        {
+            "type": meta.get("type", ""),
+            "instruction_prominent": bool(box["instruction"]) and status is not Status.HAPPY,
+            "description": meta.get("description", ""),
+            "sources": _sources(meta.get("sources", {})),
+            "time": row.time if row is not None else None,
+            "error": row.error if row is not None else "",
+            "links": [],
+            "tables": [],
+            "details": {},
+            "template": None,
+            "view": None,
+            "archive": [],
+            "metrics": {},
+            "timing": None,
+        }
+    )
+    if row is not None:
+        _add_result(box, row, ctx, run_id, table_rows)
+        _add_detail(box, row, ctx, Shown(run_id, row.time, at, params is not None, params or {}))
+    return box
+
+
+def brief_box(
+    meta: Mapping[str, Any], row: ResultRow | None, ctx: BoxContext, at: datetime | None
+) -> dict[str, Any]:
+    """What a list of modules shows of one: status, message, instruction and its links.
+
+    Only the row's status and message are read: the overview passes rows read without their
+    details, so that it costs the same whatever the modules' details hold.
+    """
+    status = row.status if row is not None else Status.NOINFO
     # set by access control for a viewer who may see the module's name only
     withheld = str(meta.get("withheld", ""))
-    box: dict[str, Any] = {
+    return {
         "id": meta["id"],
         "title": meta.get("title") or meta["id"],
-        "type": meta.get("type", ""),
         "category": meta.get("category", ""),
         "kind": meta.get("kind", "rated"),
         "status": status_view(status),
@@ -87,27 +119,10 @@ def module_box(
         "withheld": bool(withheld),
         "message": withheld
         or (row.message if row is not None else "This module has no result in this run."),
-        "instruction": instruction,
-        "instruction_prominent": bool(instruction) and status is not Status.HAPPY,
-        "description": meta.get("description", ""),
-        "sources": _sources(meta.get("sources", {})),
+        "instruction": meta.get("instruction", ""),
         "url": ctx.urls.module(meta["id"], at),
         "category_url": ctx.urls.category(meta.get("category", ""), at, anchor=meta["id"]),
-        "time": row.time if row is not None else None,
-        "error": row.error if row is not None else "",
-        "links": [],
-        "tables": [],
-        "details": {},
-        "template": None,
-        "view": None,
-        "archive": [],
-        "metrics": {},
-        "timing": None,
     }
-    if row is not None:
-        _add_result(box, row, ctx, run_id, table_rows)
-        _add_detail(box, row, ctx, Shown(run_id, row.time, at, params is not None, params or {}))
-    return box
 
 
 def _add_result(

@@ -32,6 +32,7 @@ from .cache import Rendered
 
 if TYPE_CHECKING:
     from ..storage import ResultRow, RunInfo, Store
+    from .access import ScopedStore
     from .handlers import Dashboard
 
 MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -57,7 +58,7 @@ def exposition(families: Iterable[Metric]) -> bytes:
     return generate_latest(registry)
 
 
-def run_families(store: Store, run: RunInfo, kinds: dict[str, Kind]) -> list[Metric]:
+def run_families(store: ScopedStore, run: RunInfo, kinds: dict[str, Kind]) -> list[Metric]:
     """Everything about one run: statuses, durations, errored modules."""
     rows = store.results(run.id)
     statuses = store.category_statuses(run.id)

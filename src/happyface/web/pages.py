@@ -6,20 +6,21 @@ modules existed), read from the configuration stored with that run.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..site import Site
 from ..status import Status
-from .boxes import BoxContext, module_box, status_view, troubled_first
+from .boxes import BoxContext, brief_box, module_box, status_view, troubled_first
 from .errors import WebError, not_found
 from .timemachine import Moment, time_view
 from .urls import Urls
 
 if TYPE_CHECKING:
-    from ..storage import ResultRow, Store
+    from ..storage import ResultRow
+    from .access import ScopedStore
 
 CATEGORY_TABLE_ROWS = 20
 
@@ -29,7 +30,7 @@ class ViewContext:
     """Everything a view function reads: the site, the store, URLs, and the time of the request."""
 
     site: Site
-    store: Store
+    store: ScopedStore
     urls: Urls
     boxes: BoxContext
     now: datetime
@@ -100,8 +101,12 @@ def frame(
     }
 
 
-def _rows(ctx: ViewContext, run_id: int) -> dict[str, ResultRow]:
-    return {r.module_id: r for r in ctx.store.results(run_id)}
+def _rows(
+    ctx: ViewContext, run_id: int, module_ids: Collection[str] | None, payload: bool = True
+) -> dict[str, ResultRow]:
+    """The results a page shows, read for its modules only (None: all), so that its cost does
+    not grow with the modules it does not show."""
+    return {r.module_id: r for r in ctx.store.results(run_id, module_ids, payload)}
 
 
 def overview_view(ctx: ViewContext, moment: Moment) -> dict[str, Any]:
@@ -110,14 +115,15 @@ def overview_view(ctx: ViewContext, moment: Moment) -> dict[str, Any]:
     at = None if moment.live else run.started_at
     snapshot = snapshot_of(ctx, run.id)
     statuses = ctx.store.category_statuses(run.id)
-    rows = _rows(ctx, run.id)
-    boxes = [
-        module_box(m, rows.get(m["id"]), ctx.boxes, run.id, at, table_rows=None)
-        for m in modules_of(snapshot, None)
-    ]
+    # statuses and messages only: the details of a thousand modules would cost more than all else
+    rows = _rows(ctx, run.id, None, payload=False)
+    boxes = [brief_box(m, rows.get(m["id"]), ctx.boxes, at) for m in modules_of(snapshot, None)]
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for box in boxes:
+        by_category.setdefault(box["category"], []).append(box)
     categories = []
     for cat in categories_of(snapshot):
-        members = [b for b in boxes if b["category"] == cat["id"]]
+        members = by_category.get(cat["id"], [])
         counts: dict[str, int] = {}
         for b in members:
             counts[b["status"]["word"]] = counts.get(b["status"]["word"], 0) + 1
@@ -167,10 +173,11 @@ def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> dict[st
     category = next((c for c in snapshot.get("categories", []) if c["id"] == category_id), None)
     if category is None:
         raise unknown_at_run(ctx, snapshot, "category", category_id)
-    rows = _rows(ctx, run.id)
+    members = modules_of(snapshot, category_id)
+    rows = _rows(ctx, run.id, [m["id"] for m in members])
     boxes = [
         module_box(m, rows.get(m["id"]), ctx.boxes, run.id, at, CATEGORY_TABLE_ROWS)
-        for m in modules_of(snapshot, category_id)
+        for m in members
     ]
     statuses = ctx.store.category_statuses(run.id)
     status = statuses.get(category_id, Status.NOINFO)

@@ -20,7 +20,7 @@ from .timemachine import parse_instant
 from .urls import Urls
 
 if TYPE_CHECKING:
-    from ..storage import Store
+    from .access import ScopedStore
 
 MAX_POINTS = 2000
 MAX_CURVES = 12
@@ -103,7 +103,7 @@ def parse_interval(
     return Interval(start, end, start_text, end_text)
 
 
-def parse_curves(values: Sequence[str], site: Site, store: Store) -> list[Curve]:
+def parse_curves(values: Sequence[str], site: Site, store: ScopedStore) -> list[Curve]:
     """The curves of `m=` parameters, each checked against the modules and metrics known."""
     if not values:
         raise WebError("Name at least one curve: m=<module>:<metric> or m=<module>:status.")
@@ -121,7 +121,7 @@ def parse_curves(values: Sequence[str], site: Site, store: Store) -> list[Curve]
     return curves
 
 
-def _check_curve(curve: Curve, site: Site, store: Store) -> None:
+def _check_curve(curve: Curve, site: Site, store: ScopedStore) -> None:
     names = store.metric_names(curve.module)
     if site.module(curve.module) is None and not names:
         raise not_found("module", curve.module, [m.id for m in site.modules])
@@ -135,7 +135,7 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def metric_curve(store: Store, curve: Curve, interval: Interval) -> dict[str, Any]:
+def metric_curve(store: ScopedStore, curve: Curve, interval: Interval) -> dict[str, Any]:
     """A metric's points as [t_ms, value, min, max], never more than MAX_POINTS."""
     points = store.metric_series(
         curve.module, curve.metric, interval.start, interval.end, max_points=MAX_POINTS
@@ -178,7 +178,9 @@ def _bucketed(
     return merged
 
 
-def status_curve(store: Store, curve: Curve, interval: Interval, hold: float) -> dict[str, Any]:
+def status_curve(
+    store: ScopedStore, curve: Curve, interval: Interval, hold: float
+) -> dict[str, Any]:
     """A module's status over the interval as segments [start_ms, end_ms, status]."""
     series = store.status_series(curve.module, interval.start, interval.end)
     segments = status_segments(series, interval.end, hold)
@@ -192,7 +194,7 @@ def status_curve(store: Store, curve: Curve, interval: Interval, hold: float) ->
 
 
 def plot_view(
-    store: Store, site: Site, urls: Urls, curves: list[Curve], interval: Interval
+    store: ScopedStore, site: Site, urls: Urls, curves: list[Curve], interval: Interval
 ) -> dict[str, Any]:
     """The data of a plot, the same for the page, the JSON, the PNG and the SVG."""
     hold = site.settings.interval
@@ -235,7 +237,7 @@ def _label(site: Site, curve: Curve) -> str:
     return f"{title}: {curve.metric}"
 
 
-def choices(site: Site, store: Store) -> list[dict[str, str]]:
+def choices(site: Site, store: ScopedStore) -> list[dict[str, str]]:
     """Every curve one can add on the plot page, by module."""
     options = []
     for instance in site.modules:

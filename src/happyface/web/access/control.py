@@ -11,6 +11,7 @@ from .groups import Groups, Identity
 from .identity import HeaderSource, from_tls_scope
 from .policy import Policy, Viewer
 from .scope import ScopedStore, scoped_site
+from .snapshots import Snapshots
 from .versions import StoredAccess
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class AccessControl:
         self.headers = HeaderSource(site.access)
         self.groups = Groups(site.access, site.root)
         self.stored = StoredAccess()
+        self.snapshots = Snapshots()
         self._scopes: dict[frozenset[str], tuple[Policy, Site]] = {}
         self._lock = threading.Lock()
 
@@ -46,10 +48,9 @@ class AccessControl:
         """The site with hidden items left out and restricted ones reduced, for this viewer."""
         return self._scoped(viewer)[1]
 
-    def store_for(self, store: Store, viewer: Viewer) -> Store:
-        """The store as this viewer may read it (typed as a Store: it answers the same reads)."""
-        scoped: Any = ScopedStore(store, self.policy(viewer), self.stored)
-        return scoped
+    def store_for(self, store: Store, viewer: Viewer) -> ScopedStore:
+        """The reads of the store the web may make, as this viewer may see them."""
+        return ScopedStore(store, self.policy(viewer), self.stored, self.snapshots)
 
     def _scoped(self, viewer: Viewer) -> tuple[Policy, Site]:
         with self._lock:

@@ -17,34 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from ...site import ModuleInstance, Site
 from ...status import Algorithm, Kind, Rated, Status, category_status
-from .policy import WITHHELD, Policy, Sight
+from ...storage.store import BEGINNING, END
+from .policy import Policy, Sight
+from .snapshots import ConfigSight, Snapshots, StoredConfig, filter_snapshot
 from .versions import StoredAccess
 
 if TYPE_CHECKING:
-    from ...storage import Point, ResultRow, Store
-
-_LISTED_MODULE = ("id", "title", "category", "kind", "order", "access", "allow", "weight")
-_LISTED_CATEGORY = ("id", "title", "order", "access", "allow", "algorithm")
-
-
-def filter_snapshot(snapshot: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
-    """A run's stored configuration without what the viewer may not see."""
-    stored_categories = {c["id"]: c for c in snapshot.get("categories") or []}
-    categories = []
-    for cat in stored_categories.values():
-        sight = policy.category(cat["id"], cat)
-        if sight is not Sight.NONE:
-            categories.append(cat if sight is Sight.FULL else _withheld(cat, _LISTED_CATEGORY))
-    modules = []
-    for mod in snapshot.get("modules") or []:
-        sight = policy.module(mod["id"], mod, stored_categories)
-        if sight is not Sight.NONE:
-            modules.append(mod if sight is Sight.FULL else _withheld(mod, _LISTED_MODULE))
-    return {**snapshot, "categories": categories, "modules": modules}
-
-
-def _withheld(entry: Mapping[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
-    return {**{k: entry[k] for k in keep if k in entry}, "withheld": WITHHELD}
+    from ...storage import Point, ResultRow, RunInfo, Store
 
 
 def scoped_site(site: Site, policy: Policy) -> Site:
@@ -87,42 +66,77 @@ def _rated(row: ResultRow, entry: Mapping[str, Any]) -> Rated:
 
 
 class ScopedStore:
-    """A store's reads filtered for one viewer; everything about runs passes through."""
+    """The reads the web makes of a store, each filtered for one viewer; nothing else.
 
-    def __init__(self, store: Store, policy: Policy, stored: StoredAccess | None = None) -> None:
+    There is no attribute forwarding on purpose: a Store method stays out of the web's reach
+    until it is written here with its filter, and mypy checks every call the web makes against
+    these methods. Runs (when they ran, whether they succeeded) carry no module data and pass
+    through; everything about modules is filtered.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy,
+        stored: StoredAccess | None = None,
+        snapshots: Snapshots | None = None,
+    ) -> None:
         self._store = store
         self._policy = policy
         self._stored = stored if stored is not None else StoredAccess()
-        self._snapshots: dict[int, Mapping[str, Any]] = {}
+        self._snapshots = snapshots if snapshots is not None else Snapshots()
+        self._sights: dict[int, tuple[StoredConfig, ConfigSight]] = {}
         self._withheld: dict[str, frozenset[int]] = {}
 
-    def __getattr__(self, name: str) -> Any:
-        # runs, locks and the engine carry no module data (test_access_web lists them)
-        return getattr(self._store, name)
+    # -- runs: no module data ----------------------------------------------------------------
 
-    def _snapshot(self, run_id: int) -> Mapping[str, Any]:
-        if run_id not in self._snapshots:
-            self._snapshots[run_id] = self._store.config_of(run_id) or {}
-        return self._snapshots[run_id]
+    def latest_run(self) -> RunInfo | None:
+        """The newest visible run."""
+        return self._store.latest_run()
 
-    def _sight(self, run_id: int | None, module_id: str, category_id: str = "") -> Sight:
-        if run_id is None:
-            return self._policy.module(module_id, category_id=category_id)
-        snapshot = self._snapshot(run_id)
-        stored = next((m for m in snapshot.get("modules") or [] if m["id"] == module_id), None)
-        categories = {c["id"]: c for c in snapshot.get("categories") or []}
-        return self._policy.module(module_id, stored, categories, category_id)
+    def run(self, run_id: int) -> RunInfo | None:
+        """Run `run_id` in whatever state it is."""
+        return self._store.run(run_id)
+
+    def runs(
+        self,
+        since: datetime = BEGINNING,
+        until: datetime = END,
+        limit: int = 1000,
+        include_failed: bool = False,
+    ) -> list[RunInfo]:
+        """Runs started in [since, until], newest first."""
+        return self._store.runs(since, until, limit, include_failed)
+
+    # -- one run, as its stored configuration allowed ------------------------------------------
+
+    def _seen(self, run_id: int) -> tuple[StoredConfig, ConfigSight]:
+        if run_id not in self._sights:
+            config = self._snapshots.config(self._store, run_id)
+            self._sights[run_id] = (config, self._snapshots.sight(config, self._policy))
+        return self._sights[run_id]
+
+    def _sight(self, run_id: int, module_id: str, category_id: str) -> Sight:
+        config, seen = self._seen(run_id)
+        found = seen.modules.get(module_id)
+        if found is not None:
+            return found
+        # a result of a module its run's configuration does not list: the current rules decide
+        return self._policy.module(module_id, None, config.categories, category_id)
 
     def config_of(self, run_id: int) -> dict[str, Any]:
-        return (
-            filter_snapshot(self._snapshot(run_id), self._policy) if self._snapshot(run_id) else {}
-        )
+        """The run's configuration without what the viewer may not see (empty if it has none)."""
+        return dict(self._seen(run_id)[1].shown)
 
-    def results(self, run_id: int) -> list[ResultRow]:
-        rows = self._store.results(run_id)
+    def results(
+        self, run_id: int, module_ids: Collection[str] | None = None, payload: bool = True
+    ) -> list[ResultRow]:
+        """The results of the modules the viewer sees in full (see `Store.results`)."""
+        rows = self._store.results(run_id, module_ids, payload)
         return [r for r in rows if self._sight(run_id, r.module_id, r.category_id) is Sight.FULL]
 
     def result(self, run_id: int, module_id: str) -> ResultRow | None:
+        """One module's result, None unless the viewer sees the module in full."""
         row = self._store.result(run_id, module_id)
         if row is None or self._sight(run_id, module_id, row.category_id) is not Sight.FULL:
             return None
@@ -131,38 +145,36 @@ class ScopedStore:
     def category_statuses(self, run_id: int) -> dict[str, Status]:
         """Stored roll-ups only where the viewer sees every member; else from what they see."""
         statuses = self._store.category_statuses(run_id)
-        snapshot = self._snapshot(run_id)
-        categories = {c["id"]: c for c in snapshot.get("categories") or []}
+        config, seen = self._seen(run_id)
         shown: dict[str, Status] = {}
+        rows: list[ResultRow] | None = None
         for cat_id, status in statuses.items():
-            sight = self._policy.category(cat_id, categories.get(cat_id))
+            sight = seen.categories.get(cat_id)
+            if sight is None:
+                sight = self._policy.category(cat_id)
             if sight is Sight.LISTED:
                 shown[cat_id] = Status.NOINFO
+            elif sight is Sight.FULL and cat_id not in seen.partial:
+                shown[cat_id] = status
             elif sight is Sight.FULL:
-                shown[cat_id] = self._rollup(run_id, cat_id, status, categories.get(cat_id))
+                rows = self.results(run_id, payload=False) if rows is None else rows
+                shown[cat_id] = self._rollup(config, cat_id, rows)
         return shown
 
-    def _rollup(
-        self, run_id: int, cat_id: str, stored: Status, entry: Mapping[str, Any] | None
-    ) -> Status:
-        members = {
-            m["id"]: m
-            for m in self._snapshot(run_id).get("modules") or []
-            if m.get("category") == cat_id
-        }
-        if all(self._sight(run_id, m, cat_id) is Sight.FULL for m in members):
-            return stored
+    def _rollup(self, config: StoredConfig, cat_id: str, rows: list[ResultRow]) -> Status:
+        """A category's status from the members the viewer sees."""
         rated = [
-            _rated(r, members.get(r.module_id, {}))
-            for r in self.results(run_id)
-            if r.category_id == cat_id
+            _rated(r, config.modules.get(r.module_id, {})) for r in rows if r.category_id == cat_id
         ]
         current = self._policy.site.category(cat_id)
-        algorithm = current.algorithm if current else (entry or {}).get("algorithm", "worst")
+        stored = config.categories.get(cat_id, {})
+        algorithm = current.algorithm if current else stored.get("algorithm", "worst")
         return category_status(rated, Algorithm(algorithm))
 
+    # -- one module's history, as each run's configuration allowed ----------------------------
+
     def _open(self, module_id: str) -> bool:
-        return self._sight(None, module_id) is Sight.FULL
+        return self._policy.module(module_id) is Sight.FULL
 
     def _past(self, module_id: str, excluded: Collection[int]) -> frozenset[int] | None:
         """None when the module is not open to the viewer now; else the versions to leave out."""
@@ -172,10 +184,6 @@ class ScopedStore:
             self._withheld[module_id] = self._stored.withheld(self._store, self._policy, module_id)
         return self._withheld[module_id].union(excluded)
 
-    def config_versions(self, known: Collection[int] = ()) -> dict[int, dict[str, Any]]:
-        versions = self._store.config_versions(known)
-        return {v: filter_snapshot(snapshot, self._policy) for v, snapshot in versions.items()}
-
     def module_history(
         self,
         module_id: str,
@@ -184,12 +192,14 @@ class ScopedStore:
         limit: int = 1000,
         excluded: Collection[int] = (),
     ) -> list[ResultRow]:
+        """The module's results in [since, until], none of runs that withheld it."""
         past = self._past(module_id, excluded)
         if past is None:
             return []
         return self._store.module_history(module_id, since, until, limit, excluded=past)
 
     def metric_names(self, module_id: str) -> list[str]:
+        """The module's metric names, none unless the viewer sees it in full now."""
         return self._store.metric_names(module_id) if self._open(module_id) else []
 
     def metric_series(
@@ -201,6 +211,7 @@ class ScopedStore:
         max_points: int = 2000,
         excluded: Collection[int] = (),
     ) -> list[Point]:
+        """A metric of the module, none of runs that withheld it."""
         past = self._past(module_id, excluded)
         if past is None:
             return []
@@ -209,6 +220,7 @@ class ScopedStore:
     def status_series(
         self, module_id: str, since: datetime, until: datetime, excluded: Collection[int] = ()
     ) -> list[tuple[datetime, Status]]:
+        """The module's status over time, none of runs that withheld it."""
         past = self._past(module_id, excluded)
         if past is None:
             return []
