@@ -8,7 +8,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import (
     BaseLoader,
@@ -25,6 +25,10 @@ from markupsafe import Markup
 from ..module import Module
 from ..plugins import template_folders
 from .urls import Urls
+from .viewdata import fields_of
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -103,8 +107,9 @@ def has_template(env: Environment, name: str) -> bool:
     return True
 
 
-def render_html(env: Environment, template: str, view: dict[str, Any]) -> bytes:
-    return env.get_template(template).render(view).encode()
+def render_html(env: Environment, template: str, view: DataclassInstance) -> bytes:
+    """A page: the view's fields are the template's names."""
+    return env.get_template(template).render(fields_of(view)).encode()
 
 
 def _default(value: object) -> Any:
@@ -119,5 +124,16 @@ def _default(value: object) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def render_json(view: dict[str, Any]) -> bytes:
-    return json.dumps(view, default=_default, separators=(",", ":"), allow_nan=False).encode()
+def _json_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # a field named after a Python keyword carries a trailing underscore: `from_` is "from"
+    return {name.removesuffix("_"): value for name, value in pairs}
+
+
+def json_ready(view: DataclassInstance) -> dict[str, Any]:
+    """A view as plain dicts and lists, under the names its JSON has always used."""
+    return asdict(view, dict_factory=_json_names)
+
+
+def render_json(view: DataclassInstance) -> bytes:
+    body = json_ready(view)
+    return json.dumps(body, default=_default, separators=(",", ":"), allow_nan=False).encode()
