@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,15 +114,22 @@ def render_html(env: Environment, template: str, view: DataclassInstance) -> byt
 
 
 def _default(value: object) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        # a view, or a module type's detail view in it: one level at a time, as asdict would
+        # first deep-copy every cell of every table
+        return _json_names([(name, getattr(value, name)) for name in _field_names(type(value))])
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple | set | frozenset):
         return list(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)  # a module type's detail view
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def _json_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -135,5 +143,5 @@ def json_ready(view: DataclassInstance) -> dict[str, Any]:
 
 
 def render_json(view: DataclassInstance) -> bytes:
-    body = json_ready(view)
-    return json.dumps(body, default=_default, separators=(",", ":"), allow_nan=False).encode()
+    """A view as JSON: the same as `json_ready`, without copying the view first."""
+    return json.dumps(view, default=_default, separators=(",", ":"), allow_nan=False).encode()
