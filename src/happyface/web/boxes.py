@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -78,6 +78,7 @@ def module_box(
     instruction = meta.get("instruction", "")
     # set by access control for a viewer who may see the module's name only
     withheld = str(meta.get("withheld", ""))
+    result = _result_parts(meta["id"], row, ctx, run_id, table_rows)
     box = ModuleBox(
         id=meta["id"],
         title=meta.get("title") or meta["id"],
@@ -97,36 +98,50 @@ def module_box(
         category_url=ctx.urls.category(meta.get("category", ""), at, anchor=meta["id"]),
         time=row.time if row is not None else None,
         error=row.error if row is not None else "",
-        links=[],
-        tables=[],
-        details={},
+        links=result.links,
+        tables=result.tables,
+        details=result.details,
         template=None,
         view=None,
-        archive=[],
-        metrics={},
-        timing=None,
+        archive=result.archive,
+        metrics=result.metrics,
+        timing=result.timing,
     )
     if row is None:
         return box
-    shown = Shown(run_id, row.time, at, params is not None, params or {})
-    return _with_detail(_with_result(box, row, ctx, run_id, table_rows), row, ctx, shown)
+    return _with_detail(
+        box, row, ctx, Shown(run_id, row.time, at, params is not None, params or {})
+    )
 
 
-def _with_result(
-    box: ModuleBox, row: ResultRow, ctx: BoxContext, run_id: int, table_rows: int | None
-) -> ModuleBox:
+@dataclass(frozen=True)
+class _ResultParts:
+    """The parts of a box that come from the module's result; empty without one."""
+
+    links: list[BoxLink] = field(default_factory=list)
+    tables: list[TableView] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    archive: list[ArchiveFile] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    timing: Timing | None = None
+
+
+def _result_parts(
+    module_id: str, row: ResultRow | None, ctx: BoxContext, run_id: int, table_rows: int | None
+) -> _ResultParts:
+    if row is None:
+        return _ResultParts()
     tables = [table_view(t, 1, table_rows) for t in row.tables] if table_rows is not None else []
     # linked for a failed module, and where no table is cut short (table_rows None)
     linked = row.status is Status.ERROR or table_rows is None
-    archive = archive_files(ctx, run_id, box.id, row.archive) if row.archive and linked else []
-    return replace(
-        box,
+    archive = archive_files(ctx, run_id, module_id, row.archive) if row.archive and linked else []
+    return _ResultParts(
         links=[BoxLink(link.title, link.url, safe_href(link.url)) for link in row.links],
+        tables=tables,
         details=dict(row.details),
+        archive=archive,
         metrics=dict(row.metrics),
         timing=Timing(row.fetch_seconds, row.extract_seconds),
-        tables=tables,
-        archive=archive,
     )
 
 
