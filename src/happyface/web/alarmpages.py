@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,18 @@ from ..alarms import Subject, alarm_states, downtimes, notification_log
 from ..alarms.config import AlarmConfig
 from .access import Viewer, viewer_of
 from .access.deps import require_csrf
+from .alarmdata import (
+    AlarmFilter,
+    AlarmFrame,
+    AlarmLinks,
+    AlarmsView,
+    DowntimeEntry,
+    DowntimesView,
+    LogEntry,
+    LogPages,
+    StateRow,
+    SubjectRef,
+)
 from .alarmforms import (
     CSRF_MARK,
     post_acknowledge,
@@ -32,6 +44,7 @@ from .alarmview import Permissions, display_name, downtime_view, permissions_of
 from .cache import Rendered
 from .errors import bad_parameter
 from .render import render_html, render_json
+from .viewdata import SiteRef, fields_of
 
 if TYPE_CHECKING:
     from ..alarms import Downtime, Notification
@@ -72,29 +85,27 @@ def recipients(config: AlarmConfig, channel_id: str) -> str:
     return "webhook"
 
 
-def log_entry(n: Notification, config: AlarmConfig) -> dict[str, Any]:
+def log_entry(n: Notification, config: AlarmConfig) -> LogEntry:
     """One line of the notification log."""
-    return {
-        "id": n.id,
-        "time": n.created_at,
-        "alarm": n.alarm_id,
-        "subject": {"kind": n.subject.kind, "id": n.subject.id},
-        "transition": n.event,
-        "channel": n.channel_id,
-        "recipients": recipients(config, n.channel_id),
-        "state": n.state,
-        "attempts": n.attempts,
-        "sent_at": n.sent_at,
-        "next_attempt_at": n.next_attempt_at,
+    return LogEntry(
+        id=n.id,
+        time=n.created_at,
+        alarm=n.alarm_id,
+        subject=SubjectRef(n.subject.kind, n.subject.id),
+        transition=n.event,
+        channel=n.channel_id,
+        recipients=recipients(config, n.channel_id),
+        state=n.state,
+        attempts=n.attempts,
+        sent_at=n.sent_at,
+        next_attempt_at=n.next_attempt_at,
         # the last error of a failed or retried delivery; why a suppressed one was not sent
-        "last_error": n.reason,
-        "title": n.message.title,
-    }
+        last_error=n.reason,
+        title=n.message.title,
+    )
 
 
-def state_rows(
-    dash: Dashboard, viewer: Viewer, sight: AlarmSight, subject: str
-) -> list[dict[str, Any]]:
+def state_rows(dash: Dashboard, viewer: Viewer, sight: AlarmSight, subject: str) -> list[StateRow]:
     """The detector state of each alarm and subject the viewer may see, troubled first.
 
     A category whose members the viewer does not all see gets its state replayed from what
@@ -119,24 +130,24 @@ def state_rows(
             # escalation follows the notifications, which this viewer does not see
             level, since, stage = found.level, found.since, 0
         rows.append(
-            {
-                "alarm": alarm_id,
-                "subject": {"kind": subj.kind, "id": subj.id},
-                "state": level.value,
-                "bad": level.is_bad,
-                "since": since if level.is_bad else None,
-                "stage": stage,
-                "url": _subject_url(dash, subj.kind, subj.id),
-            }
+            StateRow(
+                alarm=alarm_id,
+                subject=SubjectRef(subj.kind, subj.id),
+                state=level.value,
+                bad=level.is_bad,
+                since=since if level.is_bad else None,
+                stage=stage,
+                url=_subject_url(dash, subj.kind, subj.id),
+            )
         )
-    return sorted(rows, key=lambda r: (not r["bad"], r["subject"]["id"], r["alarm"]))
+    return sorted(rows, key=lambda r: (not r.bad, r.subject.id, r.alarm))
 
 
 def _subject_url(dash: Dashboard, kind: str, ident: str) -> str:
     return dash.urls.category(ident) if kind == "category" else dash.urls.module(ident)
 
 
-def alarms_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -> dict[str, Any]:
+def alarms_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -> AlarmsView:
     """The alarm states and one page of the notification log, filtered by subject and state."""
     subject = params.get("subject", "").strip()
     state = _state_filter(params)
@@ -152,20 +163,20 @@ def alarms_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -> d
     entries = [log_entry(n, dash.site.alarms) for n in shown[start : start + PER_PAGE]]
     filters = [("subject", subject), ("state", state or "")]
     more = len(shown) > start + PER_PAGE
-    return {
-        **_frame(dash, "Alarms"),
-        "filter": {"subject": subject, "state": state or "", "states": list(STATES)},
-        "states": state_rows(dash, viewer, sight, subject),
-        "log": entries,
-        "pages": {
-            "page": page,
-            "total": len(shown),
-            "capped": len(log) >= MAX_LOG,
-            "previous": dash.urls.alarms([*filters, ("page", str(page - 1))]) if page > 1 else "",
-            "next": dash.urls.alarms([*filters, ("page", str(page + 1))]) if more else "",
-        },
-        "json": dash.urls.alarms([*filters, ("page", str(page))], json=True),
-    }
+    return AlarmsView(
+        **fields_of(_frame(dash, "Alarms")),
+        filter=AlarmFilter(subject=subject, state=state or "", states=list(STATES)),
+        states=state_rows(dash, viewer, sight, subject),
+        log=entries,
+        pages=LogPages(
+            page=page,
+            total=len(shown),
+            capped=len(log) >= MAX_LOG,
+            previous=dash.urls.alarms([*filters, ("page", str(page - 1))]) if page > 1 else "",
+            next=dash.urls.alarms([*filters, ("page", str(page + 1))]) if more else "",
+        ),
+        json=dash.urls.alarms([*filters, ("page", str(page))], json=True),
+    )
 
 
 def notification_subjects(sight: AlarmSight) -> list[Subject]:
@@ -174,12 +185,12 @@ def notification_subjects(sight: AlarmSight) -> list[Subject]:
     return modules + [Subject("category", c) for c in sorted(sight.whole)]
 
 
-def _frame(dash: Dashboard, title: str) -> dict[str, Any]:
-    return {
-        "site": {"title": dash.site.settings.title, "home": dash.urls.overview()},
-        "title": title,
-        "links": {"alarms": dash.urls.alarms(), "downtimes": dash.urls.downtimes()},
-    }
+def _frame(dash: Dashboard, title: str) -> AlarmFrame:
+    return AlarmFrame(
+        site=SiteRef(dash.site.settings.title, dash.urls.overview()),
+        title=title,
+        links=AlarmLinks(alarms=dash.urls.alarms(), downtimes=dash.urls.downtimes()),
+    )
 
 
 def _origin(dash: Dashboard, window: Downtime) -> str:
@@ -191,23 +202,23 @@ def _origin(dash: Dashboard, window: Downtime) -> str:
 
 def downtime_entry(
     dash: Dashboard, window: Downtime, now: datetime, sight: AlarmSight, perm: Permissions
-) -> dict[str, Any] | None:
+) -> DowntimeEntry | None:
     """One downtime with the subjects it covers that the viewer sees; None if not theirs to see."""
     if not sight.sees_downtime(window):
         return None
     manual = window.source == "manual"
     cancel = manual and perm.admin and sight.may_cancel(window)
-    return {
-        **downtime_view(window),
-        "origin": _origin(dash, window),
-        "current": window.covers(now),
-        "covers": sorted(sight.named(window.subjects)),
-        "created_by": display_name(window.created_by, perm.identified) if window.created_by else "",
-        "cancel_url": dash.urls.cancel_downtime(window.id) if cancel else "",
-    }
+    return DowntimeEntry(
+        **fields_of(downtime_view(window)),
+        origin=_origin(dash, window),
+        current=window.covers(now),
+        covers=sorted(sight.named(window.subjects)),
+        created_by=display_name(window.created_by, perm.identified) if window.created_by else "",
+        cancel_url=dash.urls.cancel_downtime(window.id) if cancel else "",
+    )
 
 
-def downtimes_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -> dict[str, Any]:
+def downtimes_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -> DowntimesView:
     """The downtimes in force now and those starting within `days` (default 30)."""
     text = params.get("days", str(DEFAULT_DAYS))
     if not text.isdigit() or not 0 < int(text) <= 366:
@@ -218,20 +229,20 @@ def downtimes_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -
     windows = downtimes(dash.site, dash.store, now, now + timedelta(days=int(text)))
     entries = [downtime_entry(dash, w, now, sight, perm) for w in windows]
     shown = [e for e in entries if e is not None]
-    return {
-        **_frame(dash, "Downtimes"),
-        "now": now,
-        "days": int(text),
-        "current": [e for e in shown if e["current"]],
-        "upcoming": [e for e in shown if not e["current"]],
-        "can_schedule": perm.admin,
-        "schedule_url": dash.urls.downtimes(),
-        "known": sight.ids,
-        "json": dash.urls.downtimes(json=True),
-    }
+    return DowntimesView(
+        **fields_of(_frame(dash, "Downtimes")),
+        now=now,
+        days=int(text),
+        current=[e for e in shown if e.current],
+        upcoming=[e for e in shown if not e.current],
+        can_schedule=perm.admin,
+        schedule_url=dash.urls.downtimes(),
+        known=sight.ids,
+        json=dash.urls.downtimes(json=True),
+    )
 
 
-ViewFunction = Callable[["Dashboard", Viewer, Mapping[str, str]], dict[str, Any]]
+ViewFunction = Callable[["Dashboard", Viewer, Mapping[str, str]], AlarmsView | DowntimesView]
 
 
 async def render_page(

@@ -7,10 +7,10 @@ rows), so the page cache key changes as soon as an acknowledgement or downtime d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
@@ -22,11 +22,14 @@ from ..dn import DN, DnError
 from ..storage.alarm_tables import alarm_acknowledgements, alarm_downtimes
 from .access import AccessControl, Viewer
 from .access.control import MAX_SCOPES
+from .alarmdata import AckView, AlarmMark, DowntimeBadge, SubjectRef
 from .alarmreplay import Replays
 from .alarmsight import AlarmSight
 from .cache import Memo
 from .timemachine import Moment
 from .urls import Urls
+from .viewbox import ModuleBox, OverviewTroubled, Troubled
+from .viewpages import CategoryCard, CategoryHead, CategoryView, DashboardView, ModuleView
 
 if TYPE_CHECKING:
     from ..site import Site
@@ -71,29 +74,29 @@ def display_name(user: str, identified: bool) -> str:
     return name or "a shifter"
 
 
-def ack_view(ack: Acknowledgement, urls: Urls, perm: Permissions) -> dict[str, Any]:
+def ack_view(ack: Acknowledgement, urls: Urls, perm: Permissions) -> AckView:
     """One acknowledgement as the pages show it, with the withdraw URL when allowed."""
-    return {
-        "id": ack.id,
-        "subject": {"kind": ack.subject.kind, "id": ack.subject.id},
-        "user": display_name(ack.user, perm.identified),
-        "comment": ack.comment,
-        "created_at": ack.created_at,
-        "expires_at": ack.expires_at,
-        "withdraw_url": urls.withdraw(ack.id) if perm.may_withdraw(ack) else "",
-    }
+    return AckView(
+        id=ack.id,
+        subject=SubjectRef(ack.subject.kind, ack.subject.id),
+        user=display_name(ack.user, perm.identified),
+        comment=ack.comment,
+        created_at=ack.created_at,
+        expires_at=ack.expires_at,
+        withdraw_url=urls.withdraw(ack.id) if perm.may_withdraw(ack) else "",
+    )
 
 
-def downtime_view(window: Downtime) -> dict[str, Any]:
+def downtime_view(window: Downtime) -> DowntimeBadge:
     """One downtime as a badge shows it: why, from where, and until when."""
-    return {
-        "id": window.id,
-        "source": window.source,
-        "description": window.description or f"downtime {window.source}",
-        "start": window.start,
-        "end": window.end,
-        "severity": window.severity,
-    }
+    return DowntimeBadge(
+        id=window.id,
+        source=window.source,
+        description=window.description or f"downtime {window.source}",
+        start=window.start,
+        end=window.end,
+        severity=window.severity,
+    )
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class Marks:
 
     def of(
         self, kind: str, ident: str, category: str = "", troubled: bool = True
-    ) -> dict[str, Any] | None:
+    ) -> AlarmMark | None:
         """The mark of one module (in `category`) or category: its acks, downtimes and forms.
 
         None for what the viewer may not see in full: a comment can tell as much as a message.
@@ -128,18 +131,18 @@ class Marks:
             if a.subject == Subject("module" if kind == "module" else "category", ident)
             and self.sight.sees_acknowledgement(a.subject, troubled)
         ]
-        return {
-            "subject": {"kind": kind, "id": ident},
-            "acknowledged": bool(acks),
+        return AlarmMark(
+            subject=SubjectRef(kind, ident),
+            acknowledged=bool(acks),
             # no buttons on a past page: it shows what was, and may sit in a shared cache
-            "acks": [ack_view(a, self.urls, self.perm if self.live else _looking) for a in acks],
-            "downtime": bool(covering),
-            "downtimes": [downtime_view(w) for w in covering],
+            acks=[ack_view(a, self.urls, self.perm if self.live else _looking) for a in acks],
+            downtime=bool(covering),
+            downtimes=[downtime_view(w) for w in covering],
             # acknowledging is for a problem shown now, not for the past or a happy module
-            "can_acknowledge": self.perm.acknowledge and self.live and troubled,
-            "acknowledge_url": self.urls.acknowledge(),
-            "back": self.back,
-        }
+            can_acknowledge=self.perm.acknowledge and self.live and troubled,
+            acknowledge_url=self.urls.acknowledge(),
+            back=self.back,
+        )
 
 
 class AlarmMarks:
@@ -211,22 +214,36 @@ def _stamp(conn: sa.Connection) -> tuple[Any, ...]:
     return (*acks.one(), *downs.one())
 
 
-def decorate(view: dict[str, Any], kind: str, marks: Marks) -> None:
-    """Add the alarm marks to a page's view data: to each box, the troubled and the category."""
-    for box in _boxes(view, kind):
-        box["alarm"] = marks.of("module", box["id"], box.get("category", ""), box["troubled"])
-    for brief in view.get("troubled", []):
-        brief["alarm"] = marks.of("module", brief["id"], brief.get("category", ""))
-    for cat in view.get("categories", []) if kind == "overview" else []:
-        cat["alarm"] = marks.of("category", cat["id"], troubled=cat["status"]["value"] != "happy")
-    if kind == "category":
-        cat = view["category"]
-        cat["alarm"] = marks.of("category", cat["id"], troubled=cat["status"]["value"] != "happy")
+def decorate(view: DashboardView, marks: Marks) -> DashboardView:
+    """The page's view data with the alarm marks: on each box, the troubled and the category."""
+    if isinstance(view, ModuleView):
+        return replace(view, module=_marked_box(view.module, marks))
+    if isinstance(view, CategoryView):
+        return replace(
+            view,
+            category=_marked_category(view.category, marks),
+            modules=[_marked_box(box, marks) for box in view.modules],
+            troubled=[_marked_brief(brief, marks) for brief in view.troubled],
+        )
+    return replace(
+        view,
+        categories=[_marked_category(card, marks) for card in view.categories],
+        troubled=[_marked_brief(brief, marks) for brief in view.troubled],
+    )
 
 
-def _boxes(view: dict[str, Any], kind: str) -> Iterable[dict[str, Any]]:
-    if kind == "module":
-        return [view["module"]]
-    if kind == "category":
-        return list(view.get("modules", []))
-    return []
+def _marked_box(box: ModuleBox, marks: Marks) -> ModuleBox:
+    return replace(box, alarm=marks.of("module", box.id, box.category, box.troubled))
+
+
+_Brief = TypeVar("_Brief", Troubled, OverviewTroubled)
+_Category = TypeVar("_Category", CategoryCard, CategoryHead)
+
+
+def _marked_brief(brief: _Brief, marks: Marks) -> _Brief:
+    return replace(brief, alarm=marks.of("module", brief.id, brief.category))
+
+
+def _marked_category(category: _Category, marks: Marks) -> _Category:
+    mark = marks.of("category", category.id, troubled=category.status.value != "happy")
+    return replace(category, alarm=mark)

@@ -64,9 +64,7 @@ def _json_list(models: list[Any]) -> Rendered:
 
 def _no_run() -> Rendered:
     error = WebError("There is no run yet: the first run has not finished.", status=404)
-    return Rendered(
-        _json(m.Error.model_validate(error.view())).body, "application/json", status=404
-    )
+    return Rendered(_json(m.Error(error=error.view().error)).body, "application/json", status=404)
 
 
 def api_router(dash: Dashboard) -> APIRouter:

@@ -1,7 +1,7 @@
 """The response models of the JSON API (`/api/v1`): its OpenAPI schema is generated from these.
 
 Field names and meanings are part of the versioned API: add fields freely, never rename or
-remove one within v1.
+remove one within v1. The answers are filled from the pages' typed view data (api_views).
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..status import Kind, Status
+
+# the shapes the pages' view data shows too are defined once, there
+from .viewdata import ErrorBody, Link
 
 API_VERSION = "1.0.0"
 
@@ -93,11 +96,6 @@ class Snapshot(_Model):
     categories: list[Category] = Field(description="the categories in their configured order")
 
 
-class Link(_Model):
-    title: str
-    url: str
-
-
 class ModuleDetail(ModuleStatus):
     """One module at a run, with the numbers and details its result holds."""
 
@@ -156,19 +154,6 @@ class MetricNames(_Model):
 
     module: str = Field(description="module instance id")
     metrics: list[str] = Field(description="metric names, sorted")
-
-
-class ErrorLink(_Model):
-    title: str
-    url: str
-
-
-class ErrorBody(_Model):
-    status: int = Field(description="the HTTP status")
-    title: str = Field(description="short title")
-    message: str = Field(description="what went wrong, in words")
-    hint: str = Field(description="what to do about it")
-    links: list[ErrorLink] = Field(description="where to go instead")
 
 
 class Error(_Model):

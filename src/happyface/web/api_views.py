@@ -10,6 +10,8 @@ from .atrun import At
 from .export_xml import category_type
 from .modulepage import module_view
 from .pages import overview_view
+from .viewbox import Brief, ModuleBox, Timing
+from .viewpages import CategoryCard
 
 if TYPE_CHECKING:
     from ..storage import RunInfo
@@ -32,59 +34,59 @@ def snapshot(at: At) -> m.Snapshot:
     view = overview_view(at.ctx, at.moment)
     moment = at.moment
     return m.Snapshot(
-        title=view["site"]["title"],
+        title=view.site.title,
         run=run_model(moment.run),
         live=moment.live,
         stale=at.stale,
         requested=moment.requested,
         notice=moment.notice,
         url=at.absolute(at.ctx.urls.overview(moment.run.started_at)),
-        categories=[_category(at, c) for c in view["categories"]],
+        categories=[_category(at, c) for c in view.categories],
     )
 
 
-def _category(at: At, view: dict[str, Any]) -> m.Category:
-    status = Status(view["status"]["value"])
+def _category(at: At, view: CategoryCard) -> m.Category:
+    status = Status(view.status.value)
     return m.Category(
-        id=view["id"],
-        title=view["title"],
-        description=view["description"],
+        id=view.id,
+        title=view.title,
+        description=view.description,
         status=status,
         score=status.score,
-        type=category_type(view["modules"]),
-        url=at.absolute(at.ctx.urls.category(view["id"], at.moment.run.started_at)),
-        modules=[m.ModuleStatus(**_module_fields(at, b)) for b in view["modules"]],
+        type=category_type([b.kind for b in view.modules]),
+        url=at.absolute(at.ctx.urls.category(view.id, at.moment.run.started_at)),
+        modules=[m.ModuleStatus(**_module_fields(at, b)) for b in view.modules],
     )
 
 
-def _module_fields(at: At, box: dict[str, Any]) -> dict[str, Any]:
-    status = Status(box["status"]["value"])
+def _module_fields(at: At, box: Brief | ModuleBox) -> dict[str, Any]:
+    status = Status(box.status.value)
     run_time = at.moment.run.started_at
     return {
-        "id": box["id"],
-        "title": box["title"],
-        "category": box["category"],
-        "kind": Kind(box.get("kind", "rated")),
+        "id": box.id,
+        "title": box.title,
+        "category": box.category,
+        "kind": Kind(box.kind),
         "status": status,
         "score": status.score,
-        "message": box["message"],
+        "message": box.message,
         "time": run_time,
-        "url": at.absolute(at.ctx.urls.module(box["id"], run_time)),
+        "url": at.absolute(at.ctx.urls.module(box.id, run_time)),
     }
 
 
 def module_detail(at: At, module_id: str) -> m.ModuleDetail:
     """One module at the resolved run, from its page's view data."""
-    box = module_view(at.ctx, at.moment, module_id, {})["module"]
-    timing = box["timing"] or {"fetch": 0.0, "extract": 0.0}
+    box = module_view(at.ctx, at.moment, module_id, {}).module
+    timing = box.timing or Timing(fetch=0.0, extract=0.0)
     return m.ModuleDetail(
         **_module_fields(at, box),
-        description=box["description"],
-        instruction=box["instruction"],
-        error=box["error"],
-        metrics=box["metrics"],
-        links=[m.Link(title=x["title"], url=x["url"]) for x in box["links"]],
-        details=box["details"],
-        fetch_seconds=timing["fetch"],
-        extract_seconds=timing["extract"],
+        description=box.description,
+        instruction=box.instruction,
+        error=box.error,
+        metrics=box.metrics,
+        links=[m.Link(title=x.title, url=x.url) for x in box.links],
+        details=box.details,
+        fetch_seconds=timing.fetch,
+        extract_seconds=timing.extract,
     )

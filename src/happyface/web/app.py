@@ -27,7 +27,8 @@ from .exports import add_export_routes
 from .handlers import Dashboard, cancel_all
 from .headers import SecurityHeadersMiddleware, secured
 from .outage import outage_answer
-from .render import render_html
+from .render import json_ready, render_html
+from .viewdata import ErrorPage, SiteRef
 
 if TYPE_CHECKING:
     from ..storage import Store
@@ -149,11 +150,8 @@ def _wants_json(request: Request) -> bool:
 
 def _error_response(dash: Dashboard, request: Request, error: WebError) -> Response:
     if _wants_json(request):
-        return JSONResponse(error.view(), status_code=error.status)
-    view = {
-        **error.view(),
-        "site": {"title": dash.site.settings.title, "home": dash.urls.overview()},
-    }
+        return JSONResponse(json_ready(error.view()), status_code=error.status)
+    view = ErrorPage(error.view().error, SiteRef(dash.site.settings.title, dash.urls.overview()))
     return Response(
         render_html(dash.env, "error.html", view),
         status_code=error.status,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..display import DetailInput, DetailParameterError, DetailView, Query
 from ..module import Module
@@ -22,6 +22,7 @@ from .errors import bad_parameter
 if TYPE_CHECKING:
     from ..storage import ResultRow
     from .boxes import BoxContext
+    from .viewbox import ModuleBox
 
 log = logging.getLogger(__name__)
 
@@ -86,33 +87,31 @@ def template_of(module_type: type[Module], ctx: BoxContext) -> str | None:
 
 
 def add_view(
-    box: dict[str, Any], module_type: type[Module], row: ResultRow, ctx: BoxContext, shown: Shown
-) -> None:
-    """Set `box["view"]` from the type's hook; without its template if the hook fails.
+    box: ModuleBox, module_type: type[Module], row: ResultRow, ctx: BoxContext, shown: Shown
+) -> ModuleBox:
+    """The box with `view` from the type's hook; without its template if the hook fails.
 
     A query parameter the hook cannot read is the viewer's mistake: a 400, not a fallback.
     """
     given = DetailInput(
-        module_id=box["id"],
+        module_id=box.id,
         details=row.details,
         tables=tuple(row.tables),
         run_time=shown.run_time,
         at=shown.at,
         full=shown.full,
         params=shown.params,
-        links=Links(ctx, box["id"], shown, row.archive),
+        links=Links(ctx, box.id, shown, row.archive),
     )
     try:
-        box["view"] = module_type.detail_view(given)
+        return replace(box, view=module_type.detail_view(given))
     except DetailParameterError as exc:
         raise bad_parameter(exc.name, exc.value, exc.expected) from exc
     except Exception:  # odd stored details cost the type's view, never the page
-        log.warning("detail view of %s failed", box["id"], exc_info=True)
-        box["template"] = None
-        box["view"] = None
+        log.warning("detail view of %s failed", box.id, exc_info=True)
+        return replace(box, template=None, view=None)
 
 
-def view_of(box: Mapping[str, Any]) -> DetailView:
+def view_of(box: ModuleBox) -> DetailView:
     """The box's detail view, or the default one (all tables, no query) when it has none."""
-    view = box.get("view")
-    return view if isinstance(view, DetailView) else DetailView()
+    return box.view if isinstance(box.view, DetailView) else DetailView()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from ..errors import HappyFaceError
+from .viewdata import ErrorBody, ErrorView, Link
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +29,10 @@ class WebError(HappyFaceError):
         self.hint = hint
         self.links = links
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> ErrorView:
         """The error as view data, for the HTML page and the JSON answer alike."""
-        return {
-            "error": {
-                "status": self.status,
-                "title": self.title,
-                "message": self.message,
-                "hint": self.hint,
-                "links": [{"title": t, "url": u} for t, u in self.links],
-            }
-        }
+        links = [Link(title=t, url=u) for t, u in self.links]
+        return ErrorView(ErrorBody(self.status, self.title, self.message, self.hint, links))
 
 
 _TITLES = {

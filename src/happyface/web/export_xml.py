@@ -18,9 +18,8 @@ status an error (-1), and an XML comment saying why (`outage_xml`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 from ..site import Site
 from ..status import Status
@@ -28,6 +27,7 @@ from .atrun import At
 from .cache import Rendered
 from .pages import overview_view
 from .urls import Urls, absolute
+from .viewpages import CategoryCard
 
 MEDIA_TYPE = "text/xml; charset=utf-8"
 # XML 1.0 allows tab, newline, carriage return and the ranges below; everything else goes.
@@ -49,9 +49,9 @@ def old_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def category_type(modules: list[Mapping[str, Any]]) -> str:
-    """`plots` for a category of plot modules only, else `rated` (the old two kinds)."""
-    if modules and all(m.get("kind") == "plots" for m in modules):
+def category_type(kinds: list[str]) -> str:
+    """`plots` for a category of plot modules only (by their kinds), else `rated`."""
+    if kinds and all(kind == "plots" for kind in kinds):
         return "plots"
     return "rated"
 
@@ -67,8 +67,8 @@ def render_xml(at: At) -> Rendered:
             f" <!-- stale: the newest run is {age:.0f} s old, more than the {allowed:g} s"
             " allowed; statuses are reported as no information (-2) -->"
         )
-    lines.append(_element(1, "title", view["site"]["title"]))
-    for category in view["categories"]:
+    lines.append(_element(1, "title", view.site.title))
+    for category in view.categories:
         lines.extend(_category(at, category))
     lines.append("</happyface>")
     return Rendered(("\n".join(lines) + "\n").encode("utf-8"), MEDIA_TYPE)
@@ -82,26 +82,26 @@ def _status(at: At, value: str) -> Status:
     return Status.NOINFO if at.stale else Status(value)
 
 
-def _category(at: At, category: Mapping[str, Any]) -> Iterator[str]:
+def _category(at: At, category: CategoryCard) -> Iterator[str]:
     run_time = at.moment.run.started_at
-    link = at.absolute(at.ctx.urls.category(category["id"], run_time))
+    link = at.absolute(at.ctx.urls.category(category.id, run_time))
     yield " <category>"
-    yield _element(2, "name", category["id"])
-    yield _element(2, "title", category["title"])
-    yield _element(2, "status", score_text(_status(at, category["status"]["value"])))
-    yield _element(2, "type", category_type(category["modules"]))
+    yield _element(2, "name", category.id)
+    yield _element(2, "title", category.title)
+    yield _element(2, "status", score_text(_status(at, category.status.value)))
+    yield _element(2, "type", category_type([m.kind for m in category.modules]))
     yield _element(2, "link", link)
-    for module in category["modules"]:
+    for module in category.modules:
         yield "  <module>"
-        yield _element(3, "name", module["id"])
-        yield _element(3, "title", module["title"])
-        yield _element(3, "type", module.get("kind", "rated"))
-        yield _element(3, "status", score_text(_status(at, module["status"]["value"])))
+        yield _element(3, "name", module.id)
+        yield _element(3, "title", module.title)
+        yield _element(3, "type", module.kind)
+        yield _element(3, "status", score_text(_status(at, module.status.value)))
         yield _element(3, "time", old_time(run_time))
         yield _element(
             3,
             "link",
-            at.absolute(at.ctx.urls.category(category["id"], run_time, anchor=module["id"])),
+            at.absolute(at.ctx.urls.category(category.id, run_time, anchor=module.id)),
         )
         yield "  </module>"
     yield " </category>"
@@ -134,7 +134,7 @@ def outage_xml(site: Site, urls: Urls, origin: str, now: datetime) -> Rendered:
             _element(2, "name", category.id),
             _element(2, "title", category.title),
             _element(2, "status", error),
-            _element(2, "type", category_type([{"kind": m.config.kind.value} for m in modules])),
+            _element(2, "type", category_type([m.config.kind.value for m in modules])),
             _element(2, "link", absolute(origin, urls.category(category.id))),
         ]
         for module in modules:

@@ -29,6 +29,9 @@ from .plots import choices, parse_curves, parse_interval, plot_view
 from .render import environment, has_template, render_html, render_json
 from .timemachine import Moment, parse_time_query, resolve
 from .urls import Urls
+from .viewdata import NoRunView, SiteRef, fields_of
+from .viewpages import DashboardView
+from .viewplot import PlotPage
 
 if TYPE_CHECKING:
     from ..storage import RunInfo, Store
@@ -37,7 +40,7 @@ MAX_QUERY = 4096
 #: larger ids cannot be stored (SQLite and PostgreSQL integers are 64-bit): no such run
 MAX_RUN_ID = 2**62
 PAST_MAX_AGE = 300
-PAGES: dict[str, tuple[str, Callable[..., dict[str, Any]]]] = {
+PAGES: dict[str, tuple[str, Callable[..., DashboardView]]] = {
     "overview": ("overview.html", lambda ctx, moment, ident, params: overview_view(ctx, moment)),
     "category": (
         "category.html",
@@ -131,7 +134,7 @@ class Dashboard:
         template, build = PAGES[kind]
         view = build(self.context(now, viewer), moment, ident, params)
         back = self.urls.page(kind, ident, None, None)
-        decorate(view, kind, self.alarms.marks(moment, now, viewer, back))
+        view = decorate(view, self.alarms.marks(moment, now, viewer, back))
         cache_control = "no-cache" if moment.live else f"public, max-age={PAST_MAX_AGE}"
         headers = (("Cache-Control", cache_control),)
         if fmt == "json":
@@ -144,11 +147,11 @@ class Dashboard:
         """The friendly page of a new site whose first run has not landed yet."""
         if fmt == "json":
             return JSONResponse({"run": None, "message": "no run yet"})
-        view = {
-            "site": {"title": self.site.settings.title, "home": self.urls.overview()},
-            "interval": self.site.settings.interval,
-            "live_url": self.urls.live(None),
-        }
+        view = NoRunView(
+            site=SiteRef(self.site.settings.title, self.urls.overview()),
+            interval=self.site.settings.interval,
+            live_url=self.urls.live(None),
+        )
         body = render_html(self.env, "norun.html", view)
         return Response(
             body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
@@ -204,10 +207,13 @@ class Dashboard:
 
             body, media = render_image(view, fmt, self.site.settings.title)
             return Rendered(body, media)
-        view["site"] = {"title": self.site.settings.title, "home": self.urls.overview()}
-        view["choices"] = choices(site, store)
-        view["selected"] = curves_asked
-        return Rendered(render_html(self.env, "plot.html", view), "text/html; charset=utf-8")
+        page = PlotPage(
+            **fields_of(view),
+            site=SiteRef(self.site.settings.title, self.urls.overview()),
+            choices=choices(site, store),
+            selected=curves_asked,
+        )
+        return Rendered(render_html(self.env, "plot.html", page), "text/html; charset=utf-8")
 
     async def archived(
         self,

@@ -1,4 +1,4 @@
-"""The view data of the overview and category pages: one function per page, a dict each.
+"""The view data of the overview and category pages: one function per page, typed (viewpages).
 
 A page shows the site as it was configured at the shown run (titles, instructions, which
 modules existed), read from the configuration stored with that run.
@@ -7,7 +7,7 @@ modules existed), read from the configuration stored with that run.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,10 @@ from .boxes import BoxContext, brief_box, module_box, status_view, troubled_firs
 from .errors import WebError, not_found
 from .timemachine import Moment, time_view
 from .urls import Urls
+from .viewbox import Brief, ModuleBox, OverviewTroubled, Troubled
+from .viewdata import SiteRef, fields_of
+from .viewframe import Frame, NavItem, PageRef
+from .viewpages import CategoryCard, CategoryHead, CategoryView, OverviewView
 
 if TYPE_CHECKING:
     from ..storage import ResultRow
@@ -62,7 +66,7 @@ def frame(
     kind: str,
     ident: str = "",
     statuses: Mapping[str, Status] | None = None,
-) -> dict[str, Any]:
+) -> Frame:
     """What every page around its content shows: title, navigation, the time bar.
 
     `snapshot` (and `statuses`, when the page has read them) are the shown run's, passed in
@@ -76,29 +80,29 @@ def frame(
 
     if statuses is None:
         statuses = ctx.store.category_statuses(run.id)
-    return {
-        "site": {
-            "title": snapshot.get("title") or ctx.site.settings.title,
-            "home": ctx.urls.overview(at),
-        },
-        "page": {
-            "kind": kind,
-            "id": ident,
-            "json": ctx.urls.json_of(kind, ident, at),
-            "live_url": ctx.urls.live(run.id),
-        },
-        "time": time_view(moment, link, ctx.now, ctx.site.settings.stale_after),
-        "nav": [
-            {
-                "id": c["id"],
-                "title": c.get("title") or c["id"],
-                "status": status_view(statuses.get(c["id"], Status.NOINFO)),
-                "url": ctx.urls.category(c["id"], at),
-                "current": kind == "category" and c["id"] == ident,
-            }
+    return Frame(
+        site=SiteRef(
+            title=snapshot.get("title") or ctx.site.settings.title,
+            home=ctx.urls.overview(at),
+        ),
+        page=PageRef(
+            kind=kind,
+            id=ident,
+            json=ctx.urls.json_of(kind, ident, at),
+            live_url=ctx.urls.live(run.id),
+        ),
+        time=time_view(moment, link, ctx.now, ctx.site.settings.stale_after),
+        nav=[
+            NavItem(
+                id=c["id"],
+                title=c.get("title") or c["id"],
+                status=status_view(statuses.get(c["id"], Status.NOINFO)),
+                url=ctx.urls.category(c["id"], at),
+                current=kind == "category" and c["id"] == ident,
+            )
             for c in categories_of(snapshot)
         ],
-    }
+    )
 
 
 def _rows(
@@ -109,7 +113,7 @@ def _rows(
     return {r.module_id: r for r in ctx.store.results(run_id, module_ids, payload)}
 
 
-def overview_view(ctx: ViewContext, moment: Moment) -> dict[str, Any]:
+def overview_view(ctx: ViewContext, moment: Moment) -> OverviewView:
     """Every category with its status, and the troubled modules first, one click away."""
     run = moment.run
     at = None if moment.live else run.started_at
@@ -118,54 +122,47 @@ def overview_view(ctx: ViewContext, moment: Moment) -> dict[str, Any]:
     # statuses and messages only: the details of a thousand modules would cost more than all else
     rows = _rows(ctx, run.id, None, payload=False)
     boxes = [brief_box(m, rows.get(m["id"]), ctx.boxes, at) for m in modules_of(snapshot, None)]
-    by_category: dict[str, list[dict[str, Any]]] = {}
+    by_category: dict[str, list[ModuleBox]] = {}
     for box in boxes:
-        by_category.setdefault(box["category"], []).append(box)
+        by_category.setdefault(box.category, []).append(box)
     categories = []
     for cat in categories_of(snapshot):
         members = by_category.get(cat["id"], [])
         counts: dict[str, int] = {}
         for b in members:
-            counts[b["status"]["word"]] = counts.get(b["status"]["word"], 0) + 1
+            counts[b.status.word] = counts.get(b.status.word, 0) + 1
         categories.append(
-            {
-                "id": cat["id"],
-                "title": cat.get("title") or cat["id"],
-                "description": cat.get("description", ""),
-                "status": status_view(statuses.get(cat["id"], Status.NOINFO)),
-                "url": ctx.urls.category(cat["id"], at),
-                "counts": sorted(counts.items()),
-                "modules": [_brief(b) for b in members],
-            }
+            CategoryCard(
+                id=cat["id"],
+                title=cat.get("title") or cat["id"],
+                description=cat.get("description", ""),
+                status=status_view(statuses.get(cat["id"], Status.NOINFO)),
+                url=ctx.urls.category(cat["id"], at),
+                counts=sorted(counts.items()),
+                modules=[Brief(**_brief(b)) for b in members],
+            )
         )
-    titles = {c["id"]: c["title"] for c in categories}
+    titles = {c.id: c.title for c in categories}
     troubled = [
-        dict(_brief(b), category_title=titles.get(b["category"], "")) for b in troubled_first(boxes)
+        OverviewTroubled(**_brief(b), category_title=titles.get(b.category, ""))
+        for b in troubled_first(boxes)
     ]
-    return {
-        **frame(ctx, moment, snapshot, "overview", statuses=statuses),
-        "categories": categories,
-        "troubled": troubled,
-    }
-
-
-def _brief(box: dict[str, Any]) -> dict[str, Any]:
-    """The few fields of a box the overview lists."""
-    keys = (
-        "id",
-        "title",
-        "category",
-        "status",
-        "message",
-        "instruction",
-        "url",
-        "category_url",
-        "kind",
+    return OverviewView(
+        **fields_of(frame(ctx, moment, snapshot, "overview", statuses=statuses)),
+        categories=categories,
+        troubled=troubled,
     )
-    return {k: box[k] for k in keys}
 
 
-def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> dict[str, Any]:
+def _brief(box: ModuleBox) -> dict[str, Any]:
+    """The fields of a Brief, taken from a box."""
+    return {name: getattr(box, name) for name in BRIEF_FIELDS}
+
+
+BRIEF_FIELDS = [f.name for f in fields(Brief)]
+
+
+def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> CategoryView:
     """A category's modules as boxes, with the instruction of every troubled one."""
     run = moment.run
     at = None if moment.live else run.started_at
@@ -181,18 +178,18 @@ def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> dict[st
     ]
     statuses = ctx.store.category_statuses(run.id)
     status = statuses.get(category_id, Status.NOINFO)
-    return {
-        **frame(ctx, moment, snapshot, "category", category_id, statuses),
-        "category": {
-            "id": category_id,
-            "title": category.get("title") or category_id,
-            "description": category.get("description", ""),
-            "algorithm": category.get("algorithm", "worst"),
-            "status": status_view(status),
-        },
-        "modules": boxes,
-        "troubled": [_brief(b) for b in troubled_first(boxes)],
-    }
+    return CategoryView(
+        **fields_of(frame(ctx, moment, snapshot, "category", category_id, statuses)),
+        category=CategoryHead(
+            id=category_id,
+            title=category.get("title") or category_id,
+            description=category.get("description", ""),
+            algorithm=category.get("algorithm", "worst"),
+            status=status_view(status),
+        ),
+        modules=boxes,
+        troubled=[Troubled(**_brief(b)) for b in troubled_first(boxes)],
+    )
 
 
 def unknown_at_run(

@@ -13,6 +13,8 @@ matplotlib.use("Agg")  # no display on a server; must precede any pyplot import 
 from matplotlib.dates import AutoDateFormatter, AutoDateLocator, date2num
 from matplotlib.figure import Figure
 
+from .viewplot import MetricCurve, PlotView, StatusCurve
+
 COLORS = ["#2f6fdf", "#d9480f", "#2b8a3e", "#ae3ec9", "#0c8599", "#b08800", "#c2255c", "#5c7cfa"]
 DASHES = ["-", "--", ":", "-.", (0, (1, 3)), (0, (12, 6)), (0, (4, 2, 1, 2)), (0, (6, 2))]
 STATUS_COLORS = {
@@ -31,16 +33,16 @@ def _time(ms: float) -> float:
     return float(date2num(datetime.fromtimestamp(ms / 1000, UTC)))
 
 
-def render_image(view: dict[str, Any], fmt: str, title: str) -> tuple[bytes, str]:
+def render_image(view: PlotView, fmt: str, title: str) -> tuple[bytes, str]:
     """The plot of `view` (as plot_view builds it) as image bytes and their media type."""
-    metrics = [c for c in view["curves"] if c["kind"] == "metric"]
-    statuses = [c for c in view["curves"] if c["kind"] == "status"]
+    metrics = [c for c in view.curves if isinstance(c, MetricCurve)]
+    statuses = [c for c in view.curves if isinstance(c, StatusCurve)]
     fig = Figure(figsize=(9, 3.6 + 0.35 * len(statuses)), dpi=100, layout="constrained")
     heights = [4.0] * bool(metrics) + [0.45] * len(statuses)
     axes = fig.subplots(
         len(heights), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": heights}
     )[:, 0]
-    start, end = _time(view["from_ms"]), _time(view["to_ms"])
+    start, end = _time(view.from_ms), _time(view.to_ms)
     if metrics:
         _draw_metrics(axes[0], metrics)
     for ax, curve in zip(axes[1 if metrics else 0 :], statuses, strict=True):
@@ -51,16 +53,16 @@ def render_image(view: dict[str, Any], fmt: str, title: str) -> tuple[bytes, str
     last.xaxis.set_major_formatter(AutoDateFormatter(locator, tz=UTC))
     last.set_xlim(start, end)
     last.set_xlabel("UTC")
-    fig.suptitle(f"{title}: {view['from_text']} to {view['to_text']}", fontsize=10)
+    fig.suptitle(f"{title}: {view.from_text} to {view.to_text}", fontsize=10)
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {}  # no timestamp: equal plots, equal bytes
     fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue(), MEDIA[fmt]
 
 
-def _draw_metrics(ax: Any, curves: list[dict[str, Any]]) -> None:
+def _draw_metrics(ax: Any, curves: list[MetricCurve]) -> None:
     for i, curve in enumerate(curves):
-        points = curve["points"]
+        points = curve.points
         xs = [_time(p[0]) for p in points]
         ax.plot(
             xs,
@@ -68,7 +70,7 @@ def _draw_metrics(ax: Any, curves: list[dict[str, Any]]) -> None:
             color=COLORS[i % len(COLORS)],
             linestyle=DASHES[i % len(DASHES)],
             linewidth=1.4,
-            label=f"{curve['label']} ({len(points)} points)",
+            label=f"{curve.label} ({len(points)} points)",
         )
         if any(p[2] != p[3] for p in points):  # a rollup: show the spread of each bucket
             ax.fill_between(
@@ -81,12 +83,12 @@ def _draw_metrics(ax: Any, curves: list[dict[str, Any]]) -> None:
             )
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    if not any(c["points"] for c in curves):
+    if not any(c.points for c in curves):
         ax.text(0.5, 0.5, "no data in this interval", transform=ax.transAxes, ha="center")
 
 
-def _draw_status(ax: Any, curve: dict[str, Any]) -> None:
-    for start, stop, status in curve["segments"]:
+def _draw_status(ax: Any, curve: StatusCurve) -> None:
+    for start, stop, status in curve.segments:
         ax.axvspan(
             _time(start),
             _time(stop),
@@ -95,4 +97,4 @@ def _draw_status(ax: Any, curve: dict[str, Any]) -> None:
             linewidth=0,
         )
     ax.set_yticks([])
-    ax.set_ylabel(curve["label"], rotation=0, ha="right", va="center", fontsize=8)
+    ax.set_ylabel(curve.label, rotation=0, ha="right", va="center", fontsize=8)

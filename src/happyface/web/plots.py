@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..durations import parse_duration
 from ..site import Site
@@ -18,6 +18,7 @@ from ..status import Status
 from .errors import WebError, bad_parameter, not_found
 from .timemachine import parse_instant
 from .urls import Urls
+from .viewplot import Choice, MetricCurve, PlotLinks, PlotView, StatusCurve
 
 if TYPE_CHECKING:
     from .access import ScopedStore
@@ -135,20 +136,21 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def metric_curve(store: ScopedStore, curve: Curve, interval: Interval) -> dict[str, Any]:
+def metric_curve(store: ScopedStore, curve: Curve, interval: Interval, label: str) -> MetricCurve:
     """A metric's points as [t_ms, value, min, max], never more than MAX_POINTS."""
     points = store.metric_series(
         curve.module, curve.metric, interval.start, interval.end, max_points=MAX_POINTS
     )
     if len(points) > MAX_POINTS:  # a store that ignores the cap must not flood the browser
         points = points[:: -(-len(points) // MAX_POINTS)]
-    return {
-        "key": curve.key,
-        "module": curve.module,
-        "metric": curve.metric,
-        "kind": "metric",
-        "points": [[_ms(p.t), p.value, p.min, p.max] for p in points],
-    }
+    return MetricCurve(
+        key=curve.key,
+        module=curve.module,
+        metric=curve.metric,
+        kind="metric",
+        points=[(_ms(p.t), p.value, p.min, p.max) for p in points],
+        label=label,
+    )
 
 
 def status_segments(
@@ -179,51 +181,49 @@ def _bucketed(
 
 
 def status_curve(
-    store: ScopedStore, curve: Curve, interval: Interval, hold: float
-) -> dict[str, Any]:
+    store: ScopedStore, curve: Curve, interval: Interval, hold: float, label: str
+) -> StatusCurve:
     """A module's status over the interval as segments [start_ms, end_ms, status]."""
     series = store.status_series(curve.module, interval.start, interval.end)
     segments = status_segments(series, interval.end, hold)
-    return {
-        "key": curve.key,
-        "module": curve.module,
-        "metric": "status",
-        "kind": "status",
-        "segments": [[_ms(a), _ms(b), s.value] for a, b, s in segments],
-    }
+    return StatusCurve(
+        key=curve.key,
+        module=curve.module,
+        metric="status",
+        kind="status",
+        segments=[(_ms(a), _ms(b), s.value) for a, b, s in segments],
+        label=label,
+    )
 
 
 def plot_view(
     store: ScopedStore, site: Site, urls: Urls, curves: list[Curve], interval: Interval
-) -> dict[str, Any]:
+) -> PlotView:
     """The data of a plot, the same for the page, the JSON, the PNG and the SVG."""
     hold = site.settings.interval
     keys = [c.key for c in curves]
     start, end = interval.start_text, interval.end_text
-    return {
-        "from": interval.start.isoformat(),
-        "to": interval.end.isoformat(),
-        "from_ms": _ms(interval.start),
-        "to_ms": _ms(interval.end),
-        "from_text": start,
-        "to_text": end,
-        "curves": [
-            dict(
-                status_curve(store, c, interval, hold)
-                if c.is_status
-                else metric_curve(store, c, interval),
-                label=_label(site, c),
-            )
+    return PlotView(
+        from_=interval.start.isoformat(),
+        to=interval.end.isoformat(),
+        from_ms=_ms(interval.start),
+        to_ms=_ms(interval.end),
+        from_text=start,
+        to_text=end,
+        curves=[
+            status_curve(store, c, interval, hold, _label(site, c))
+            if c.is_status
+            else metric_curve(store, c, interval, _label(site, c))
             for c in curves
         ],
-        "links": {
-            "page": urls.plot(keys, start, end),
-            "json": urls.plot_json(keys, start, end),
-            "png": urls.plot_png(keys, start, end),
-            "svg": urls.plot_svg(keys, start, end),
-            "static": urls.plot(keys, iso_second(interval.start), iso_second(interval.end)),
-        },
-    }
+        links=PlotLinks(
+            page=urls.plot(keys, start, end),
+            json=urls.plot_json(keys, start, end),
+            png=urls.plot_png(keys, start, end),
+            svg=urls.plot_svg(keys, start, end),
+            static=urls.plot(keys, iso_second(interval.start), iso_second(interval.end)),
+        ),
+    )
 
 
 def iso_second(moment: datetime) -> str:
@@ -237,12 +237,10 @@ def _label(site: Site, curve: Curve) -> str:
     return f"{title}: {curve.metric}"
 
 
-def choices(site: Site, store: ScopedStore) -> list[dict[str, str]]:
+def choices(site: Site, store: ScopedStore) -> list[Choice]:
     """Every curve one can add on the plot page, by module."""
     options = []
     for instance in site.modules:
         for metric in ["status", *store.metric_names(instance.id)]:
-            options.append(
-                {"value": f"{instance.id}:{metric}", "label": f"{instance.config.title}: {metric}"}
-            )
+            options.append(Choice(f"{instance.id}:{metric}", f"{instance.config.title}: {metric}"))
     return options

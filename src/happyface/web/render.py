@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import (
     BaseLoader,
@@ -25,6 +26,10 @@ from markupsafe import Markup
 from ..module import Module
 from ..plugins import template_folders
 from .urls import Urls
+from .viewdata import fields_of
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -103,21 +108,40 @@ def has_template(env: Environment, name: str) -> bool:
     return True
 
 
-def render_html(env: Environment, template: str, view: dict[str, Any]) -> bytes:
-    return env.get_template(template).render(view).encode()
+def render_html(env: Environment, template: str, view: DataclassInstance) -> bytes:
+    """A page: the view's fields are the template's names."""
+    return env.get_template(template).render(fields_of(view)).encode()
 
 
 def _default(value: object) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        # a view, or a module type's detail view in it: one level at a time, as asdict would
+        # first deep-copy every cell of every table
+        return _json_names([(name, getattr(value, name)) for name in _field_names(type(value))])
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, tuple | set | frozenset):
         return list(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)  # a module type's detail view
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def render_json(view: dict[str, Any]) -> bytes:
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _json_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # a field named after a Python keyword carries a trailing underscore: `from_` is "from"
+    return {name.removesuffix("_"): value for name, value in pairs}
+
+
+def json_ready(view: DataclassInstance) -> dict[str, Any]:
+    """A view as plain dicts and lists, under the names its JSON has always used."""
+    return asdict(view, dict_factory=_json_names)
+
+
+def render_json(view: DataclassInstance) -> bytes:
+    """A view as JSON: the same as `json_ready`, without copying the view first."""
     return json.dumps(view, default=_default, separators=(",", ":"), allow_nan=False).encode()

@@ -10,11 +10,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..durations import parse_duration
 from .errors import WebError, bad_parameter
 from .urls import format_at, format_step
+from .viewframe import TimeLinks, TimeView
 
 if TYPE_CHECKING:
     from ..storage import RunInfo, Store
@@ -159,7 +160,7 @@ def time_view(
     link: Callable[[datetime | None, float | None], str],
     now: datetime,
     stale_after: float,
-) -> dict[str, Any]:
+) -> TimeView:
     """The time bar's data: what is shown, and links to step by run, by step, and back to live."""
     run = moment.run
     anchor = moment.requested or run.started_at
@@ -167,31 +168,31 @@ def time_view(
     # compared before adding: a requested time near year 9999 plus a step does not exist
     can_go_forward = anchor <= now - timedelta(seconds=step)
     age = (now - moment.latest.started_at).total_seconds()
-    return {
-        "live": moment.live,
-        "run_id": run.id,
-        "run_time": run.started_at,
-        "requested": moment.requested,
-        "notice": moment.notice,
-        "stale": age > stale_after,
-        "stale_after": stale_after,
-        "latest_time": moment.latest.started_at,
-        "latest_age": age,
-        "step": format_step(step),
-        "date": anchor.strftime("%Y-%m-%d"),
-        "clock": anchor.strftime("%H:%M"),
-        "static_at": format_at(run.started_at),
-        "links": {
-            "live": link(None, None),
-            "static": link(run.started_at, None),
-            "previous_run": link(moment.previous.started_at, step) if moment.previous else "",
-            "next_run": _next_link(moment, link, step),
-            "back": link(anchor - timedelta(seconds=step), step),
-            "forward": (
+    return TimeView(
+        live=moment.live,
+        run_id=run.id,
+        run_time=run.started_at,
+        requested=moment.requested,
+        notice=moment.notice,
+        stale=age > stale_after,
+        stale_after=stale_after,
+        latest_time=moment.latest.started_at,
+        latest_age=age,
+        step=format_step(step),
+        date=anchor.strftime("%Y-%m-%d"),
+        clock=anchor.strftime("%H:%M"),
+        static_at=format_at(run.started_at),
+        links=TimeLinks(
+            live=link(None, None),
+            static=link(run.started_at, None),
+            previous_run=link(moment.previous.started_at, step) if moment.previous else "",
+            next_run=_next_link(moment, link, step),
+            back=link(anchor - timedelta(seconds=step), step),
+            forward=(
                 link(anchor + timedelta(seconds=step), step) if can_go_forward else link(None, None)
             ),
-        },
-    }
+        ),
+    )
 
 
 def _next_link(

@@ -27,6 +27,7 @@ from ..site_model import UploadConfig
 from ..sources import SecretRef
 from ..uploads import SCHEME, upload_path
 from .errors import WebError
+from .render import json_ready
 
 if TYPE_CHECKING:
     from ..site import Site
@@ -91,13 +92,15 @@ def _refusal(site: Site, name: str, authorization: str | None) -> Response | Non
             title="Not allowed",
             hint="Each [[upload]] has its own token: send the one declared for this name.",
         )
-        return JSONResponse(error.view(), status_code=403)
+        return JSONResponse(json_ready(error.view()), status_code=403)
     return _unauthorised()
 
 
 def _unauthorised() -> Response:
     error = WebError("This upload needs a valid bearer token.", status=401, title="Not allowed")
-    return JSONResponse(error.view(), status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    return JSONResponse(
+        json_ready(error.view()), status_code=401, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def _too_large(limit: int) -> WebError:
