@@ -76,7 +76,9 @@ def module_box(
     """
     parts = _result_parts(meta["id"], row, ctx, run_id, table_rows)
     box = replace(
-        brief_box(meta, row, ctx, at), **{f.name: getattr(parts, f.name) for f in fields(parts)}
+        brief_box(meta, row, ctx, at),
+        sources=_sources(meta.get("sources", {})),
+        **{f.name: getattr(parts, f.name) for f in fields(parts)},
     )
     if row is None:
         return box
@@ -111,7 +113,7 @@ def brief_box(
         instruction=instruction,
         instruction_prominent=bool(instruction) and status is not Status.HAPPY,
         description=meta.get("description", ""),
-        sources=_sources(meta.get("sources", {})),
+        sources=[],  # read by the pages that show them (module_box); a list needs none
         url=ctx.urls.module(meta["id"], at),
         category_url=ctx.urls.category(meta.get("category", ""), at, anchor=meta["id"]),
         time=row.time if row is not None else None,
