@@ -11,7 +11,7 @@ from cryptography import x509
 
 from happyface.access_model import AccessConfig, GroupConfig
 from happyface.dn import DN, DnError
-from happyface.web.access.groups import Authoriser, DnFile, Groups, Identity, Rule, parse_line
+from happyface.web.access.groups import Authoriser, DnFile, Groups, Identity, MemberRule, parse_line
 from happyface.web.access.identity import HeaderSource, from_chain, from_proxy_headers
 from tests.fixtures.pki import Pki
 
@@ -54,17 +54,17 @@ def test_garbage_is_no_dn(bad: str) -> None:
 
 def test_rules_match_the_issuer_when_given() -> None:
     issuer = DN.parse("/C=DE/O=GermanGrid/CN=GridKa-CA")
-    rule = Rule(DN.parse(JANE), issuer)
+    rule = MemberRule(DN.parse(JANE), issuer)
     assert rule.matches(Identity(DN.parse(JANE), issuer))
     assert not rule.matches(Identity(DN.parse(JANE), DN.parse("/CN=Evil CA")))
     assert not rule.matches(Identity(DN.parse(JANE), None))
-    assert Rule(DN.parse(JANE)).matches(Identity(DN.parse(JANE), DN.parse("/CN=Any CA")))
+    assert MemberRule(DN.parse(JANE)).matches(Identity(DN.parse(JANE), DN.parse("/CN=Any CA")))
 
 
 def test_lines_of_dn_files() -> None:
     assert parse_line("  # a comment") is None and parse_line("") is None
-    assert parse_line(JANE) == Rule(DN.parse(JANE))
-    assert parse_line(f'"{JANE}" cms001') == Rule(DN.parse(JANE))  # a grid-mapfile line
+    assert parse_line(JANE) == MemberRule(DN.parse(JANE))
+    assert parse_line(f'"{JANE}" cms001') == MemberRule(DN.parse(JANE))  # a grid-mapfile line
     both = parse_line(f'"{JANE}" "/C=DE/O=GermanGrid/CN=GridKa-CA"')
     assert both is not None and both.issuer == DN.parse("/C=DE/O=GermanGrid/CN=GridKa-CA")
 

@@ -1,8 +1,22 @@
-"""Instants as HappyFace writes them in URLs: the `at=` of the time machine and of notifications."""
+"""Instants as HappyFace writes them in URLs (the `at=` of the time machine and of notifications),
+and the time ranges the pages and the API ask for."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A closed time range; `empty` when it ends before it starts."""
+
+    start: datetime
+    end: datetime
+
+    @property
+    def empty(self) -> bool:
+        return self.end < self.start
 
 
 def format_at(moment: datetime) -> str:

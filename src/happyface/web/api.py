@@ -16,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..instants import Interval
 from . import api_models as m
 from .access import Viewer, viewer_of
-from .api_time import ALL, Interval, at_query, interval, iso_only
+from .api_time import ALL, at_query, interval, iso_only
 from .api_views import module_detail, run_model, snapshot
 from .atrun import At, origin_of, serve_at
 from .cache import Rendered, to_response

@@ -7,9 +7,9 @@ not an error: it is simply before the first run (404) or after the newest (the n
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ..instants import Interval
 from ..storage.store import BEGINNING, END
 from .timemachine import TimeQuery
 
@@ -41,18 +41,6 @@ def instant(value: datetime) -> datetime:
 def at_query(at: datetime | None, step: float) -> TimeQuery:
     """The time machine's query for an `at` parameter (None: live)."""
     return TimeQuery(None if at is None else instant(at), step)
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A closed time range; `empty` when it ends before it starts."""
-
-    start: datetime
-    end: datetime
-
-    @property
-    def empty(self) -> bool:
-        return self.end < self.start
 
 
 def interval(start: datetime | None, end: datetime | None, now: datetime) -> Interval:

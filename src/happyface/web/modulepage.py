@@ -11,7 +11,7 @@ from .boxes import module_box, status_view, table_view
 from .detailviews import view_of
 from .errors import bad_parameter
 from .pages import ViewContext, frame, modules_of, snapshot_of, unknown_at_run
-from .plots import Interval, iso_second, parse_interval, status_segments
+from .plots import AskedInterval, iso_second, parse_interval, status_segments
 from .timemachine import Moment
 from .viewbox import TableView
 from .viewdata import fields_of
@@ -80,7 +80,7 @@ def _page(params: Mapping[str, str]) -> tuple[int, str]:
     return int(text), params.get("table", "")
 
 
-def _timeline(ctx: ViewContext, module_id: str, interval: Interval) -> Timeline:
+def _timeline(ctx: ViewContext, module_id: str, interval: AskedInterval) -> Timeline:
     """The status over the interval as segments placed in percent of its width."""
     series = ctx.store.status_series(module_id, interval.start, interval.end)
     segments = status_segments(series, interval.end, ctx.site.settings.interval)
@@ -116,7 +116,7 @@ def _share(segments: list[tuple[datetime, datetime, Status]], span: float) -> li
     ]
 
 
-def _charts(ctx: ViewContext, module_id: str, interval: Interval) -> Charts:
+def _charts(ctx: ViewContext, module_id: str, interval: AskedInterval) -> Charts:
     start, end = iso_second(interval.start), iso_second(interval.end)
     names = ctx.store.metric_names(module_id)
     charts = [
@@ -135,7 +135,7 @@ def _charts(ctx: ViewContext, module_id: str, interval: Interval) -> Charts:
     )
 
 
-def _history(ctx: ViewContext, module_id: str, interval: Interval) -> list[HistoryEntry]:
+def _history(ctx: ViewContext, module_id: str, interval: AskedInterval) -> list[HistoryEntry]:
     rows = ctx.store.module_history(module_id, interval.start, interval.end, limit=HISTORY_ROWS)
     rows = sorted(rows, key=lambda r: r.time, reverse=True)
     return [

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ..durations import parse_duration
+from ..instants import Interval
 from ..site import Site
 from ..status import Status
 from .errors import WebError, bad_parameter, not_found
@@ -48,13 +49,11 @@ class Curve:
 
 
 @dataclass(frozen=True)
-class Interval:
+class AskedInterval(Interval):
     """A resolved time range and the text it was asked with (kept for static links)."""
 
-    start: datetime
-    end: datetime
-    start_text: str
-    end_text: str
+    start_text: str = ""
+    end_text: str = ""
 
     @property
     def relative(self) -> bool:
@@ -80,7 +79,7 @@ def parse_point(text: str, name: str, now: datetime) -> datetime:
 
 def parse_interval(
     start_text: str, end_text: str, now: datetime, default_from: str = DEFAULT_FROM
-) -> Interval:
+) -> AskedInterval:
     """The interval of a plot; a WebError for garbage, an inverted or a too long range."""
     start_text = start_text.strip() or default_from
     end_text = end_text.strip() or DEFAULT_TO
@@ -101,7 +100,7 @@ def parse_interval(
         )
     if end - start < MIN_SPAN:
         raise WebError("The interval is shorter than a minute; choose a longer one.")
-    return Interval(start, end, start_text, end_text)
+    return AskedInterval(start, end, start_text, end_text)
 
 
 def parse_curves(values: Sequence[str], site: Site, store: ScopedStore) -> list[Curve]:
@@ -197,7 +196,7 @@ def status_curve(
 
 
 def plot_view(
-    store: ScopedStore, site: Site, urls: Urls, curves: list[Curve], interval: Interval
+    store: ScopedStore, site: Site, urls: Urls, curves: list[Curve], interval: AskedInterval
 ) -> PlotView:
     """The data of a plot, the same for the page, the JSON, the PNG and the SVG."""
     hold = site.settings.interval

@@ -27,7 +27,7 @@ class Identity:
 
 
 @dataclass(frozen=True)
-class Rule:
+class MemberRule:
     """One member entry: a subject, and the issuer it must come from when given."""
 
     subject: DN
@@ -39,15 +39,15 @@ class Rule:
         return self.issuer is None or self.issuer == who.issuer
 
 
-def rule_of(entry: str | DnRule) -> Rule:
-    """A Rule from a config entry: a DN string or a `{ subject, issuer }` table."""
+def rule_of(entry: str | DnRule) -> MemberRule:
+    """A MemberRule from a config entry: a DN string or a `{ subject, issuer }` table."""
     if isinstance(entry, str):
-        return Rule(DN.parse(entry))
+        return MemberRule(DN.parse(entry))
     issuer = DN.parse(entry.issuer) if entry.issuer else None
-    return Rule(DN.parse(entry.subject), issuer)
+    return MemberRule(DN.parse(entry.subject), issuer)
 
 
-def parse_line(line: str) -> Rule | None:
+def parse_line(line: str) -> MemberRule | None:
     """A rule from one line of a DN file; None for blanks and comments.
 
     A line is a DN, or `"subject" "issuer"` quoted; a grid-mapfile line `"subject" account`
@@ -57,10 +57,10 @@ def parse_line(line: str) -> Rule | None:
     if not text or text.startswith("#"):
         return None
     if not text.startswith('"'):
-        return Rule(DN.parse(text))
+        return MemberRule(DN.parse(text))
     parts = shlex.split(text, comments=True)
     issuer = DN.parse(parts[1]) if len(parts) > 1 and _quoted_second(text) else None
-    return Rule(DN.parse(parts[0]), issuer)
+    return MemberRule(DN.parse(parts[0]), issuer)
 
 
 def _quoted_second(text: str) -> bool:
@@ -74,10 +74,10 @@ class DnFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._stamp: tuple[int, int] | None = None
-        self._rules: tuple[Rule, ...] = ()
+        self._rules: tuple[MemberRule, ...] = ()
         self._lock = threading.Lock()
 
-    def rules(self) -> tuple[Rule, ...]:
+    def rules(self) -> tuple[MemberRule, ...]:
         try:
             info = self.path.stat()
             stamp = (info.st_mtime_ns, info.st_size)
@@ -93,7 +93,7 @@ class DnFile:
                 self._stamp, self._rules = (-1, -1), ()
             return ()
 
-    def _read(self) -> tuple[Rule, ...]:
+    def _read(self) -> tuple[MemberRule, ...]:
         rules = []
         text = self.path.read_text(encoding="utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), 1):

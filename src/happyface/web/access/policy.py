@@ -55,7 +55,7 @@ WITHHELD = "Restricted: log in with your grid certificate (and be in an allowed 
 
 
 @dataclass(frozen=True)
-class Rule:
+class AccessRule:
     """The access level and allowed groups of one category or module."""
 
     access: str = "open"
@@ -67,10 +67,10 @@ class Rule:
         return Sight.LISTED if self.access == "restricted" else Sight.NONE
 
 
-def _rule(entry: Mapping[str, Any] | None) -> Rule | None:
+def _rule(entry: Mapping[str, Any] | None) -> AccessRule | None:
     if entry is None:
         return None
-    return Rule(str(entry.get("access", "open")), tuple(entry.get("allow") or ()))
+    return AccessRule(str(entry.get("access", "open")), tuple(entry.get("allow") or ()))
 
 
 class Policy:
@@ -84,7 +84,7 @@ class Policy:
         #: no restricted or hidden item in the current configuration
         self.unrestricted = all(level == "open" for level in levels)
 
-    def _sight(self, *rules: Rule | None) -> Sight:
+    def _sight(self, *rules: AccessRule | None) -> Sight:
         known = [r for r in rules if r is not None]
         if not known:
             # an item nobody configured (a module gone from the config, asked for without a
@@ -95,7 +95,7 @@ class Policy:
     def category(self, category_id: str, stored: Mapping[str, Any] | None = None) -> Sight:
         """The viewer's sight of a category; `stored` is its entry in the run's snapshot."""
         current = self.site.category(category_id)
-        rule = Rule(current.access, tuple(current.allow)) if current is not None else None
+        rule = AccessRule(current.access, tuple(current.allow)) if current is not None else None
         return self._sight(rule, _rule(stored))
 
     def module(
@@ -107,7 +107,7 @@ class Policy:
     ) -> Sight:
         """The viewer's sight of a module: its own rule, capped by its category's."""
         current = self.site.module(module_id)
-        own = Rule(current.config.access, tuple(current.config.allow)) if current else None
+        own = AccessRule(current.config.access, tuple(current.config.allow)) if current else None
         now = current.config.category if current else ""
         then = str((stored or {}).get("category", ""))
         categories = {c for c in (now, then) if c} or {category_id}
