@@ -126,7 +126,7 @@ def _check_dn(text: str) -> str:
     return text
 
 
-class TlsSettings(BaseModel):
+class ServerTls(BaseModel):
     """`[site.web.tls]`: serve HTTPS directly and ask browsers for grid certificates."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from .access_model import TlsSettings
+from .access_model import ServerTls
 from .durations import Duration
 
 # The shortest interval the scheduler keeps: a run needs its slot, its lock and its records.
@@ -60,8 +60,8 @@ class WebSettings(BaseModel):
         description="public URL of this instance, used in links that "
         "leave the page (notifications, exports); empty: derived from requests",
     )
-    tls: TlsSettings = Field(
-        default_factory=TlsSettings,
+    tls: ServerTls = Field(
+        default_factory=ServerTls,
         description="serve HTTPS directly, asking for client certificates",
     )
     acknowledge_groups: list[str] = Field(

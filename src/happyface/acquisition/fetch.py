@@ -27,7 +27,7 @@ from ..sources import RawInput, Source
 from ..uploads import upload_name, upload_path
 from .reasons import describe_transport_error
 from .slots import FetchSlots, host_of
-from .tls import TlsSettings, auth_headers, ssl_context
+from .tls import SourceTls, auth_headers, ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Fetcher:
         )
         self._clients: dict[Hashable, tuple[Hashable, httpx.AsyncClient]] = {}
         self._retired: list[httpx.AsyncClient] = []
-        self._contexts: dict[TlsSettings, tuple[Hashable, ssl.SSLContext]] = {}
+        self._contexts: dict[SourceTls, tuple[Hashable, ssl.SSLContext]] = {}
         self._user_agent = f"HappyFace/{_version()}"
 
     async def __aenter__(self) -> Fetcher:
@@ -209,7 +209,7 @@ class Fetcher:
         a credential file changes (a renewed proxy), the old client is retired, to be closed
         after the run, and a new one made with the new credentials.
         """
-        settings = TlsSettings.of(source, self._base_dir)
+        settings = SourceTls.of(source, self._base_dir)
         if self._transport is not None:
             key: Hashable = "injected"
             stamp: Hashable = None
@@ -225,7 +225,7 @@ class Fetcher:
         self._clients[key] = (stamp, client)
         return client
 
-    def _new_client(self, settings: TlsSettings) -> httpx.AsyncClient:
+    def _new_client(self, settings: SourceTls) -> httpx.AsyncClient:
         # an injected transport replaces the network, so there is no TLS to set up
         verify = True if self._transport is not None else self._context_for(settings)
         return httpx.AsyncClient(
@@ -237,7 +237,7 @@ class Fetcher:
             cookies=_no_cookies(),
         )
 
-    def _context_for(self, settings: TlsSettings) -> ssl.SSLContext:
+    def _context_for(self, settings: SourceTls) -> ssl.SSLContext:
         """One context per TLS setting, shared by the pools of all hosts (loading CAs is slow)."""
         stamp = settings.cache_key()
         found = self._contexts.get(settings)

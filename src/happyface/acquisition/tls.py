@@ -16,7 +16,7 @@ _FileStamp = tuple[str, int, int] | None
 
 
 @dataclass(frozen=True)
-class TlsSettings:
+class SourceTls:
     """The parts of a source that shape its TLS connection; equal settings share one context."""
 
     cert: Path | None = None
@@ -26,7 +26,7 @@ class TlsSettings:
     ca_file: Path | None = None
 
     @classmethod
-    def of(cls, source: Source, base_dir: Path | None = None) -> TlsSettings:
+    def of(cls, source: Source, base_dir: Path | None = None) -> SourceTls:
         """The TLS settings of `source`, relative paths resolved against `base_dir`."""
         return cls(
             cert=_resolve(source.cert, base_dir),
@@ -60,7 +60,7 @@ def _stamp(path: Path | None) -> _FileStamp:
     return (str(path), st.st_mtime_ns, st.st_size)
 
 
-def ssl_context(settings: TlsSettings) -> ssl.SSLContext:
+def ssl_context(settings: SourceTls) -> ssl.SSLContext:
     """A verifying client SSL context for `settings`; a FetchError names the unusable file."""
     ctx = _verifying_context(settings)
     if settings.proxy is not None:
@@ -71,7 +71,7 @@ def ssl_context(settings: TlsSettings) -> ssl.SSLContext:
     return ctx
 
 
-def _verifying_context(settings: TlsSettings) -> ssl.SSLContext:
+def _verifying_context(settings: SourceTls) -> ssl.SSLContext:
     ca_file, ca_dir = settings.ca_file, settings.ca_dir
     for path, what, check in (
         (ca_file, "CA file", Path.is_file),

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ...access_model import TlsSettings
+from ...access_model import ServerTls
 
 log = logging.getLogger(__name__)
 _REQUIREMENTS = {
@@ -26,7 +26,7 @@ _REQUIREMENTS = {
 }
 
 
-def server_context(tls: TlsSettings, root: Path) -> ssl.SSLContext:
+def server_context(tls: ServerTls, root: Path) -> ssl.SSLContext:
     """A server context asking for client certificates of the configured CAs, proxies allowed."""
     assert tls.certfile is not None, "server_context needs [site.web.tls] certfile"
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
