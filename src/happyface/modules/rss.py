@@ -14,6 +14,7 @@ from pydantic import Field
 
 from ..display import DetailInput, DetailView
 from ..errors import ExtractError
+from ..hrefs import FEED_LINK_SCHEMES, safe_href
 from ..module import Module, ModuleSettings
 from ..result import Link, Result, Table
 from ..sources import Inputs
@@ -25,7 +26,6 @@ from .feedselect import keep_shown
 # What an entry's HTML may keep: text formatting and links, nothing that runs or loads.
 _TAGS = {"a", "b", "strong", "i", "em", "p", "br", "ul", "ol", "li", "code", "pre", "blockquote"}
 _ATTRIBUTES = {"a": {"href", "title"}}
-_URL_SCHEMES = {"http", "https", "mailto"}
 
 
 class RssSettings(ModuleSettings):
@@ -143,7 +143,7 @@ def clean_html(fragment: str) -> str:
         fragment,
         tags=_TAGS,
         attributes=_ATTRIBUTES,
-        url_schemes=_URL_SCHEMES,
+        url_schemes=set(FEED_LINK_SCHEMES),
         link_rel="noopener noreferrer nofollow",
     )
 
@@ -154,8 +154,7 @@ def _text(value: Any) -> str:
 
 
 def _safe_url(value: Any) -> str | None:
-    url = str(value or "").strip()
-    return url if re.match(r"https?://", url, re.IGNORECASE) else None
+    return safe_href(str(value or ""), here=False) or None
 
 
 def _time(value: Any) -> datetime | None:

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..hrefs import safe_href
 from ..result import Table
 from ..site import Site
 from ..status import Status
 from .detailviews import Shown, add_view, template_of
-from .hrefs import safe_href
 from .urls import Urls
 from .viewbox import ArchiveFile, BoxLink, ModuleBox, SourceRef, TableView, Timing
 from .viewdata import StatusView

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..hrefs import safe_href
 from ..status import Status
 from .atrun import At, serve_at
 from .boxes import WORDS, status_view
 from .cache import Rendered
-from .hrefs import safe_href
 from .pages import ViewContext, frame, modules_of, snapshot_of
 from .render import render_html, render_json
 from .viewdata import NoRunYet, StatusView, fields_of

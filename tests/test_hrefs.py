@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from happyface.web.hrefs import safe_href
+from happyface.hrefs import safe_href
 
 FOLLOWED = {
     "https://www.gridka.example/news/": "https://www.gridka.example/news/",
@@ -55,3 +55,12 @@ def test_web_links_and_site_paths_are_followed(url, href):
 @pytest.mark.parametrize("url", REFUSED)
 def test_every_other_spelling_is_not_followed(url):
     assert safe_href(url) == ""
+
+
+@pytest.mark.parametrize("url", ["/module/jobs", "/archive/3/plot/main"])
+def test_a_remote_documents_own_link_is_never_a_path_here(url: str) -> None:
+    assert safe_href(url) == url
+    assert safe_href(url, here=False) == ""
+    assert safe_href("https://www.gridka.example/news/", here=False) == (
+        "https://www.gridka.example/news/"
+    )

@@ -20,17 +20,28 @@ _WEB = re.compile(r"https?://", re.IGNORECASE)
 _ENCODED_SLASH = re.compile(r"/%(?:2f|5c)", re.IGNORECASE)
 
 
-def safe_href(url: str) -> str:
-    """The URL (ends stripped) if a browser may follow it (http, https, a path here), else ""."""
+#: the schemes of links in HTML that the dashboard shows from feeds (sanitised by nh3 with them)
+FEED_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+
+def safe_href(url: str, *, here: bool = True) -> str:
+    """The URL (ends stripped) if a browser may follow it, else "".
+
+    Followed: http and https addresses, and, with `here`, paths on this site. A link a remote
+    document gives as its own (a feed's, an instance's) is asked for with `here=False`: a bare
+    path in it would point into HappyFace, not to the remote site.
+    """
     candidate = url.strip()
-    if _followable(candidate) and _followable(html.unescape(candidate)):
+    if _followable(candidate, here) and _followable(html.unescape(candidate), here):
         return candidate
     return ""
 
 
-def _followable(url: str) -> bool:
+def _followable(url: str, here: bool) -> bool:
     if not url or _REINTERPRETED.search(url):
         return False
     if _WEB.match(url):
         return bool(urlsplit(url).hostname)
+    if not here:
+        return False
     return url.startswith("/") and not url.startswith("//") and not _ENCODED_SLASH.match(url)
