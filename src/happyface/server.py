@@ -58,7 +58,7 @@ async def serve_site(
     """
     sys.setswitchinterval(SWITCH_INTERVAL)
     service = await _open_service(site, acquire)
-    from .web.app import create_app
+    from .web.app import create_app, served
 
     async def acquisition() -> None:
         if prelude is not None:
@@ -70,7 +70,7 @@ async def serve_site(
         site, service.store, archive=service.archive, background=background, notices=notices
     )
     config = uvicorn.Config(
-        app,
+        served(app),
         host=host or site.settings.web.host,
         port=port if port is not None else site.settings.web.port,
         log_level="warning",

@@ -15,6 +15,7 @@ only ever matches a body this viewer may see; the access middleware marks such a
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from starlette.datastructures import Headers
@@ -24,6 +25,8 @@ from starlette.types import Receive, Scope, Send
 if TYPE_CHECKING:
     from .cache import Rendered
 
+#: set in the ASGI scope when a whole 200 answer from the per-run cache went out (web/recent.py)
+REUSABLE = "happyface.reusable"
 #: what a cacheable answer says when its builder said nothing: keep it, but ask each time
 DEFAULT_CACHE_CONTROL = "no-cache"
 #: response headers a 304 repeats (RFC 9110, 15.4.5): what a cache needs to update its copy
@@ -53,6 +56,7 @@ class NegotiatedResponse(Response):
         if etag is not None and matches(asked.get("if-none-match", ""), etag):
             await self._not_modified(send)
             return
+        scope[REUSABLE] = self.status_code == 200
         await super().__call__(scope, receive, send)
 
     def _use_gzip(self, body: bytes) -> None:
@@ -73,6 +77,7 @@ def gzip_tag(etag: str) -> str:
     return etag[:-1] + '-gzip"'
 
 
+@lru_cache(maxsize=64)  # browsers send a handful of distinct values, each many times
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether `Accept-Encoding` admits gzip with a quality above zero; gzip named outright
     decides over `*`."""
