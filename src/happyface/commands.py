@@ -109,11 +109,12 @@ async def _acquire(site: Site) -> RunOutcome | None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .server import serve_site
+    from .server import event_loop_factory, serve_site
 
     site = load_site(args.config)
     setup_logging(site.settings.log_level)
-    run_until_stopped(serve_site(site, host=args.host, port=args.port, acquire=not args.no_acquire))
+    served = serve_site(site, host=args.host, port=args.port, acquire=not args.no_acquire)
+    run_until_stopped(served, event_loop_factory())
     return 0
 
 
@@ -134,10 +135,11 @@ def cleanup(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     from .demo.launch import run_demo
+    from .server import event_loop_factory
 
     setup_logging("info" if args.verbose else "warning")
     if not args.verbose:
         # the demo's broken feed fails by design at every run; the dashboard shows it
         logging.getLogger("happyface.module").setLevel(logging.ERROR)
-    run_until_stopped(run_demo(args.dir, port=args.port))
+    run_until_stopped(run_demo(args.dir, port=args.port), event_loop_factory())
     return 0

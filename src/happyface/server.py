@@ -25,6 +25,21 @@ RETRY_SECONDS = 30.0
 # and render pages, and waits this long at each turn: 1 ms keeps its lag under 20 ms while a
 # large run is stored (bench/bench_loop_lag.py), for a little more switching between threads.
 SWITCH_INTERVAL = 0.001
+# The HTTP parser for plain HTTP: httptools (a C parser) costs about half the CPU per answer of
+# h11 (pure Python), the largest part of a cached answer's cost (docs/design.md, "Serving").
+# Served over TLS, HappyFace keeps its h11 protocol, which reads the client certificate.
+PLAIN_HTTP = "httptools"
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (another 10-20 % less CPU per answer), else
+    None for asyncio's own: the dashboard and the scheduler work the same on both.
+    """
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
+        return None
+    return uvloop.new_event_loop
 
 
 async def serve_site(
@@ -43,7 +58,7 @@ async def serve_site(
     """
     sys.setswitchinterval(SWITCH_INTERVAL)
     service = await _open_service(site, acquire)
-    from .web.app import create_app
+    from .web.app import create_app, served
 
     async def acquisition() -> None:
         if prelude is not None:
@@ -55,7 +70,7 @@ async def serve_site(
         site, service.store, archive=service.archive, background=background, notices=notices
     )
     config = uvicorn.Config(
-        app,
+        served(app),
         host=host or site.settings.web.host,
         port=port if port is not None else site.settings.web.port,
         log_level="warning",
@@ -67,7 +82,7 @@ async def serve_site(
         proxy_headers=False,
         forwarded_allow_ips=[],
         server_header=False,
-        **_tls_options(site),
+        **_protocol_options(site),
     )
     scheme = "https" if site.settings.web.tls.certfile else "http"
     log.info("dashboard on %s://%s:%d/", scheme, config.host, config.port)
@@ -90,11 +105,11 @@ async def _serve_until_stopped(server: uvicorn.Server) -> None:
         raise
 
 
-def _tls_options(site: Site) -> dict[str, Any]:
-    """Uvicorn's options for serving HTTPS with client certificates, when configured."""
+def _protocol_options(site: Site) -> dict[str, Any]:
+    """Uvicorn's HTTP protocol: HTTPS with client certificates when configured, else plain."""
     tls = site.settings.web.tls
     if tls.certfile is None:
-        return {}
+        return {"http": PLAIN_HTTP}
     from .web.access.tls import TlsH11Protocol, server_context
 
     context = server_context(tls, site.root)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -32,11 +32,18 @@ class Stopped(Exception):
         return 128 + self.signum
 
 
-def run_until_stopped(main: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run(main)`, cancelled by SIGINT or SIGTERM; raises Stopped after one came."""
+def run_until_stopped(
+    main: Coroutine[Any, Any, T],
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+) -> T:
+    """`asyncio.run(main)`, cancelled by SIGINT or SIGTERM; raises Stopped after one came.
+
+    `loop_factory` makes the event loop (asyncio's own when None).
+    """
     stop = _StopSignals()
     try:
-        result = asyncio.run(stop.guard(main))
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            result = runner.run(stop.guard(main))
     except (asyncio.CancelledError, KeyboardInterrupt):
         if stop.received is None:
             raise

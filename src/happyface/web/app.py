@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from ..errors import StorageError
 from ..site import Site
@@ -27,6 +28,7 @@ from .exports import add_export_routes
 from .handlers import Dashboard, cancel_all
 from .headers import SecurityHeadersMiddleware, secured
 from .outage import outage_answer
+from .recent import RecentAnswers
 from .render import json_ready, render_html
 from .viewdata import ErrorPage, SiteRef
 
@@ -72,6 +74,16 @@ def create_app(
     # outside even that, so also answers the access layer makes itself carry the headers
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def served(app: FastAPI) -> ASGIApp:
+    """What the server runs: `app` behind the layer that sends recent public answers again.
+
+    It wraps the whole app, outside even Starlette's own middleware, which costs a cached
+    answer as much CPU as everything else on that path together (web/recent.py).
+    """
+    dash: Dashboard = app.state.dashboard
+    return RecentAnswers(app, control=dash.access)
 
 
 async def _run(job: Background) -> None:

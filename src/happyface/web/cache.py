@@ -1,15 +1,24 @@
-"""Rendered pages kept in memory per (run, page, query): a run never changes once written."""
+"""Rendered pages kept in memory per (run, page, query): a run never changes once written.
+
+Each answer is kept with what serving it again needs: its entity tag and, when that is worth
+it, its gzip-compressed body, both made once by the thread that renders it (web/negotiate.py
+chooses between them per request).
+"""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from starlette.responses import Response
+
+from .negotiate import NegotiatedResponse
 
 T = TypeVar("T")
 
@@ -22,13 +31,44 @@ class Rendered:
     media_type: str
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
+    #: a strong entity tag of the body, quoted as the `ETag` header wants it
+    etag: str = field(init=False, repr=False, compare=False)
+    #: the body gzip-compressed, or None where that does not pay (small, or already compressed)
+    gzipped: bytes | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "etag", entity_tag(self.body))
+        object.__setattr__(self, "gzipped", compressed(self.body, self.media_type))
+
+    @property
+    def size(self) -> int:
+        """Bytes this answer holds in memory."""
+        return len(self.body) + len(self.gzipped or b"")
+
+
+#: below this, compressing saves less than the headers it adds cost
+MIN_COMPRESSED = 1024
+#: gzip's level: 9 takes no longer on pages this size and is as small; 6 is zlib's default
+GZIP_LEVEL = 6
+_TEXTUAL = ("text/", "application/json", "application/xml", "image/svg+xml")
+
+
+def entity_tag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def compressed(body: bytes, media_type: str) -> bytes | None:
+    """The body gzip-compressed when it is text of some size and shrinks; else None."""
+    if len(body) < MIN_COMPRESSED or not media_type.startswith(_TEXTUAL):
+        return None
+    packed = gzip.compress(body, GZIP_LEVEL, mtime=0)  # no timestamp: equal bodies, equal bytes
+    return packed if len(packed) < len(body) else None
 
 
 def to_response(item: Rendered) -> Response:
-    """A rendered (often cached) answer as a response."""
-    return Response(
-        item.body, status_code=item.status, media_type=item.media_type, headers=dict(item.headers)
-    )
+    """A rendered (often cached) answer as a response that honours `If-None-Match` and
+    `Accept-Encoding`."""
+    return NegotiatedResponse(item)
 
 
 class PageCache:
@@ -54,17 +94,17 @@ class PageCache:
             return item
 
     def put(self, key: Hashable, item: Rendered) -> None:
-        if len(item.body) > self.max_bytes // 4:
+        if item.size > self.max_bytes // 4:
             return  # one huge answer must not flush everything else
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.body)
+                self._bytes -= old.size
             self._items[key] = item
-            self._bytes += len(item.body)
+            self._bytes += item.size
             while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
                 _, dropped = self._items.popitem(last=False)
-                self._bytes -= len(dropped.body)
+                self._bytes -= dropped.size
 
     def __len__(self) -> int:
         return len(self._items)

@@ -27,20 +27,35 @@ STATUS_COLORS = {
 # hatching keeps the status band readable when printed in grey
 STATUS_HATCH = {"happy": "", "neutral": "..", "unhappy": "xx", "error": "//", "noinfo": "--"}
 MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
+WIDTH = 9.0  # inches, at 100 dpi
+#: inches: room for the value axis' tick labels; and the width of a character of a status label
+MIN_LEFT, LABEL_CHAR = 0.75, 0.065
+
+
+#: matplotlib's date number of the Unix epoch; a date number counts days from its own epoch
+_UNIX_EPOCH = float(date2num(datetime(1970, 1, 1, tzinfo=UTC)))
+MS_PER_DAY = 86_400_000
 
 
 def _time(ms: float) -> float:
-    return float(date2num(datetime.fromtimestamp(ms / 1000, UTC)))
+    """Unix milliseconds as a matplotlib date number, by arithmetic: converting each point
+    through a datetime took 60 % of a year's plot."""
+    return _UNIX_EPOCH + ms / MS_PER_DAY
 
 
 def render_image(view: PlotView, fmt: str, title: str) -> tuple[bytes, str]:
     """The plot of `view` (as plot_view builds it) as image bytes and their media type."""
     metrics = [c for c in view.curves if isinstance(c, MetricCurve)]
     statuses = [c for c in view.curves if isinstance(c, StatusCurve)]
-    fig = Figure(figsize=(9, 3.6 + 0.35 * len(statuses)), dpi=100, layout="constrained")
+    height = 3.6 + 0.35 * len(statuses)
+    fig = Figure(figsize=(WIDTH, height), dpi=100)
     heights = [4.0] * bool(metrics) + [0.45] * len(statuses)
     axes = fig.subplots(
-        len(heights), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": heights}
+        len(heights),
+        1,
+        sharex=True,
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights, **_margins(statuses, height)},
     )[:, 0]
     start, end = _time(view.from_ms), _time(view.to_ms)
     if metrics:
@@ -58,6 +73,22 @@ def render_image(view: PlotView, fmt: str, title: str) -> tuple[bytes, str]:
     metadata = {"Date": None} if fmt == "svg" else {}  # no timestamp: equal plots, equal bytes
     fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue(), MEDIA[fmt]
+
+
+def _margins(statuses: list[StatusCurve], height: float) -> dict[str, float]:
+    """Fixed margins, wide enough for the status labels on the left.
+
+    Matplotlib's constrained layout measured every text to find them: 40 % of a year's plot.
+    """
+    label = max((len(c.label) for c in statuses), default=0)
+    left = max(MIN_LEFT, LABEL_CHAR * label + 0.2)
+    return {
+        "left": left / WIDTH,
+        "right": 1 - 0.25 / WIDTH,
+        "top": 1 - 0.45 / height,
+        "bottom": 0.6 / height,
+        "hspace": 0.15,
+    }
 
 
 def _draw_metrics(ax: Any, curves: list[MetricCurve]) -> None:
