@@ -175,12 +175,13 @@ def test_cleanup_keeps_each_level_as_long_as_retention_says(store: Store) -> Non
 
     counts = store.cleanup(now, retention)
 
-    # days 0..39 are older than 60 days (39 runs + the failed one); samples: days 0..89
+    # days 0..39 are older than 60 days (39 runs + the failed one); their samples go with them
     assert counts == {
         "runs": 40 + 1,
         "results": 40,
         "categories": 40,
-        "samples": 2 * 90,
+        "samples": 2 * 40,
+        "details": 0,
         "hourly": 2 * 70,
         "daily": 0,
         "configs": 0,
@@ -188,10 +189,11 @@ def test_cleanup_keeps_each_level_as_long_as_retention_says(store: Store) -> Non
     assert store.run(failed) is None and store.run(ids[39]) is None
     assert store.first_run() == store.run(ids[40])
     assert len(store.results(ids[40])) == 1
-    # older than 10 days: served from rollups, even where raw samples would fit
-    old = store.metric_series("jobs", "running", T0 + timedelta(days=80), now, max_points=5000)
-    assert [p.value for p in old] == list(range(80, 100))
-    assert old[0].t == T0 + timedelta(days=80)  # an hourly bucket, not the run's time
+    # raw samples are part of the results: kept as long as they are, whatever samples_days says
+    old = store.metric_series("jobs", "running", T0 + timedelta(days=41), now, max_points=5000)
+    assert old == [Point(T0 + timedelta(days=d), d, d, d) for d in range(41, 100)]
+    # before the results' cut, only the daily rollups are complete
+    assert len(store.metric_series("jobs", "running", T0 + timedelta(days=30), now, 5000)) == 70
     recent = store.metric_series("jobs", "running", now - timedelta(days=5), now, 5000)
     assert [p.t for p in recent] == [T0 + timedelta(days=d) for d in range(95, 100)]
     # daily rollups are kept forever
@@ -209,9 +211,9 @@ def test_cleanup_with_zeros_keeps_everything(store: Store) -> None:
 
 def test_fractional_retention_days_as_the_settings_allow(store: Store) -> None:
     run_with(store, T0, {"jobs": {"running": 1}})
-    settings = SiteSettings.model_validate({"title": "t", "retention": {"samples_days": 0.5}})
+    settings = SiteSettings.model_validate({"title": "t", "retention": {"results_days": 0.5}})
     counts = Maintenance(settings, store, archive=None).clean(T0 + timedelta(days=1))
-    assert counts["samples"] == 1 and counts["runs"] == 0
+    assert counts["samples"] == 1 and counts["runs"] == 1
 
 
 def test_an_archive_that_cannot_be_cleaned_is_logged_not_raised(

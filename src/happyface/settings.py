@@ -41,8 +41,8 @@ class RetentionSettings(BaseModel):
     samples_days: float = Field(
         90,
         ge=0,
-        description="days raw numeric samples are kept; "
-        "older ranges are plotted from the rollups; 0 = forever",
+        description="no longer used: raw samples are packed into the results and kept as "
+        "long as they are (results_days); accepted so that older configurations load",
     )
     hourly_days: float = Field(730, ge=0, description="days hourly rollups are kept; 0 = forever")
     daily_days: float = Field(0, ge=0, description="days daily rollups are kept; 0 = forever")

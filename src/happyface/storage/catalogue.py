@@ -1,4 +1,4 @@
-"""Names to small integers: modules, categories and metric series, each stored once.
+"""Names to small integers: modules, categories, metric series and layouts, each stored once.
 
 Ids never change once given, so they are cached for the life of the store. Ids handed out in a
 transaction that then rolls back are forgotten again, since their rows went with it.
@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, Insert, Table, select, tuple_
 
 from .batches import execute_in_batches, in_batches
-from .schema import categories, dialect_insert, modules, series
+from .hashed import content_hash, stored_ids
+from .schema import categories, dialect_insert, metric_layouts, modules, series
 
 SeriesKey = tuple[int, str]  # (module id, metric name)
 
@@ -24,6 +25,8 @@ class Catalogue:
         self._series: dict[SeriesKey, int] = {}
         self._fresh_names: list[tuple[str, str]] = []
         self._fresh_series: list[SeriesKey] = []
+        self._layouts: dict[str, int] = {}
+        self._fresh_layouts: list[str] = []
 
     def module_ids(self, conn: Connection, names: Iterable[str]) -> dict[str, int]:
         """The ids of these module names, creating the missing ones."""
@@ -51,18 +54,32 @@ class Catalogue:
             self._fresh_series.extend(missing)
         return {key: self._series[key] for key in wanted}
 
+    def layout_ids(self, conn: Connection, texts: Iterable[str]) -> dict[str, int]:
+        """The ids of these metric layouts (see packing.py), storing the new ones."""
+        wanted = set(texts)
+        missing = wanted - self._layouts.keys()
+        if missing:
+            by_hash = {content_hash(text): text for text in missing}
+            found = stored_ids(conn, metric_layouts, "layout", by_hash)
+            self._layouts.update((t, found[content_hash(t)]) for t in missing)
+            self._fresh_layouts.extend(missing)
+        return {text: self._layouts[text] for text in wanted}
+
     def forget_fresh(self) -> None:
         """Drop the ids created in a transaction that rolled back."""
         for table, name in self._fresh_names:
             self._names[table].pop(name, None)
         for key in self._fresh_series:
             self._series.pop(key, None)
+        for text in self._fresh_layouts:
+            self._layouts.pop(text, None)
         self.keep_fresh()
 
     def keep_fresh(self) -> None:
         """The transaction committed: the new ids are real."""
         self._fresh_names.clear()
         self._fresh_series.clear()
+        self._fresh_layouts.clear()
 
     def _ids(self, conn: Connection, table: Table, names: Iterable[str]) -> dict[str, int]:
         cache = self._names[table.name]

@@ -1,8 +1,9 @@
 """Curves over time: a metric at the finest resolution that fits, and a module's statuses.
 
-A metric is read from raw samples when they fit under `max_points`, else from hourly rollups,
-else from daily ones. Raw samples and rollups that retention has removed are not offered: the
-`meta` table records from when on each level is complete.
+A metric is read from raw samples (packed in the results, see packing.py) when they fit under
+`max_points`, else from hourly rollups, else from daily ones. Levels that retention has cut
+are not offered for times before the cut: the `meta` table records from when on each level is
+complete (raw samples go with their runs).
 
 Runs of `excluded` configuration versions can be left out: their samples are skipped, and
 so is every rollup bucket that overlaps the time from the first to the last such run (a
@@ -17,10 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Table, func, select
 
 from ..status import Status
+from .packing import parse_layout
 from .read import config_spans, count_ok_runs, not_of_configs
 from .records import STATUS_OF_CODE, Point, utc
 from .rollup import LEVELS, bucket_of, bucket_start
-from .schema import meta, modules, results, runs, samples, series
+from .schema import meta, metric_layouts, modules, results, runs, series
 
 SAMPLES_FROM = "samples_from"
 Span = tuple[datetime, datetime]
@@ -60,18 +62,19 @@ def metric_series(
     """A metric's points in [since, until]: raw, hourly or daily, the finest that fits."""
     since, until = utc(since), utc(until)
     find = (
-        select(series.c.id)
+        select(series.c.id, series.c.module_id)
         .join(modules, modules.c.id == series.c.module_id)
         .where(modules.c.name == module_id, series.c.name == metric)
     )
-    series_id = conn.execute(find).scalar()
-    if series_id is None or until < since:
+    found = conn.execute(find).first()
+    if found is None or until < since:
         return []
+    series_id, module = found
     complete_from = horizons(conn)
     if _covers(complete_from.get(SAMPLES_FROM), since) and (
         count_ok_runs(conn, since, until) <= max_points
     ):
-        return _raw(conn, series_id, since, until, excluded)
+        return _raw(conn, module, metric, since, until, excluded)
     spans = config_spans(conn, excluded)
     for table, width in LEVELS:
         buckets = bucket_of(until, width) - bucket_of(since, width) + 1
@@ -96,23 +99,34 @@ def _covers(complete_from: datetime | None, since: datetime) -> bool:
 
 
 def _raw(
-    conn: Connection, series_id: int, since: datetime, until: datetime, excluded: Collection[int]
+    conn: Connection,
+    module: int,
+    metric: str,
+    since: datetime,
+    until: datetime,
+    excluded: Collection[int],
 ) -> list[Point]:
     in_range = runs.c.state == "ok", runs.c.started_at.between(since, until)
-    # Bounding the run ids first lets the samples be read as one primary-key range.
+    # Bounding the run ids first lets the module's rows be read as one primary-key range.
     lowest, highest = conn.execute(
         select(func.min(runs.c.id), func.max(runs.c.id)).where(*in_range)
     ).one()
     if lowest is None:
         return []
     stmt = (
-        select(runs.c.started_at, samples.c.value)
-        .join(runs, runs.c.id == samples.c.run_id)
-        .where(samples.c.series_id == series_id, samples.c.run_id.between(lowest, highest))
+        select(runs.c.started_at, metric_layouts.c.layout, results.c.metrics)
+        .join(runs, runs.c.id == results.c.run_id)
+        .join(metric_layouts, metric_layouts.c.id == results.c.layout_id)
+        .where(results.c.module_id == module, results.c.run_id.between(lowest, highest))
         .where(*in_range, not_of_configs(excluded))
         .order_by(runs.c.started_at)
     )
-    return [Point(utc(t), v, v, v) for t, v in conn.execute(stmt)]
+    points = []
+    for t, layout, packed in conn.execute(stmt):
+        value = parse_layout(layout).value_of(metric, packed)
+        if value is not None:  # a run in which the module did not report this metric
+            points.append(Point(t, value, value, value))
+    return points
 
 
 def _rollup(

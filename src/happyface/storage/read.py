@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, null, or_, select
 
 from ..status import Status
+from .details import expand
+from .packing import parse_layout
 from .records import (
     STATUS_OF_CODE,
     ResultRow,
@@ -22,7 +24,16 @@ from .records import (
     tables_from_json,
     utc,
 )
-from .schema import categories, config_versions, modules, results, run_categories, runs
+from .schema import (
+    categories,
+    config_versions,
+    metric_layouts,
+    modules,
+    result_details,
+    results,
+    run_categories,
+    runs,
+)
 
 _RUN_COLUMNS = (
     runs.c.id,
@@ -133,20 +144,29 @@ _RESULT_COLUMNS = (
 )
 
 
+_PAYLOAD = (metric_layouts.c.layout, results.c.metrics, result_details.c.data)
+
+
 def _results(payload: bool = True) -> Select[Any]:
-    # without the payload (metrics, tables, links, details) nothing needs parsing
-    data = results.c.data if payload else null().label("data")
-    return (
-        select(*_RESULT_COLUMNS, data)
+    # without the payload (metrics, tables, links, details) nothing needs reading or parsing
+    stmt = (
+        select(
+            *_RESULT_COLUMNS, *(_PAYLOAD if payload else (null().label(c.name) for c in _PAYLOAD))
+        )
         .join(runs, runs.c.id == results.c.run_id)
         .join(modules, modules.c.id == results.c.module_id)
         .join(categories, categories.c.id == results.c.category_id)
+    )
+    if not payload:
+        return stmt
+    return stmt.outerjoin(metric_layouts, metric_layouts.c.id == results.c.layout_id).outerjoin(
+        result_details, result_details.c.id == results.c.details_id
     )
 
 
 def result_row(row: Any) -> ResultRow:
     """A ResultRow from a row of the result columns."""
-    data = json.loads(row.data) if row.data is not None else {}
+    data = expand(row.data)
     return ResultRow(
         run_id=row.run_id,
         module_id=row.module,
@@ -154,7 +174,7 @@ def result_row(row: Any) -> ResultRow:
         time=utc(row.started_at),
         status=STATUS_OF_CODE[row.status],
         message=row.message,
-        metrics=data.get("metrics", {}),
+        metrics={} if row.layout is None else parse_layout(row.layout).unpack(row.metrics),
         tables=tables_from_json(data.get("tables", [])),
         links=links_from_json(data.get("links", [])),
         details=data.get("details", {}),

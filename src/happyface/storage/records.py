@@ -107,11 +107,10 @@ def utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def result_payload(result: Result) -> dict[str, Any]:
-    """The JSON document a result's metrics, tables, links and details are stored as."""
+def details_payload(result: Result) -> dict[str, Any]:
+    """The JSON document a result's tables, links and details are stored as (not its metrics:
+    those are packed samples, see packing.py)."""
     payload: dict[str, Any] = {}
-    if result.metrics:
-        payload["metrics"] = dict(result.metrics)
     if result.tables:
         payload["tables"] = [t.to_json() for t in result.tables]
     if result.links:

@@ -1,8 +1,9 @@
 """Retention: deleting old history in small transactions, so writers and readers never wait long.
 
-Each level is cut on its own: raw samples first (older ranges are then served by rollups), then
-rollups, then whole runs with their results and category statuses. The `meta` table records from
-when on each metric level is complete, so curves never offer a level with a hole at its start.
+Each level is cut on its own: rollups, then whole runs with their results (and the raw samples
+packed in them), category statuses and details no longer referenced. The `meta` table records
+from when on each metric level is complete, so curves never offer a level with a hole at its
+start.
 """
 
 from __future__ import annotations
@@ -10,20 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, Table, delete, func, select
+from sqlalchemy import Connection, Engine, Table, delete, exists, func, select
 
 from ..settings import RetentionSettings as Retention
+from .batches import in_batches
 from .curves import SAMPLES_FROM, level_key
+from .packing import parse_layout
 from .records import utc
 from .rollup import LEVELS, bucket_of
 from .schema import (
     config_versions,
     dialect_insert,
     meta,
+    metric_layouts,
+    result_details,
     results,
     run_categories,
     runs,
-    samples,
     series,
 )
 
@@ -36,14 +40,9 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
     """Delete what `retention` no longer keeps; returns how many rows of each kind went."""
     now = utc(now)
     counts = dict.fromkeys(
-        ("runs", "results", "categories", "samples", "hourly", "daily", "configs"), 0
+        ("runs", "results", "categories", "samples", "details", "hourly", "daily", "configs"), 0
     )
     results_cut = _cut(now, retention.results_days)
-    samples_cut = _cut(now, retention.samples_days)
-    if results_cut is not None and (samples_cut is None or samples_cut < results_cut):
-        samples_cut = results_cut  # a deleted run takes its samples along
-    if samples_cut is not None:
-        counts["samples"] = _delete_samples(engine, samples_cut)
     for (table, width), (kind, days) in zip(
         LEVELS, (("hourly", retention.hourly_days), ("daily", retention.daily_days)), strict=True
     ):
@@ -52,6 +51,7 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
             counts[kind] = _delete_rollups(engine, table, width, level_cut)
     if results_cut is not None:
         _delete_runs(engine, results_cut, counts)
+        _advance(engine, SAMPLES_FROM, results_cut)  # raw samples went with their runs
     with engine.begin() as conn:
         used = select(runs.c.config_id).where(runs.c.config_id.is_not(None)).distinct()
         gone = conn.execute(delete(config_versions).where(config_versions.c.id.not_in(used)))
@@ -68,26 +68,6 @@ def _series_batches(engine: Engine) -> list[Sequence[int]]:
         ids = list(conn.execute(select(series.c.id).order_by(series.c.id)).scalars())
     step = SERIES_PER_TRANSACTION
     return [ids[i : i + step] for i in range(0, len(ids), step)]
-
-
-def _delete_samples(engine: Engine, cut: datetime) -> int:
-    with engine.connect() as conn:
-        first_kept = conn.execute(
-            select(func.min(runs.c.id)).where(runs.c.started_at >= cut)
-        ).scalar()
-        if first_kept is None:
-            first_kept = (conn.execute(select(func.max(runs.c.id))).scalar() or 0) + 1
-    deleted = 0
-    for batch in _series_batches(engine):
-        with engine.begin() as conn:
-            for series_id in batch:
-                # one primary-key range per series: no index on run_id is needed
-                stmt = delete(samples).where(
-                    samples.c.series_id == series_id, samples.c.run_id < first_kept
-                )
-                deleted += conn.execute(stmt).rowcount
-    _advance(engine, SAMPLES_FROM, cut)
-    return deleted
 
 
 def _delete_rollups(engine: Engine, table: Table, width: int, cut: datetime) -> int:
@@ -115,13 +95,38 @@ def _delete_runs(engine: Engine, cut: datetime, counts: dict[str, int]) -> None:
             )
             if not ids:
                 return
+            counts["samples"] += _count_samples(conn, ids)
+            used = select(results.c.details_id).where(results.c.run_id.in_(ids)).distinct()
+            candidates = [d for d in conn.execute(used).scalars() if d is not None]
             counts["results"] += conn.execute(
                 delete(results).where(results.c.run_id.in_(ids))
             ).rowcount
+            counts["details"] += _delete_unused_details(conn, candidates)
             counts["categories"] += conn.execute(
                 delete(run_categories).where(run_categories.c.run_id.in_(ids))
             ).rowcount
             counts["runs"] += conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
+
+
+def _count_samples(conn: Connection, run_ids: Sequence[int]) -> int:
+    """How many raw samples the results of these runs hold."""
+    per_layout = (
+        select(metric_layouts.c.layout, func.count())
+        .join(results, results.c.layout_id == metric_layouts.c.id)
+        .where(results.c.run_id.in_(run_ids))
+        .group_by(metric_layouts.c.layout)
+    )
+    return sum(len(parse_layout(text).names) * n for text, n in conn.execute(per_layout))
+
+
+def _delete_unused_details(conn: Connection, candidates: Sequence[int]) -> int:
+    """Delete those of these details rows that no result references any more."""
+    deleted = 0
+    for batch in in_batches(sorted(candidates)):
+        referenced = exists().where(results.c.details_id == result_details.c.id)
+        stmt = delete(result_details).where(result_details.c.id.in_(batch), ~referenced)
+        deleted += conn.execute(stmt).rowcount
+    return deleted
 
 
 def _advance(engine: Engine, key: str, cut: datetime) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Insert, Table, func
+from sqlalchemy import Connection, Table
 
-from .batches import execute_in_batches
-from .schema import dialect_insert, rollups_daily, rollups_hourly
+from .bulk import insert_rows
+from .schema import rollups_daily, rollups_hourly
 
 HOUR = 3600
 DAY = 86400
@@ -34,26 +34,23 @@ def add_samples(conn: Connection, t: datetime, values: Sequence[tuple[int, float
         return
     for table, width in LEVELS:
         bucket = bucket_of(t, width)
-        rows = [
-            {"series_id": s, "bucket": bucket, "n": 1, "sum": v, "min": v, "max": v}
-            for s, v in values
-        ]
-        execute_in_batches(conn, _upsert(conn, table), rows)
+        rows = [(s, bucket, 1, v, v, v) for s, v in values]
+        insert_rows(conn, table, COLUMNS, rows, _on_conflict(conn, table))
 
 
-def _upsert(conn: Connection, table: Table) -> Insert:
-    stmt = dialect_insert(conn, table)
-    new = stmt.excluded
+COLUMNS = ("series_id", "bucket", "n", "sum", "min", "max")
+
+
+def _on_conflict(conn: Connection, table: Table) -> str:
+    """The clause that folds a new bucket row into the stored one."""
+    q = conn.dialect.identifier_preparer.quote
+    old = f"{q(table.name)}."
     # SQLite's two-argument min()/max() are scalar, PostgreSQL spells them least()/greatest()
-    lower, upper = (
-        (func.least, func.greatest) if conn.dialect.name == "postgresql" else (func.min, func.max)
-    )
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.series_id, table.c.bucket],
-        set_={
-            "n": table.c.n + new.n,
-            "sum": table.c.sum + new.sum,
-            "min": lower(table.c.min, new.min),
-            "max": upper(table.c.max, new.max),
-        },
+    lower, upper = ("least", "greatest") if conn.dialect.name == "postgresql" else ("min", "max")
+    n, total, low, high = (q(c) for c in ("n", "sum", "min", "max"))
+    return (
+        f"ON CONFLICT (series_id, bucket) DO UPDATE SET "
+        f"{n} = {old}{n} + excluded.{n}, {total} = {old}{total} + excluded.{total}, "
+        f"{low} = {lower}({old}{low}, excluded.{low}), "
+        f"{high} = {upper}({old}{high}, excluded.{high})"
     )

@@ -7,8 +7,6 @@ are WITHOUT ROWID, so a row lives in its primary-key B-tree and nowhere else.
 
 from __future__ import annotations
 
-import math
-import struct
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -49,54 +48,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else utc(value)
-
-
-class _RawFloat(Float[float]):
-    """A FLOAT column whose values reach the driver untouched (integers and blobs included)."""
-
-    def bind_processor(self, dialect: Dialect) -> None:
-        return None
-
-    def result_processor(self, dialect: Dialect, coltype: object) -> None:
-        return None
-
-
-class SampleValue(TypeDecorator[float]):
-    """A metric sample, stored compactly on SQLite (see `pack_sample`); a double elsewhere."""
-
-    impl = Float
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        return dialect.type_descriptor(_RawFloat() if dialect.name == "sqlite" else Float())
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        return pack_sample(float(value)) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> float | None:
-        return None if value is None else unpack_sample(value)
-
-
-def pack_sample(value: float) -> int | float | bytes:
-    """A sample as SQLite should keep it: whole numbers as integers, fractions as 4-byte floats.
-
-    SQLite writes integers in 1 to 8 bytes but every REAL in 8. A fraction kept as a 4-byte
-    float (seven significant digits, plenty for a curve) keeps a sample near 13 bytes on disk.
-    The exact value stays in the run's result; only the plotted history is rounded.
-    """
-    if value.is_integer():  # exact: as an integer while one fits, else as the double itself
-        return int(value) if abs(value) < 2**53 else value
-    packed = struct.pack("<f", value) if abs(value) < 3.0e38 else b""
-    return packed if packed and math.isfinite(struct.unpack("<f", packed)[0]) else value
-
-
-def unpack_sample(stored: int | float | bytes) -> float:
-    """The float a stored sample stands for."""
-    if isinstance(stored, bytes):
-        return float(f"{struct.unpack('<f', stored)[0]:.7g}")
-    return float(stored)
 
 
 metadata = MetaData(
@@ -152,22 +103,48 @@ categories = Table(
     Column("name", String(200), nullable=False, unique=True),
 )
 
+# Contents stored once under their SHA-256 (see hashed.py): most results repeat the details
+# of the run before, and a module's metric names rarely change.
+result_details = Table(
+    "result_details",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("data", LargeBinary, nullable=False),  # zlib-compressed JSON: tables, links, details
+)
+
+metric_layouts = Table(
+    "metric_layouts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("layout", Text, nullable=False),  # see packing.py
+)
+
+# One row per (module, run). The row holds the module's metrics as packed samples: plots read
+# them from here, so a sample costs its few bytes and no row of its own. Keyed by module
+# first, so a module's history (its curves) is one primary-key range.
 results = Table(
     "results",
     metadata,
-    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
     Column("module_id", Integer, ForeignKey("modules.id"), nullable=False),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
     Column("category_id", Integer, ForeignKey("categories.id"), nullable=False),
     Column("status", Integer, nullable=False),
     Column("message", Text, nullable=False),
-    Column("data", Text, nullable=False),  # JSON: metrics, tables, links, details
+    Column("layout_id", Integer, ForeignKey("metric_layouts.id")),  # NULL: no metrics
+    Column("metrics", LargeBinary),
+    Column("details_id", Integer, ForeignKey("result_details.id")),  # NULL: no details
     Column("archive", Text),
     Column("fetch_seconds", Float, nullable=False),
     Column("extract_seconds", Float, nullable=False),
     Column("error", Text, nullable=False),
-    PrimaryKeyConstraint("run_id", "module_id"),
-    # a module's history (status curve, past results) without touching other modules' rows
-    Index("ix_results_module_id", "module_id", "run_id", "status"),
+    PrimaryKeyConstraint("module_id", "run_id"),
+    # the site at a run, and retention deleting whole runs
+    Index("ix_results_run_id", "run_id"),
+    # retention: is a details row still referenced?
+    Index("ix_results_details_id", "details_id"),
+    sqlite_with_rowid=False,
 )
 
 run_categories = Table(
@@ -187,18 +164,6 @@ series = Table(
     Column("module_id", Integer, ForeignKey("modules.id"), nullable=False),
     Column("name", String(128), nullable=False),
     UniqueConstraint("module_id", "name"),
-)
-
-# One row per metric per run. No foreign key on run_id: checking it would cost a lookup per
-# sample on insert and a full scan per deleted run; retention removes samples before runs.
-samples = Table(
-    "samples",
-    metadata,
-    Column("series_id", Integer, ForeignKey("series.id"), nullable=False),
-    Column("run_id", Integer, nullable=False),
-    Column("value", SampleValue, nullable=False),
-    PrimaryKeyConstraint("series_id", "run_id"),
-    sqlite_with_rowid=False,
 )
 
 
@@ -235,7 +200,7 @@ locks = Table(
     Column("renewed_at", UTCDateTime, nullable=False),
 )
 
-# Small facts about the store itself, e.g. from when on raw samples are complete.
+# Small facts about the store itself, e.g. from when on each rollup level is complete.
 meta = Table(
     "meta",
     metadata,

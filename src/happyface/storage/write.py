@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,17 +12,14 @@ from sqlalchemy import Connection, and_, exists, insert, or_, select, update
 from ..errors import StorageError
 from ..status import Status
 from . import lock, rollup
-from .batches import execute_in_batches
+from .bulk import insert_rows
 from .catalogue import Catalogue
-from .records import STATUS_CODES, ModuleRecord, result_payload, utc
-from .schema import config_versions, dialect_insert, locks, results, run_categories, runs, samples
+from .details import details_ids, details_key, dumps
+from .packing import pack_metrics
+from .records import STATUS_CODES, ModuleRecord, utc
+from .schema import config_versions, dialect_insert, locks, results, run_categories, runs
 
 INTERRUPTED = "interrupted: the process ended mid-run"
-
-
-def dumps(value: Any) -> str:
-    """Compact, stable JSON: the same content always gives the same text."""
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 def begin_run(
@@ -87,15 +83,7 @@ def finish_run(
     category_ids = catalogue.category_ids(
         conn, [r.category_id for r in records] + list(category_statuses)
     )
-    if records:
-        execute_in_batches(
-            conn,
-            insert(results),
-            [
-                _result_row(run_id, module_ids[r.module_id], category_ids[r.category_id], r)
-                for r in records
-            ],
-        )
+    _store_results(conn, catalogue, run_id, records, module_ids, category_ids)
     if category_statuses:
         conn.execute(
             insert(run_categories),
@@ -104,7 +92,7 @@ def finish_run(
                 for c, s in category_statuses.items()
             ],
         )
-    _store_samples(conn, catalogue, run_id, started_at, records, module_ids)
+    _store_rollups(conn, catalogue, started_at, records, module_ids)
     done = conn.execute(
         update(runs)
         .where(runs.c.id == run_id, runs.c.state == "running")
@@ -123,25 +111,58 @@ def _running_run_start(conn: Connection, run_id: int) -> datetime:
     return utc(row.started_at)
 
 
-def _result_row(run_id: int, module: int, category: int, record: ModuleRecord) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "module_id": module,
-        "category_id": category,
-        "status": STATUS_CODES[record.status],
-        "message": record.message,
-        "data": dumps(result_payload(record.result)),
-        "archive": record.archive,
-        "fetch_seconds": record.fetch_seconds,
-        "extract_seconds": record.extract_seconds,
-        "error": record.error,
-    }
+RESULT_COLUMNS = (
+    "module_id",
+    "run_id",
+    "category_id",
+    "status",
+    "message",
+    "layout_id",
+    "metrics",
+    "details_id",
+    "archive",
+    "fetch_seconds",
+    "extract_seconds",
+    "error",
+)
 
 
-def _store_samples(
+def _store_results(
     conn: Connection,
     catalogue: Catalogue,
     run_id: int,
+    records: Sequence[ModuleRecord],
+    module_ids: Mapping[str, int],
+    category_ids: Mapping[str, int],
+) -> None:
+    """One row per module: its status, packed metrics and a reference to its details."""
+    keys = [details_key(r.result) for r in records]
+    detail_ids = details_ids(conn, dict(k for k in keys if k is not None))
+    packed = [pack_metrics(r.result.metrics) if r.result.metrics else None for r in records]
+    layout_ids = catalogue.layout_ids(conn, (p[0] for p in packed if p is not None))
+    rows = [
+        (
+            module_ids[r.module_id],
+            run_id,
+            category_ids[r.category_id],
+            STATUS_CODES[r.status],
+            r.message,
+            None if p is None else layout_ids[p[0]],
+            None if p is None else p[1],
+            None if k is None else detail_ids[k[0]],
+            r.archive,
+            float(r.fetch_seconds),
+            float(r.extract_seconds),
+            r.error,
+        )
+        for r, p, k in zip(records, packed, keys, strict=True)
+    ]
+    insert_rows(conn, results, RESULT_COLUMNS, rows)
+
+
+def _store_rollups(
+    conn: Connection,
+    catalogue: Catalogue,
     started_at: datetime,
     records: Sequence[ModuleRecord],
     module_ids: Mapping[str, int],
@@ -154,11 +175,7 @@ def _store_samples(
     if not keyed:
         return
     series_ids = catalogue.series_ids(conn, (key for key, _ in keyed))
-    values = [(series_ids[key], value) for key, value in keyed]
-    execute_in_batches(
-        conn, insert(samples), [{"series_id": s, "run_id": run_id, "value": v} for s, v in values]
-    )
-    rollup.add_samples(conn, started_at, values)
+    rollup.add_samples(conn, started_at, [(series_ids[key], value) for key, value in keyed])
 
 
 def fail_run(conn: Connection, run_id: int, finished_at: datetime, error: str) -> None:
