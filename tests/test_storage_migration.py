@@ -1,0 +1,139 @@
+"""Migration 0006: results stored whole with samples beside them become packed results.
+
+A store at revision 0005 is filled the way that version wrote it (every result's JSON with
+its metrics, one samples row per metric), upgraded by opening it, and read back: every result
+gives exactly what it gave before, details are stored once per content, the curves come from
+the packed samples. Downgrading gives the old rows back.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+
+from happyface import Link, Status, Table
+from happyface.storage import Point, open_store
+from happyface.storage.engine import MIGRATIONS
+from happyface.storage.schema import UTCDateTime, metadata
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+QUARTER = timedelta(minutes=15)
+POOLS = {"name": "pools", "columns": ["pool", "free"], "rows": [["p1", 1.5]], "title": ""}
+LINK = ["dCache", "https://dcache.example.org/info"]
+
+
+def migrate(url: str, revision: str, down: bool = False) -> None:
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as conn:
+        config.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(config, revision)
+        conn.commit()
+    engine.dispose()
+
+
+def old_payloads() -> list[dict[str, dict[str, Any]]]:
+    """Per run, each module's JSON as 0005 stored it: the details of 'pools' change once."""
+    first = {"tables": [POOLS], "links": [LINK], "details": {"note": "ünïcode"}}
+    changed = {**first, "details": {"note": "pool p2 added"}}
+    return [
+        {"pools": {"metrics": {"free_tb": 12.5, "ratio": 0.4321}, **first}, "ping": {}},
+        {"pools": {"metrics": {"free_tb": 13.0, "ratio": 0.1}, **first}, "ping": {}},
+        {"pools": {"metrics": {"free_tb": -0.0, "ratio": 1e300}, **changed}, "ping": {}},
+    ]
+
+
+def table(name: str, *columns: str, **typed: Any) -> sa.TableClause:
+    return sa.table(name, *map(sa.column, columns), *(sa.column(c, t) for c, t in typed.items()))
+
+
+def fill_as_0005(url: str) -> None:
+    """Rows as revision 0005's code wrote them."""
+    payloads = old_payloads()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(table("modules", "id", "name").insert(), [
+            {"id": 1, "name": "pools"}, {"id": 2, "name": "ping"}])  # fmt: skip
+        conn.execute(table("categories", "id", "name").insert(), [{"id": 1, "name": "storage"}])
+        conn.execute(table("series", "id", "module_id", "name").insert(), [
+            {"id": 1, "module_id": 1, "name": "free_tb"},
+            {"id": 2, "module_id": 1, "name": "ratio"}])  # fmt: skip
+        runs = table("runs", "id", "state", "holder", "error", started_at=UTCDateTime())
+        results = table("results", "run_id", "module_id", "category_id", "status", "message",
+                        "data", "archive", "fetch_seconds", "extract_seconds", "error")  # fmt: skip
+        samples = table("samples", "series_id", "run_id", "value")
+        for i, payload in enumerate(payloads):
+            run_id = i + 1
+            conn.execute(runs.insert(), {"id": run_id, "state": "ok", "holder": "h", "error": "",
+                                         "started_at": T0 + i * QUARTER})  # fmt: skip
+            for module_id, name in ((1, "pools"), (2, "ping")):
+                data = json.dumps(payload[name], separators=(",", ":"), sort_keys=True,
+                                  ensure_ascii=False)  # fmt: skip
+                conn.execute(results.insert(), {
+                    "run_id": run_id, "module_id": module_id, "category_id": 1, "status": 2,
+                    "message": f"{name} {i}", "data": data, "archive": f"runs/{i}/{name}",
+                    "fetch_seconds": 0.25, "extract_seconds": 0.5, "error": ""})  # fmt: skip
+            metrics = payload["pools"]["metrics"]
+            conn.execute(samples.insert(), [
+                {"series_id": 1, "run_id": run_id, "value": metrics["free_tb"]},
+                {"series_id": 2, "run_id": run_id, "value": metrics["ratio"]}])  # fmt: skip
+        meta = table("meta", "key", "value")
+        conn.execute(meta.insert(), {"key": "samples_from", "value": T0.isoformat()})
+    engine.dispose()
+
+
+def test_0006_keeps_every_result_exactly_and_stores_details_once(database_url: str) -> None:
+    migrate(database_url, "0005")
+    fill_as_0005(database_url)
+    store = open_store(database_url)  # upgrades to the newest revision
+    try:
+        for i, payload in enumerate(old_payloads()):
+            rows = {r.module_id: r for r in store.results(i + 1)}
+            pools, ping = rows["pools"], rows["ping"]
+            expected = payload["pools"]
+            assert pools.metrics == expected["metrics"]
+            assert list(pools.metrics) == sorted(expected["metrics"])
+            assert pools.tables == [Table("pools", ("pool", "free"), (("p1", 1.5),))]
+            assert pools.links == [Link(*LINK)]
+            assert pools.details == expected["details"]
+            assert (pools.status, pools.message, pools.archive) == (
+                Status.UNHAPPY, f"pools {i}", f"runs/{i}/pools")  # fmt: skip
+            assert (pools.fetch_seconds, pools.extract_seconds) == (0.25, 0.5)
+            assert (ping.metrics, ping.tables, ping.links, ping.details) == ({}, [], [], {})
+        end = T0 + timedelta(hours=1)
+        curve = store.metric_series("pools", "ratio", T0, end)
+        assert curve == [
+            Point(T0 + i * QUARTER, v, v, v) for i, v in enumerate((0.4321, 0.1, 1e300))
+        ]
+        engine = store.engine
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM result_details")).scalar() == 2
+            assert not sa.inspect(conn).has_table("samples")
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        store.close()
+
+
+def test_0006_downgrades_to_the_old_rows(database_url: str) -> None:
+    migrate(database_url, "0005")
+    fill_as_0005(database_url)
+    migrate(database_url, "0006")
+    migrate(database_url, "0005", down=True)
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT run_id, module_id, data FROM results")).all()
+        samples = conn.execute(sa.text("SELECT count(*) FROM samples")).scalar()
+    engine.dispose()
+    names = {1: "pools", 2: "ping"}
+    payloads = old_payloads()
+    assert len(stored) == 6 and samples == 6
+    for run_id, module_id, data in stored:
+        assert json.loads(data) == payloads[run_id - 1][names[module_id]]
