@@ -108,8 +108,10 @@ def utc(value: datetime) -> datetime:
 
 
 def details_payload(result: Result) -> dict[str, Any]:
-    """The JSON document a result's tables, links and details are stored as (not its metrics:
-    those are packed samples, see packing.py)."""
+    """The JSON document a result's tables, links and details are stored as.
+
+    Not its metrics: those are stored as packed samples (see packing.py).
+    """
     payload: dict[str, Any] = {}
     if result.tables:
         payload["tables"] = [t.to_json() for t in result.tables]
