@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, select
 
 from ..status import Status
-from .packing import parse_layout
+from .packing import Layout, parse_layout
 from .read import config_spans, count_ok_runs, not_of_configs
 from .records import STATUS_OF_CODE, Point, utc
 from .rollup import LEVELS, bucket_of, bucket_start
@@ -106,27 +106,38 @@ def _raw(
     until: datetime,
     excluded: Collection[int],
 ) -> list[Point]:
+    # Two range reads, no join: the runs' times from their index, then the module's rows as
+    # one primary-key range (a join would look up a run, and a layout, for every row).
     in_range = runs.c.state == "ok", runs.c.started_at.between(since, until)
-    # Bounding the run ids first lets the module's rows be read as one primary-key range.
-    lowest, highest = conn.execute(
-        select(func.min(runs.c.id), func.max(runs.c.id)).where(*in_range)
-    ).one()
-    if lowest is None:
+    of_runs = select(runs.c.id, runs.c.started_at).where(*in_range, not_of_configs(excluded))
+    times = dict(conn.execute(of_runs).all())
+    if not times:
         return []
-    stmt = (
-        select(runs.c.started_at, metric_layouts.c.layout, results.c.metrics)
-        .join(runs, runs.c.id == results.c.run_id)
-        .join(metric_layouts, metric_layouts.c.id == results.c.layout_id)
-        .where(results.c.module_id == module, results.c.run_id.between(lowest, highest))
-        .where(*in_range, not_of_configs(excluded))
-        .order_by(runs.c.started_at)
+    stmt = select(results.c.run_id, results.c.layout_id, results.c.metrics).where(
+        results.c.module_id == module, results.c.run_id.between(min(times), max(times))
     )
+    rows = conn.execute(stmt).all()
+    layouts = layouts_by_id(conn, {layout for _, layout, _ in rows if layout is not None})
     points = []
-    for t, layout, packed in conn.execute(stmt):
-        value = parse_layout(layout).value_of(metric, packed)
-        if value is not None:  # a run in which the module did not report this metric
+    for run_id, layout, packed in rows:
+        t = times.get(run_id)
+        if t is None or layout is None:  # a failed run's id, or a result without metrics
+            continue
+        value = layouts[layout].value_of(metric, packed)
+        if value is not None:  # None: the module did not report this metric in that run
             points.append(Point(t, value, value, value))
+    points.sort(key=lambda p: p.t)  # ids follow time but for runs recorded for a past time
     return points
+
+
+def layouts_by_id(conn: Connection, ids: Collection[int]) -> dict[int, Layout]:
+    """The parsed metric layouts of these ids."""
+    if not ids:
+        return {}
+    stmt = select(metric_layouts.c.id, metric_layouts.c.layout).where(
+        metric_layouts.c.id.in_(sorted(ids))
+    )
+    return {i: parse_layout(text) for i, text in conn.execute(stmt)}
 
 
 def _rollup(
