@@ -60,14 +60,23 @@ def main() -> None:
         for backend in args.backend or ["sqlite", "postgresql"]:
             with databases(backend, Path(tmp)) as new_url:
                 if "finish" in parts:
-                    rows += bench_finish_run(backend, new_url("runs"), 8 if args.quick else 96)
+                    rows += shown(
+                        bench_finish_run(backend, new_url("runs"), 8 if args.quick else 96)
+                    )
                 if "history" in parts:
                     days = (70, 35) if args.quick else (730, 90)
-                    rows += bench_history(backend, new_url, days, 30 if args.quick else 200)
+                    rows += shown(bench_history(backend, new_url, days, 30 if args.quick else 200))
     width = max(len(name) for name, _ in rows)
     print(f"\n{'figure'.ljust(width)}  value")
     for name, value in rows:
         print(f"{name.ljust(width)}  {value}")
+
+
+def shown(rows: Figures) -> Figures:
+    """The figures, printed at once as well: a long run shows what it has so far."""
+    for name, value in rows:
+        print(f"{name}: {value}", flush=True)
+    return rows
 
 
 @contextmanager
