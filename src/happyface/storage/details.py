@@ -49,4 +49,4 @@ def expand(data: bytes | None) -> dict[str, Any]:
     """The JSON document a stored details row holds; empty for a result without details."""
     if data is None:
         return {}
-    return dict(json.loads(zlib.decompress(data)))
+    return dict(json.loads(zlib.decompress(data).decode()))
