@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..hrefs import safe_href
 from ..result import Table
@@ -14,7 +14,7 @@ from ..site import Site
 from ..status import Status
 from .detailviews import Shown, add_view, template_of
 from .urls import Urls
-from .viewbox import ArchiveFile, BoxLink, ModuleBox, SourceRef, TableView, Timing
+from .viewbox import ArchiveFile, BoxLink, Brief, ModuleBox, SourceRef, TableView, Timing
 from .viewdata import StatusView
 
 if TYPE_CHECKING:
@@ -58,7 +58,37 @@ class BoxContext:
 
 def status_view(status: Status) -> StatusView:
     """A status as the templates show it: the value, a word and what it means."""
-    return StatusView(status.value, WORDS[status], MEANINGS[status])
+    return _STATUS_VIEWS[status]
+
+
+# made once: a page of a thousand modules asks for one per module
+_STATUS_VIEWS = {s: StatusView(s.value, WORDS[s], MEANINGS[s]) for s in Status}
+
+
+def module_brief(
+    meta: Mapping[str, Any], row: ResultRow | None, ctx: BoxContext, at: datetime | None
+) -> tuple[Brief, bool]:
+    """What the overview shows of a module, and whether it needs attention.
+
+    Leaner than a box (the overview lists every module of the site): only the row's status and
+    message are read, and only the fields a list shows are made.
+    """
+    status = row.status if row is not None else Status.NOINFO
+    withheld = str(meta.get("withheld", ""))
+    category = meta.get("category", "")
+    brief = Brief(
+        id=meta["id"],
+        title=meta.get("title") or meta["id"],
+        category=category,
+        status=_STATUS_VIEWS[status],
+        message=withheld
+        or (row.message if row is not None else "This module has no result in this run."),
+        instruction=meta.get("instruction", ""),
+        url=ctx.urls.module(meta["id"], at),
+        category_url=ctx.urls.category(category, at, anchor=meta["id"]),
+        kind=meta.get("kind", "rated"),
+    )
+    return brief, status is not Status.HAPPY and not withheld
 
 
 def module_box(
@@ -217,5 +247,17 @@ def _is_numeric_column(table: Table, index: int) -> bool:
 
 def troubled_first(boxes: list[ModuleBox]) -> list[ModuleBox]:
     """The boxes that are not happy, worst first, in their configured order within a status."""
-    bad = [b for b in boxes if b.troubled]
-    return sorted(bad, key=lambda b: -Status(b.status.value).severity)
+    return worst_first([b for b in boxes if b.troubled])
+
+
+class _Rated(Protocol):
+    @property
+    def status(self) -> StatusView: ...
+
+
+T = TypeVar("T", bound=_Rated)
+
+
+def worst_first(items: list[T]) -> list[T]:
+    """Boxes or briefs worst status first, in their configured order within a status."""
+    return sorted(items, key=lambda b: -Status(b.status.value).severity)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..site import Site
 from ..status import Status
-from .boxes import BoxContext, brief_box, module_box, status_view, troubled_first
+from .boxes import BoxContext, module_box, module_brief, status_view, troubled_first, worst_first
 from .errors import WebError, not_found
 from .timemachine import Moment, time_view
 from .urls import Urls
@@ -121,10 +121,10 @@ def overview_view(ctx: ViewContext, moment: Moment) -> OverviewView:
     statuses = ctx.store.category_statuses(run.id)
     # statuses and messages only: the details of a thousand modules would cost more than all else
     rows = _rows(ctx, run.id, None, payload=False)
-    boxes = [brief_box(m, rows.get(m["id"]), ctx.boxes, at) for m in modules_of(snapshot, None)]
-    by_category: dict[str, list[ModuleBox]] = {}
-    for box in boxes:
-        by_category.setdefault(box.category, []).append(box)
+    briefs = [module_brief(m, rows.get(m["id"]), ctx.boxes, at) for m in modules_of(snapshot, None)]
+    by_category: dict[str, list[Brief]] = {}
+    for brief, _ in briefs:
+        by_category.setdefault(brief.category, []).append(brief)
     categories = []
     for cat in categories_of(snapshot):
         members = by_category.get(cat["id"], [])
@@ -139,13 +139,13 @@ def overview_view(ctx: ViewContext, moment: Moment) -> OverviewView:
                 status=status_view(statuses.get(cat["id"], Status.NOINFO)),
                 url=ctx.urls.category(cat["id"], at),
                 counts=sorted(counts.items()),
-                modules=[Brief(**_brief(b)) for b in members],
+                modules=members,
             )
         )
     titles = {c.id: c.title for c in categories}
     troubled = [
-        OverviewTroubled(**_brief(b), category_title=titles.get(b.category, ""))
-        for b in troubled_first(boxes)
+        OverviewTroubled(**vars(b), category_title=titles.get(b.category, ""))
+        for b in worst_first([b for b, needs_attention in briefs if needs_attention])
     ]
     return OverviewView(
         **fields_of(frame(ctx, moment, snapshot, "overview", statuses=statuses)),

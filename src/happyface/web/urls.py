@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from urllib.parse import quote, urlencode, urlsplit
+from functools import lru_cache
+from urllib.parse import quote as _quote
+from urllib.parse import urlencode, urlsplit
 
 from ..instants import format_at
 
 Query = Sequence[tuple[str, str]]
+
+
+@lru_cache(maxsize=8192)
+def quote(text: str) -> str:
+    """A path segment or anchor, percent-encoded; remembered, as a page quotes every module id."""
+    return _quote(text)
 
 
 def format_step(seconds: float) -> str:
