@@ -133,7 +133,7 @@ def _note(populated: AccessSite, module: str, title: str, now: datetime) -> None
     planned = Planned(
         "modules", Subject("module", module), "unhappy", "shift-mail", run, now, message
     )
-    with AlarmStore(populated.store.engine).writing("test") as conn:
+    with AlarmStore(populated.store).writing("test") as conn:
         add_notifications(conn, [planned], now)
 
 

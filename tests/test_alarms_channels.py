@@ -165,7 +165,7 @@ def test_identifiers_come_from_a_random_key_kept_in_the_database(tmp_path: Path)
     for name in ("one", "two", "one"):  # two sites (or a reset), and one of them reopened
         store = open_store(f"sqlite:///{tmp_path / name}.db")
         try:
-            keys.append(AlarmStore(store.engine).site_key())
+            keys.append(AlarmStore(store).site_key())
         finally:
             store.close()
     assert keys[0] == keys[2] != keys[1]

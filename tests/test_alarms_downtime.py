@@ -103,7 +103,7 @@ def feed_config(url: str) -> DowntimeConfig:
 
 
 def test_imported_downtimes_silence_modules_and_categories(site: Site, db: Store) -> None:
-    store = AlarmStore(db.engine)
+    store = AlarmStore(db)
     import_feed(store, feed_config("unused"), FEED.read_bytes(), T0)
     assert in_downtime(site, db, "dcache_pools", at(10))
     assert not in_downtime(site, db, "dcache_pools", at(13))  # the end is exclusive
@@ -123,7 +123,7 @@ def test_imported_downtimes_silence_modules_and_categories(site: Site, db: Store
 
 
 def test_a_new_answer_of_the_feed_replaces_the_old_one(site: Site, db: Store) -> None:
-    store = AlarmStore(db.engine)
+    store = AlarmStore(db)
     import_feed(store, feed_config("unused"), FEED.read_bytes(), T0)
     import_feed(store, feed_config("unused"), b"<results/>", T0 + timedelta(hours=1))
     assert not in_downtime(site, db, "dcache_pools", at(10))
@@ -135,7 +135,7 @@ async def test_the_reader_fetches_the_feed_and_keeps_it_when_it_breaks(
     feed = tmp_path / "downtimes.xml"
     feed.write_bytes(FEED.read_bytes())
     fetcher = Fetcher(base_dir=tmp_path)
-    reader = FeedReader([feed_config(str(feed))], AlarmStore(db.engine), fetcher)
+    reader = FeedReader([feed_config(str(feed))], AlarmStore(db), fetcher)
     await reader.refresh(T0)
     assert in_downtime(site, db, "dcache_pools", at(10))
     feed.write_text("<html>maintenance</html>")

@@ -63,7 +63,7 @@ def test_the_upgrade_keeps_only_the_class_of_stored_errors(tmp_path: Path) -> No
     store = open_store(url)  # upgrades to the newest revision
     try:
         assert {n.id: n.reason for n in notification_log(store)} == NEW_REASONS
-        key = AlarmStore(store.engine).site_key()
+        key = AlarmStore(store).site_key()
         assert len(key) == 32 and int(key, 16) >= 0
     finally:
         store.close()

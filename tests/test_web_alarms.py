@@ -286,7 +286,7 @@ def _log(store: Store, count: int) -> None:
         planned.append(
             Planned("all", subject, "unhappy", "shift-mail", i + 1, BASE, message, "", suppressed)
         )
-    alarms = AlarmStore(store.engine)
+    alarms = AlarmStore(store)
     with alarms.writing("test") as conn:
         add_notifications(conn, planned, NOW)
         table = alarm_notifications
@@ -337,7 +337,7 @@ def test_hidden_subjects_stay_hidden_on_the_alarm_pages(tmp_path: Path) -> None:
         acknowledge(store, Subject("module", "secretjobs"), ADMIN_DN, "SECRET-ACK", BASE)
         message = Message("SECRET-TITLE", "body", "/category/batch")
         planned = Planned("all", Subject("module", "secretjobs"), "unhappy", "c", 1, BASE, message)
-        with AlarmStore(store.engine).writing("test") as conn:
+        with AlarmStore(store).writing("test") as conn:
             add_notifications(conn, [planned], NOW)
         app = populated.app()
         for url in ("/", "/category/batch", "/alarms", "/alarms.json", "/downtimes"):

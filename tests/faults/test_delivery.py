@@ -158,7 +158,7 @@ class Faults:
         """The random key stored in the database; identifiers must derive from it."""
         from happyface.alarms.store import AlarmStore
 
-        return self._read(lambda store: AlarmStore(store.engine).site_key())
+        return self._read(lambda store: AlarmStore(store).site_key())
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ class AlarmService:
     ) -> AlarmService:
         """Wire the parts for a site; `channels` replaces the configured ones (tests)."""
         config = site.alarms
-        alarm_store = AlarmStore(store.engine)
+        alarm_store = AlarmStore(store)
         if channels is None:
             channels = {c.id: make_channel(c) for c in config.channels}
         # a backoff given here (tests) replaces every channel's own

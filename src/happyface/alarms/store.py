@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
-from ..errors import StorageError
 from ..storage import Store
 from ..storage.alarm_tables import alarm_notifications, site_identity
 from ..storage.alarm_tables import alarm_states as states_table
@@ -26,28 +25,25 @@ StateKey = tuple[str, Subject]  # (alarm id, subject)
 
 def alarm_store(store: Store | AlarmStore) -> AlarmStore:
     """The alarm tables of a Store (the one the web and the runner hold)."""
-    return store if isinstance(store, AlarmStore) else AlarmStore(store.engine)
+    return store if isinstance(store, AlarmStore) else AlarmStore(store)
 
 
 class AlarmStore:
-    """Every alarm table read and written through one engine, each call one transaction."""
+    """Every alarm table, read and written through the site's Store, each call one transaction."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        # on SQLite a writer takes the write lock at BEGIN (see storage.engine)
-        self._writer = engine.execution_options(happyface_write=True)
+    def __init__(self, store: Store) -> None:
+        self._store = store
         self._site_key: str | None = None
 
     @contextmanager
     def writing(self, doing: str) -> Iterator[Connection]:
         """One write transaction; a database failure becomes a StorageError."""
-        with _translated(doing), self._writer.begin() as conn:
+        with self._store.writing(f"alarms: {doing}") as conn:
             yield conn
 
     def read(self, doing: str, query: Callable[[Connection], T]) -> T:
         """Run `query` on a read connection."""
-        with _translated(doing), self.engine.connect() as conn:
-            return query(conn)
+        return self._store.read(f"alarms: {doing}", query)
 
     def pending(self, limit: int = 500) -> list[Notification]:
         """Notifications still to be delivered, due or waiting for a retry, oldest first."""
@@ -254,12 +250,3 @@ def _notification(row: Any) -> Notification:
         next_attempt_at=row.next_attempt_at,
         sent_at=row.sent_at,
     )
-
-
-@contextmanager
-def _translated(doing: str) -> Iterator[None]:
-    try:
-        yield
-    except sa.exc.SQLAlchemyError as exc:
-        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
-        raise StorageError(f"alarms: {doing} failed: {reason}") from exc

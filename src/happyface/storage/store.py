@@ -60,7 +60,11 @@ class Store:
 
     @property
     def engine(self) -> Engine:
-        """The engine, for parts with tables of their own (alarms); read-only."""
+        """The engine, for tests and benches that inspect the database itself.
+
+        HappyFace's own parts, also those with tables of their own (alarms), open their
+        transactions through `writing` and `read`: one store, one way in.
+        """
         return self._engine
 
     @property
@@ -69,11 +73,13 @@ class Store:
         return self._engine.dialect.name
 
     @contextmanager
-    def _writing(self, doing: str) -> Iterator[Connection]:
+    def writing(self, doing: str) -> Iterator[Connection]:
+        """One write transaction; a database failure becomes a StorageError saying `doing`."""
         with translated(self._url, doing), self._writer.begin() as conn:
             yield conn
 
-    def _read(self, doing: str, query: Callable[[Connection], T]) -> T:
+    def read(self, doing: str, query: Callable[[Connection], T]) -> T:
+        """`query` on a read connection; a database failure becomes a StorageError."""
         with translated(self._url, doing), self._engine.connect() as conn:
             return query(conn)
 
@@ -90,21 +96,21 @@ class Store:
 
         `replacing` names a holder proved dead: its lock is taken over at once, if still its.
         """
-        with self._writing("taking the run lock") as conn:
+        with self.writing("taking the run lock") as conn:
             return lock.acquire(conn, LockHolder.named(holder), ttl, now, replacing)
 
     def lock_info(self) -> LockInfo | None:
         """Who holds the run lock (it may have expired), or None when nobody does."""
-        return self._read("reading the run lock", lock.info)
+        return self.read("reading the run lock", lock.info)
 
     def renew_lock(self, holder: str, ttl: float, now: datetime) -> bool:
         """Extend `holder`'s lock by `ttl` seconds from `now`; False if it is not theirs."""
-        with self._writing("renewing the run lock") as conn:
+        with self.writing("renewing the run lock") as conn:
             return lock.renew(conn, holder, ttl, now)
 
     def release_lock(self, holder: str) -> None:
         """Give the lock up if `holder` holds it."""
-        with self._writing("releasing the run lock") as conn:
+        with self.writing("releasing the run lock") as conn:
             lock.release(conn, holder)
 
     # -- writing ----------------------------------------------------------------------------
@@ -120,7 +126,7 @@ class Store:
 
         None when `slot` (the scheduled time the run is for) already has a record.
         """
-        with self._writing("beginning a run") as conn:
+        with self.writing("beginning a run") as conn:
             return write.begin_run(conn, started_at, holder, config, slot)
 
     def finish_run(
@@ -132,7 +138,7 @@ class Store:
     ) -> None:
         """Store a run's results, statuses, samples and rollups in one transaction; mark it ok."""
         try:
-            with self._writing(f"storing run {run_id}") as conn:
+            with self.writing(f"storing run {run_id}") as conn:
                 write.finish_run(
                     conn, self._catalogue, run_id, records, category_statuses, finished_at
                 )
@@ -143,7 +149,7 @@ class Store:
 
     def fail_run(self, run_id: int, finished_at: datetime, error: str) -> None:
         """Mark a running run as failed with the reason."""
-        with self._writing(f"failing run {run_id}") as conn:
+        with self.writing(f"failing run {run_id}") as conn:
             write.fail_run(conn, run_id, finished_at, error)
 
     def record_failed_run(
@@ -157,12 +163,12 @@ class Store:
 
         None when `slot` already has a record: a failure is recorded once per slot.
         """
-        with self._writing("recording a failed run") as conn:
+        with self.writing("recording a failed run") as conn:
             return write.record_failed_run(conn, started_at, finished_at, error, slot)
 
     def record_missed_slots(self, slots: Sequence[datetime], error: str) -> int:
         """Record slots nobody ran as failed with the reason; how many had no record yet."""
-        with self._writing("recording missed slots") as conn:
+        with self.writing("recording missed slots") as conn:
             return write.record_missed_slots(conn, slots, error)
 
     def abandon_stale_runs(self, holder: str, now: datetime) -> int:
@@ -171,34 +177,34 @@ class Store:
         Only when `holder` holds the live run lock (and has not begun its run): then every
         'running' run is an orphan.
         """
-        with self._writing("abandoning stale runs") as conn:
+        with self.writing("abandoning stale runs") as conn:
             return write.abandon_stale_runs(conn, holder, now)
 
     # -- reading runs and results -----------------------------------------------------------
 
     def latest_run(self) -> RunInfo | None:
         """The newest visible ('ok') run."""
-        return self._read("reading the latest run", read.latest_run)
+        return self.read("reading the latest run", read.latest_run)
 
     def first_run(self) -> RunInfo | None:
         """The oldest visible run."""
-        return self._read("reading the first run", read.first_run)
+        return self.read("reading the first run", read.first_run)
 
     def run_at(self, t: datetime) -> RunInfo | None:
         """The newest visible run started at or before `t`."""
-        return self._read("finding a run", lambda c: read.run_at(c, utc(t)))
+        return self.read("finding a run", lambda c: read.run_at(c, utc(t)))
 
     def run(self, run_id: int) -> RunInfo | None:
         """Run `run_id` in whatever state it is."""
-        return self._read("reading a run", lambda c: read.run(c, run_id))
+        return self.read("reading a run", lambda c: read.run(c, run_id))
 
     def newest_slot(self, before: datetime) -> datetime | None:
         """The newest scheduled time before `before` that has a record (a run or a failure)."""
-        return self._read("reading the newest slot", lambda c: read.newest_slot(c, utc(before)))
+        return self.read("reading the newest slot", lambda c: read.newest_slot(c, utc(before)))
 
     def neighbours(self, run_id: int) -> tuple[RunInfo | None, RunInfo | None]:
         """The visible runs just before and just after `run_id`."""
-        return self._read("reading neighbouring runs", lambda c: read.neighbours(c, run_id))
+        return self.read("reading neighbouring runs", lambda c: read.neighbours(c, run_id))
 
     def runs(
         self,
@@ -208,7 +214,7 @@ class Store:
         include_failed: bool = False,
     ) -> list[RunInfo]:
         """Runs started in [since, until], newest first; failed and running ones too if asked."""
-        return self._read(
+        return self.read(
             "listing runs",
             lambda c: read.runs_between(c, utc(since), utc(until), limit, include_failed),
         )
@@ -221,29 +227,29 @@ class Store:
         Without `payload`, metrics, tables, links and details are neither read nor parsed:
         for pages that show statuses and messages only.
         """
-        return self._read(
+        return self.read(
             "reading results", lambda c: read.run_results(c, run_id, module_ids, payload)
         )
 
     def result(self, run_id: int, module_id: str) -> ResultRow | None:
         """One module's result in a visible run."""
-        return self._read("reading a result", lambda c: read.one_result(c, run_id, module_id))
+        return self.read("reading a result", lambda c: read.one_result(c, run_id, module_id))
 
     def category_statuses(self, run_id: int) -> dict[str, Status]:
         """Each category's status in a visible run."""
-        return self._read("reading category statuses", lambda c: read.category_statuses(c, run_id))
+        return self.read("reading category statuses", lambda c: read.category_statuses(c, run_id))
 
     def config_of(self, run_id: int) -> dict[str, Any]:
         """The configuration snapshot a run ran with (empty if it has none)."""
-        return self._read("reading a configuration", lambda c: read.config_of(c, run_id))
+        return self.read("reading a configuration", lambda c: read.config_of(c, run_id))
 
     def config_hash(self, run_id: int) -> str | None:
         """The content hash of a run's configuration: equal hashes, equal `config_of`."""
-        return self._read("reading a configuration's hash", lambda c: read.config_hash(c, run_id))
+        return self.read("reading a configuration's hash", lambda c: read.config_hash(c, run_id))
 
     def config_versions(self, known: Collection[int] = ()) -> dict[int, dict[str, Any]]:
         """The stored configuration snapshots by version id, but for the `known` ones."""
-        return self._read("reading configurations", lambda c: read.stored_configs(c, known))
+        return self.read("reading configurations", lambda c: read.stored_configs(c, known))
 
     def module_history(
         self,
@@ -257,7 +263,7 @@ class Store:
 
         `excluded`: configuration versions whose runs are left out (here and in the curves).
         """
-        return self._read(
+        return self.read(
             "reading a module's history",
             lambda c: read.module_history(c, module_id, utc(since), utc(until), limit, excluded),
         )
@@ -266,7 +272,7 @@ class Store:
 
     def metric_names(self, module_id: str) -> list[str]:
         """The metrics a module has recorded."""
-        return self._read("reading metric names", lambda c: curves.metric_names(c, module_id))
+        return self.read("reading metric names", lambda c: curves.metric_names(c, module_id))
 
     def metric_series(
         self,
@@ -278,7 +284,7 @@ class Store:
         excluded: Collection[int] = (),
     ) -> list[Point]:
         """A metric over [since, until] at the finest resolution with at most `max_points`."""
-        return self._read(
+        return self.read(
             "reading a metric",
             lambda c: curves.metric_series(
                 c, module_id, metric, since, until, max_points, excluded
@@ -289,7 +295,7 @@ class Store:
         self, module_id: str, since: datetime, until: datetime, excluded: Collection[int] = ()
     ) -> list[tuple[datetime, Status]]:
         """A module's status in each visible run started in [since, until], oldest first."""
-        return self._read(
+        return self.read(
             "reading a status history",
             lambda c: curves.status_series(c, module_id, since, until, excluded),
         )
