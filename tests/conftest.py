@@ -11,4 +11,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.prometheus",
     "tests.fixtures.smtp",
     "tests.fixtures.webhook",
+    "tests.fixtures.changing",
 ]

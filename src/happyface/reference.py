@@ -155,6 +155,10 @@ def _type_name(field: FieldInfo) -> str:
 
 
 def _plain_name(annotation: Any) -> str:
+    if any(
+        getattr(m, "func", None) is parse_duration for m in getattr(annotation, "__metadata__", ())
+    ):
+        return "duration"  # an optional duration
     name = getattr(annotation, "__name__", None) or str(annotation)
     return {
         "str": "string",

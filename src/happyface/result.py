@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -74,8 +75,13 @@ class Result:
     tables: tuple[Table, ...] = ()
     links: tuple[Link, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+    #: the time the input itself claims (its generation or update time), where its format
+    #: carries one; the source is stale when that is too old. The oldest, for several inputs.
+    source_time: datetime | None = None
 
     def __post_init__(self) -> None:
+        if self.source_time is not None and self.source_time.tzinfo is None:
+            raise ValueError("source_time must carry its time zone (e.g. tzinfo=UTC)")
         if self.status is not None and not isinstance(self.status, Status):
             object.__setattr__(self, "status", Status(self.status))
         object.__setattr__(self, "metrics", MappingProxyType(_checked_metrics(self.metrics)))

@@ -122,6 +122,18 @@ class SiteSettings(BaseModel):
     )
     extract_timeout: Duration = Field(60, gt=0, description="deadline of one module's extract")
     fetch_timeout: Duration = Field(30, gt=0, description="default total deadline of one fetch")
+    source_max_age: Duration = Field(
+        3600,
+        gt=0,
+        description="a source is stale when the time its document carries is older than this "
+        "(a source's own `max_age` overrides it)",
+    )
+    source_future_tolerance: Duration = Field(
+        300,
+        ge=0,
+        description="a source whose document claims a time further ahead than this is stale "
+        "(a clock or time-zone fault at the source)",
+    )
     fetch_connections: int = Field(
         1000,
         ge=1,

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .durations import Duration
 from .errors import ConfigError
 from .uploads import check_name, upload_name
 
@@ -72,6 +73,12 @@ class Source(BaseModel):
         None,
         description='HTTP statuses besides 2xx whose answer is passed on, e.g. [404], or "any"; '
         "none: any other status is a fetch error",
+    )
+    max_age: Duration | None = Field(
+        None,
+        gt=0,
+        description="the source is stale when the time its document carries is older than "
+        "this; none: the site's `source_max_age`",
     )
 
     @field_validator("url")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from lxml import etree
 
 from ..errors import ExtractError, FetchError, HappyFaceError
 from ..result import Result
@@ -22,6 +27,9 @@ from .extracts import EXTRACTS, ExtractThreads
 log = logging.getLogger("happyface.module")
 
 Fetched = RawInput | FetchError
+
+#: errors of JSON and XML parsers: the input is garbage, not the module at fault
+PARSE_ERRORS = (json.JSONDecodeError, ParseError, etree.XMLSyntaxError, DefusedXmlException)
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,12 @@ async def run_module(job: ModuleJob) -> ModuleRecord:
     fetch_seconds = time.perf_counter() - started
     failed = {n: i for n, i in inputs.items() if isinstance(i, FetchError)}
     extract_started = time.perf_counter()
+    format_error = ""
     if failed:
         result = Result.error("; ".join(f"source {n!r}: {e}" for n, e in failed.items()))
     else:
         good = {n: i for n, i in inputs.items() if isinstance(i, RawInput)}
-        result = await _extract(job, good)
+        result, format_error = await _extract(job, good)
     extract_seconds = time.perf_counter() - extract_started
     status, message = rate(result, job.instance.rules)
     archive_path = await _archive(job, inputs, failed=status is Status.ERROR)
@@ -65,16 +74,18 @@ async def run_module(job: ModuleJob) -> ModuleRecord:
         extract_seconds=extract_seconds,
         error=message if status is Status.ERROR else "",
         unread=tuple(sorted(failed)),
+        format_error=format_error,
     )
 
 
-async def _extract(job: ModuleJob, inputs: dict[str, RawInput]) -> Result:
+async def _extract(job: ModuleJob, inputs: dict[str, RawInput]) -> tuple[Result, str]:
+    """The module's result, and why its inputs could not be understood ("" when they could)."""
     module, module_id = job.instance.module, job.instance.id
     if job.threads.busy(module_id):
         return Result.error(
             "extract not started: an earlier extract of this module overran extract_timeout "
             f"({job.extract_timeout:g} s) and is still running; it starts again once that ends"
-        )
+        ), ""
     try:
         # A thread keeps a slow parser from stalling the other modules; one that overruns
         # its deadline is abandoned and its result ignored (see extracts.py).
@@ -82,15 +93,19 @@ async def _extract(job: ModuleJob, inputs: dict[str, RawInput]) -> Result:
             module_id, job.extract_timeout, module.extract, inputs, job.now
         )
     except TimeoutError:
-        return Result.error(f"extract took longer than {job.extract_timeout:g} s")
+        return Result.error(f"extract took longer than {job.extract_timeout:g} s"), ""
     except ExtractError as exc:
-        return Result.error(str(exc) or "the input could not be understood")
+        message = str(exc) or "the input could not be understood"
+        return Result.error(message), message
+    except PARSE_ERRORS as exc:  # a parser's own error that the module let through
+        message = f"the input could not be parsed: {type(exc).__name__}: {exc}"
+        return Result.error(message), message
     except Exception as exc:
         log.exception("module %s: extract failed unexpectedly", job.instance.id)
-        return Result.error(f"extract failed: {type(exc).__name__}: {exc}")
+        return Result.error(f"extract failed: {type(exc).__name__}: {exc}"), ""
     if not isinstance(result, Result):
-        return Result.error(f"extract returned {type(result).__name__}, not a Result")
-    return result
+        return Result.error(f"extract returned {type(result).__name__}, not a Result"), ""
+    return result, ""
 
 
 async def _archive(job: ModuleJob, inputs: Mapping[str, Fetched], failed: bool) -> str | None:

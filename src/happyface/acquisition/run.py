@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import RunFailedError, StorageError
 from ..logs import run_log
+from ..quality import SourceReport
 from ..site import ModuleInstance, Site
 from ..status import Rated, Status, category_status
 from ..storage import ModuleRecord, Store
@@ -21,11 +22,13 @@ from .archive import Archive
 from .archivewrite import RunWriter
 from .fetch import Fetcher
 from .holder import this_process
-from .modulerun import Fetched, ModuleJob, run_module
+from .modulerun import ModuleJob, run_module
 from .offloop import off_loop, settled
 from .pending import PendingFailures
 from .runarchive import discard, open_writer, publish
 from .runlock import RunLock
+from .sourcequality import Limits, greyed
+from .sourcerun import SourceJudge, start_fetches
 
 log = logging.getLogger("happyface.run")
 
@@ -57,6 +60,7 @@ class RunOutcome:
     finished_at: datetime
     records: tuple[ModuleRecord, ...]
     categories: dict[str, Status]
+    sources: tuple[SourceReport, ...] = ()
 
     @property
     def errors(self) -> int:
@@ -177,14 +181,14 @@ class Runner:
         log.info("run %d started with %d modules", run_id, len(self.site.modules))
         writer = await open_writer(self.archive, now)
         try:
-            records = await asyncio.wait_for(
+            records, sources = await asyncio.wait_for(
                 self._acquire(now, progress, writer), self.site.settings.run_timeout
             )
             categories = self._categories(records)
             # measured from `now`, so a run for a past time (a backfill) keeps its real duration
             finished = now + timedelta(seconds=time.monotonic() - clock)
             records = await publish(writer, records)
-            await off_loop(self.store.finish_run, run_id, records, categories, finished)
+            await off_loop(self.store.finish_run, run_id, records, categories, finished, sources)
         except BaseException as exc:
             discard(writer)
             reason = _reason(exc, self.site.settings.run_timeout)
@@ -193,7 +197,7 @@ class Runner:
             if isinstance(exc, Exception) and not isinstance(exc, RunFailedError):
                 raise RunFailedError(f"run {run_id} failed: {reason}") from exc
             raise
-        outcome = RunOutcome(run_id, now, finished, tuple(records), categories)
+        outcome = RunOutcome(run_id, now, finished, tuple(records), categories, tuple(sources))
         log.info(
             "run %d stored: %d modules, %d errors, %.1f s",
             run_id,
@@ -215,9 +219,17 @@ class Runner:
 
     async def _acquire(
         self, now: datetime, progress: Progress | None, writer: RunWriter | None
-    ) -> list[ModuleRecord]:
-        fetches = _start_fetches(self.fetcher, self.site.modules, now)
+    ) -> tuple[list[ModuleRecord], list[SourceReport]]:
+        """Every module's record, and every source's quality (its modules greyed by it)."""
+        fetches, sources = start_fetches(self.fetcher, self.site.modules, now)
         settings = self.site.settings
+        judge = SourceJudge(
+            self.store,
+            Limits(settings.source_max_age, settings.source_future_tolerance),
+            settings.extract_timeout,
+        )
+        last_good = asyncio.create_task(judge.last_good(sources))
+        fingerprints = asyncio.create_task(judge.fingerprints(sources))
         jobs = [
             ModuleJob(
                 instance=instance,
@@ -230,9 +242,13 @@ class Runner:
             for instance in self.site.modules
         ]
         try:
-            return await asyncio.gather(*(_reporting(run_module(j), progress) for j in jobs))
+            records = await asyncio.gather(*(_reporting(run_module(j), progress) for j in jobs))
+            reports = await judge.reports(
+                sources, await fingerprints, await last_good, records, now
+            )
+            return greyed(records, reports)
         finally:
-            tasks = {task for tasks in fetches.values() for task in tasks.values()}
+            tasks = [*sources.tasks.values(), fingerprints, last_good]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -252,22 +268,6 @@ class Runner:
 
 def _archives(instance: ModuleInstance, site_default: bool) -> bool:
     return site_default if instance.config.archive is None else instance.config.archive
-
-
-def _start_fetches(
-    fetcher: Fetcher, modules: Iterable[ModuleInstance], now: datetime
-) -> dict[str, dict[str, asyncio.Task[Fetched]]]:
-    """Each module's fetch tasks by source name; a source shared by modules is fetched once."""
-    shared: dict[str, asyncio.Task[Fetched]] = {}
-    by_module: dict[str, dict[str, asyncio.Task[Fetched]]] = {}
-    for instance in modules:
-        tasks = by_module[instance.id] = {}
-        for name, source in instance.module.sources().items():
-            key = source.identity()
-            if key not in shared:
-                shared[key] = asyncio.create_task(fetcher.fetch_or_error(source, now))
-            tasks[name] = shared[key]
-    return by_module
 
 
 async def _reporting(job: Awaitable[ModuleRecord], progress: Progress | None) -> ModuleRecord:

@@ -97,6 +97,7 @@ class HappyFaceInstance(Module[HappyFaceInstanceSettings]):
         if age is not None:
             metrics["age_seconds"] = age
         return Result(
+            source_time=remote.time,
             status=Status.ERROR if stale else worst,
             message=message,
             metrics=metrics,

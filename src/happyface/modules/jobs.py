@@ -99,6 +99,7 @@ class Jobs(Module[JobsSettings]):
         metrics = _metrics(groups, total, age, found.history)
         metrics.update(self._rated_metrics(groups))
         return Result(
+            source_time=found.date,
             message=_summary(total, found.history),
             metrics=metrics,
             tables=(_groups_table(groups, self._rated(groups)), _jobs_table(found.jobs, flags)),

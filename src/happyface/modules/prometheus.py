@@ -86,6 +86,8 @@ class Prometheus(Module[PrometheusSettings]):
             metrics=metrics,
             tables=(_table(samples),),
             details={"query": s.query, "series": len(samples)},
+            # the query's evaluation time: far from ours, the server's clock is off
+            source_time=max((t for _, _, t in samples if t is not None), default=None),
         )
 
 

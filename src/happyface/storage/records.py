@@ -41,6 +41,8 @@ class ModuleRecord:
     error: str = ""
     #: the sources that could not be fetched or read at all in this run
     unread: tuple[str, ...] = ()
+    #: why the extract could not understand its inputs (a format or parse error); "" otherwise
+    format_error: str = ""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from ..settings import RetentionSettings as Retention
 from .batches import in_batches
 from .curves import SAMPLES_FROM, level_key
 from .packing import parse_layout
+from .quality_read import delete_source_quality
 from .records import utc
 from .rollup import LEVELS, bucket_of
 from .schema import (
@@ -102,6 +103,7 @@ def _delete_runs(engine: Engine, cut: datetime, counts: dict[str, int]) -> None:
                 delete(results).where(results.c.run_id.in_(ids))
             ).rowcount
             counts["details"] += _delete_unused_details(conn, candidates)
+            delete_source_quality(conn, ids)
             counts["categories"] += conn.execute(
                 delete(run_categories).where(run_categories.c.run_id.in_(ids))
             ).rowcount

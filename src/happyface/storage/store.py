@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 
+from ..quality import SourceReport
 from ..settings import RetentionSettings as Retention
 from ..status import Status
 from . import curves, lock, read, write
@@ -135,12 +136,13 @@ class Store:
         records: Sequence[ModuleRecord],
         category_statuses: Mapping[str, Status],
         finished_at: datetime,
+        sources: Sequence[SourceReport] = (),
     ) -> None:
-        """Store a run's results, statuses, samples and rollups in one transaction; mark it ok."""
+        """Store a run's results, statuses, samples, rollups, source quality; mark it ok."""
         try:
             with self.writing(f"storing run {run_id}") as conn:
                 write.finish_run(
-                    conn, self._catalogue, run_id, records, category_statuses, finished_at
+                    conn, self._catalogue, run_id, records, category_statuses, finished_at, sources
                 )
         except BaseException:
             self._catalogue.forget_fresh()

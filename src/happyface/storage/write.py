@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, insert, or_, select, update
 
 from ..errors import StorageError
+from ..quality import SourceReport
 from ..status import Status
 from . import lock, rollup
 from .bulk import insert_rows
 from .catalogue import Catalogue
 from .details import details_ids, details_key, dumps
 from .packing import pack_metrics
+from .quality_write import write_source_quality
 from .records import STATUS_CODES, ModuleRecord, utc
 from .schema import config_versions, dialect_insert, locks, results, run_categories, runs
 
@@ -73,6 +75,7 @@ def finish_run(
     records: Sequence[ModuleRecord],
     category_statuses: Mapping[str, Status],
     finished_at: datetime,
+    sources: Sequence[SourceReport] = (),
 ) -> None:
     """Store every result, category status, sample and rollup of a run and mark it 'ok'.
 
@@ -93,6 +96,7 @@ def finish_run(
             ],
         )
     _store_rollups(conn, catalogue, started_at, records, module_ids)
+    write_source_quality(conn, run_id, started_at, sources)
     done = conn.execute(
         update(runs)
         .where(runs.c.id == run_id, runs.c.state == "running")
