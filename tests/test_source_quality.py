@@ -1,4 +1,4 @@
-"""The data-quality axis at acquisition: each source judged once per run, stored, greying its modules."""
+"""The data-quality axis at acquisition: each source judged once per run, stored, greying."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ async def test_each_state_of_a_shared_source_is_told_once_and_greys_its_modules(
     runner: Runner, changing_server: ChangingServer
 ) -> None:
     t0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-    key = "127_0_0_1_{}_squeue_json".format(changing_server.port)
+    key = f"127_0_0_1_{changing_server.port}_squeue_json"
 
     fresh = await run_at(runner, changing_server, t0, Answer(squeue(t0)))
     assert states(fresh)[key] is Quality.FRESH
@@ -136,7 +136,9 @@ async def test_each_state_of_a_shared_source_is_told_once_and_greys_its_modules(
     assert "$.jobs[].job_state" in report.disappeared
 
     t5 = t4 + timedelta(minutes=15)
-    garbage = await run_at(runner, changing_server, t5, Answer(b"<html>oops</html>", 200, "text/html"))
+    garbage = await run_at(
+        runner, changing_server, t5, Answer(b"<html>oops</html>", 200, "text/html")
+    )
     report = next(s for s in garbage.sources if s.key == key)
     assert report.state is Quality.UNPARSEABLE
     assert {r.status for r in garbage.records if r.module_id != "feed"} == {Status.NOINFO}

@@ -13,10 +13,11 @@ from sqlalchemy.engine import URL
 from ..quality import SourceReport
 from ..settings import RetentionSettings as Retention
 from ..status import Status
-from . import curves, lock, read, write
+from . import curves, lock, quality_read, read, write
 from .catalogue import Catalogue
 from .engine import make_engine, parse_url, translated, upgrade
 from .lock import LockHolder, LockInfo
+from .quality_read import SourceState
 from .records import ModuleRecord, Point, ResultRow, RunInfo, utc
 from .retention import cleanup as cleanup_history
 
@@ -303,6 +304,17 @@ class Store:
         )
 
     # -- retention --------------------------------------------------------------------------
+
+    def run_sources(self, run_id: int) -> list[SourceState]:
+        """Every source read in run `run_id`, with its quality and the modules reading it."""
+        return self._read("reading a run's sources", lambda c: quality_read.run_sources(c, run_id))
+
+    def source_history(self, key: str, until_run: int, limit: int = 200) -> list[SourceState]:
+        """Source `key` in the runs up to `until_run`, newest first, at most `limit`."""
+        return self._read(
+            f"reading the history of source {key!r}",
+            lambda c: quality_read.source_history(c, key, until_run, limit),
+        )
 
     def cleanup(self, now: datetime, retention: Retention) -> dict[str, int]:
         """Delete history `retention` no longer keeps, in small batches; counts per kind."""

@@ -30,6 +30,7 @@ from .timemachine import Moment
 from .urls import Urls
 from .viewbox import ModuleBox, OverviewTroubled, Troubled
 from .viewpages import CategoryCard, CategoryHead, CategoryView, DashboardView, ModuleView
+from .viewsources import SourceView
 
 if TYPE_CHECKING:
     from ..site import Site
@@ -216,6 +217,8 @@ def _stamp(conn: sa.Connection) -> tuple[Any, ...]:
 
 def decorate(view: DashboardView, marks: Marks) -> DashboardView:
     """The page's view data with the alarm marks: on each box, the troubled and the category."""
+    if isinstance(view, SourceView):
+        return view  # a source has no alarms of its own (yet)
     if isinstance(view, ModuleView):
         return replace(view, module=_marked_box(view.module, marks))
     if isinstance(view, CategoryView):

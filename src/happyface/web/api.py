@@ -19,6 +19,7 @@ from starlette.responses import Response
 from ..instants import Interval
 from . import api_models as m
 from .access import Viewer, viewer_of
+from .api_sources import source_routes
 from .api_time import ALL, at_query, interval, iso_only
 from .api_views import module_detail, run_model, snapshot
 from .atrun import At, origin_of, serve_at
@@ -74,6 +75,7 @@ def api_router(dash: Dashboard) -> APIRouter:
     _site_routes(router, dash)
     _status_routes(router, dash)
     _history_routes(router, dash)
+    source_routes(router, dash)
     return router
 
 

@@ -124,6 +124,9 @@ def _routes(app: FastAPI, dash: Dashboard) -> None:
     async def module(request: Request) -> Response:
         return await dash.page(request, "module", request.path_params["ident"])
 
+    async def source(request: Request) -> Response:
+        return await dash.page(request, "source", request.path_params["ident"])
+
     def plot(fmt: str) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
             return await dash.plot(request, fmt)
@@ -140,6 +143,7 @@ def _routes(app: FastAPI, dash: Dashboard) -> None:
         ("/overview.json", overview),
         ("/category/{ident}", category),
         ("/module/{ident}", module),
+        ("/source/{ident}", source),
         ("/plot", plot("html")),
         ("/plot.json", plot("json")),
         ("/plot.png", plot("png")),

@@ -18,14 +18,16 @@ status an error (-1), and an XML comment saying why (`outage_xml`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from ..site import Site
 from ..status import Status
 from .atrun import At
 from .cache import Rendered
-from .pages import overview_view
+from .classicstatus import classic_category, own_statuses
+from .pages import overview_view, snapshot_of
 from .urls import Urls, absolute
 from .viewpages import CategoryCard
 
@@ -59,6 +61,8 @@ def category_type(kinds: list[str]) -> str:
 def render_xml(at: At) -> Rendered:
     """The site at the resolved run as the classic XML document."""
     view = overview_view(at.ctx, at.moment)
+    own = own_statuses(at.ctx, at.moment.run.id)  # a greyed module keeps its own status here
+    snapshot = snapshot_of(at.ctx, at.moment.run.id)
     lines = ['<?xml version="1.0" encoding="utf-8"?>', "<happyface>"]
     if at.stale:
         age = (at.ctx.now - at.moment.latest.started_at).total_seconds()
@@ -69,7 +73,7 @@ def render_xml(at: At) -> Rendered:
         )
     lines.append(_element(1, "title", view.site.title))
     for category in view.categories:
-        lines.extend(_category(at, category))
+        lines.extend(_category(at, category, own, snapshot))
     lines.append("</happyface>")
     return Rendered(("\n".join(lines) + "\n").encode("utf-8"), MEDIA_TYPE)
 
@@ -82,13 +86,16 @@ def _status(at: At, value: str) -> Status:
     return Status.NOINFO if at.stale else Status(value)
 
 
-def _category(at: At, category: CategoryCard) -> Iterator[str]:
+def _category(
+    at: At, category: CategoryCard, own: Mapping[str, Status], snapshot: Mapping[str, Any]
+) -> Iterator[str]:
     run_time = at.moment.run.started_at
     link = at.absolute(at.ctx.urls.category(category.id, run_time))
     yield " <category>"
     yield _element(2, "name", category.id)
     yield _element(2, "title", category.title)
-    yield _element(2, "status", score_text(_status(at, category.status.value)))
+    classic = classic_category(category, own, snapshot)
+    yield _element(2, "status", score_text(_status(at, classic.value)))
     yield _element(2, "type", category_type([m.kind for m in category.modules]))
     yield _element(2, "link", link)
     for module in category.modules:
@@ -96,7 +103,8 @@ def _category(at: At, category: CategoryCard) -> Iterator[str]:
         yield _element(3, "name", module.id)
         yield _element(3, "title", module.title)
         yield _element(3, "type", module.kind)
-        yield _element(3, "status", score_text(_status(at, module.status.value)))
+        status = own.get(module.id, Status(module.status.value))
+        yield _element(3, "status", score_text(_status(at, status.value)))
         yield _element(3, "time", old_time(run_time))
         yield _element(
             3,

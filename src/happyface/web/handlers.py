@@ -27,6 +27,7 @@ from .outagelog import OutageLog
 from .pages import ViewContext, category_view, overview_view
 from .plots import choices, parse_curves, parse_interval, plot_view
 from .render import environment, has_template, render_html, render_json
+from .sourcepage import source_view
 from .timemachine import Moment, parse_time_query, resolve
 from .urls import Urls
 from .viewdata import NoRunView, SiteRef, fields_of
@@ -47,6 +48,7 @@ PAGES: dict[str, tuple[str, Callable[..., DashboardView]]] = {
         lambda ctx, moment, ident, params: category_view(ctx, moment, ident),
     ),
     "module": ("module.html", module_view),
+    "source": ("source.html", source_view),
 }
 
 

@@ -12,6 +12,7 @@ from .detailviews import view_of
 from .errors import bad_parameter
 from .pages import ViewContext, frame, modules_of, snapshot_of, unknown_at_run
 from .plots import AskedInterval, iso_second, parse_interval, status_segments
+from .sourcepage import module_sources
 from .timemachine import Moment
 from .viewbox import TableView
 from .viewdata import fields_of
@@ -60,6 +61,7 @@ def module_view(
     return ModuleView(
         **fields_of(frame(ctx, moment, snapshot, "module", module_id)),
         module=box,
+        source_links=module_sources(ctx, run.id, module_id, at),
         interval=IntervalView(
             from_=interval.start,
             to=interval.end,

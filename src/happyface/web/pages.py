@@ -15,6 +15,7 @@ from ..site import Site
 from ..status import Status
 from .boxes import BoxContext, module_box, module_brief, status_view, troubled_first, worst_first
 from .errors import WebError, not_found
+from .sourcenotices import source_notices
 from .timemachine import Moment, time_view
 from .urls import Urls
 from .viewbox import Brief, ModuleBox, OverviewTroubled, Troubled
@@ -151,6 +152,7 @@ def overview_view(ctx: ViewContext, moment: Moment) -> OverviewView:
         **fields_of(frame(ctx, moment, snapshot, "overview", statuses=statuses)),
         categories=categories,
         troubled=troubled,
+        source_notices=source_notices(ctx, run.id, at),
     )
 
 

@@ -67,6 +67,10 @@ class Urls:
         query = self._time(at, step) + list(extra)
         return self._build(f"/module/{quote(module_id)}", query)
 
+    def source(self, key: str, at: datetime | None = None) -> str:
+        """The page of one source: its quality history and the modules reading it."""
+        return self._build(f"/source/{quote(key)}", self._time(at, None))
+
     def page(self, kind: str, ident: str, at: datetime | None, step: float | None) -> str:
         """The URL of a page by kind ("overview", "category", "module"), for time links."""
         if kind == "category":
@@ -75,6 +79,8 @@ class Urls:
             return self.module(ident, at, step)
         if kind == "matrix":
             return self.matrix(at, step)
+        if kind == "source":
+            return self.source(ident, at)
         return self.overview(at, step)
 
     def json_of(self, kind: str, ident: str, at: datetime | None = None) -> str:
@@ -84,6 +90,7 @@ class Urls:
             "category": f"/category/{quote(ident)}.json",
             "module": f"/module/{quote(ident)}.json",
             "matrix": "/matrix.json",
+            "source": f"/source/{quote(ident)}.json",
         }
         return self._build(paths[kind], self._time(at, None))
 

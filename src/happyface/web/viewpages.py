@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .alarmdata import AlarmMark
 from .viewbox import Brief, ModuleBox, OverviewTroubled, Troubled
 from .viewdata import StatusView
 from .viewframe import Frame
+from .viewsources import SourceLink, SourceNotice, SourceView
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class OverviewView(Frame):
 
     categories: list[CategoryCard]
     troubled: list[OverviewTroubled]
+    source_notices: list[SourceNotice] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,11 @@ class ModuleView(Frame):
     charts: Charts
     history: list[HistoryEntry]
     table_links: dict[str, PageLinks]
+    source_links: list[SourceLink] = field(default_factory=list)
 
 
 #: the pages built per run and marked with the alarm state (handlers.PAGES)
-DashboardView = OverviewView | CategoryView | ModuleView
+DashboardView = OverviewView | CategoryView | ModuleView | SourceView
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,12 @@ from ...status import Algorithm, Kind, Rated, Status, category_status
 from ...storage.store import BEGINNING, END
 from .policy import Policy, Sight
 from .snapshots import ConfigSight, Snapshots, StoredConfig, filter_snapshot
+from .sourcescope import visible_sources
 from .versions import StoredAccess
 
 if TYPE_CHECKING:
     from ...storage import Point, ResultRow, RunInfo, Store
+    from ...storage.quality_read import SourceState
 
 
 def scoped_site(site: Site, policy: Policy) -> Site:
@@ -160,6 +162,17 @@ class ScopedStore:
                 rows = self.results(run_id, payload=False) if rows is None else rows
                 shown[cat_id] = self._rollup(config, cat_id, rows)
         return shown
+
+    def run_sources(self, run_id: int) -> list[SourceState]:
+        """The sources of a run that the viewer sees a module of, told of those modules only."""
+        return visible_sources(self._store.run_sources(run_id), self._sees)
+
+    def source_history(self, key: str, until_run: int, limit: int = 200) -> list[SourceState]:
+        """A source's runs in which the viewer sees a module reading it."""
+        return visible_sources(self._store.source_history(key, until_run, limit), self._sees)
+
+    def _sees(self, state: SourceState, module_id: str) -> bool:
+        return self._sight(state.run_id, module_id, "") is Sight.FULL
 
     def _rollup(self, config: StoredConfig, cat_id: str, rows: list[ResultRow]) -> Status:
         """A category's status from the members the viewer sees."""
