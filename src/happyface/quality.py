@@ -60,8 +60,11 @@ class SourceReport:
     greyed: dict[str, Status] = field(default_factory=dict)
     #: whether the modules read it successfully: then it is the source's last good fetch
     read: bool = False
-    #: the document's structural fingerprint (as stored), kept as the last good one when read
-    fingerprint: dict[str, list[str]] | None = None
+    #: whether the document's structural fingerprint was taken in this run
+    fingerprinted: bool = False
+    #: that fingerprint when it differs from the last good one (or there is none yet); kept
+    #: as the new last good one when the modules read the document
+    fingerprint: dict[str, str] | None = None
 
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")

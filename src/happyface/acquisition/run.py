@@ -229,7 +229,6 @@ class Runner:
             settings.extract_timeout,
         )
         last_good = asyncio.create_task(judge.last_good(sources))
-        fingerprints = asyncio.create_task(judge.fingerprints(sources))
         jobs = [
             ModuleJob(
                 instance=instance,
@@ -243,12 +242,10 @@ class Runner:
         ]
         try:
             records = await asyncio.gather(*(_reporting(run_module(j), progress) for j in jobs))
-            reports = await judge.reports(
-                sources, await fingerprints, await last_good, records, now
-            )
+            reports = await judge.reports(sources, await last_good, records, now)
             return greyed(records, reports)
         finally:
-            tasks = [*sources.tasks.values(), fingerprints, last_good]
+            tasks = [*sources.tasks.values(), last_good]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -18,7 +18,7 @@ from ..sources import RawInput, Source
 from ..status import Status
 from ..storage import ModuleRecord
 from .fetch import shown_url
-from .fingerprint import Fingerprint, appeared_paths, lost_paths, to_json
+from .fingerprint import Fingerprint, appeared_paths, lost_paths
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,12 @@ def judge(
         return SourceReport(
             read.key, url, Quality.UNREACHABLE, str(fetched), modules=tuple(read.modules)
         )
-    lost = lost_paths(last_good, fingerprint) if last_good and fingerprint else []
-    appeared = appeared_paths(last_good, fingerprint) if last_good and fingerprint else []
+    same = fingerprint == last_good  # the usual case, and one comparison in C
+    changed = last_good is not None and fingerprint is not None and not same
+    lost = lost_paths(last_good, fingerprint) if changed and last_good and fingerprint else []
+    appeared = (
+        appeared_paths(last_good, fingerprint) if changed and last_good and fingerprint else []
+    )
     failures = [r for r in readers if r.format_error]
     state, message = _state(failures, lost, readers, read.source, limits, now)
     return SourceReport(
@@ -70,7 +74,8 @@ def judge(
         disappeared=tuple(lost[:MAX_PATHS]),
         modules=tuple(read.modules),
         read=not failures and bool(readers),
-        fingerprint=None if fingerprint is None else to_json(fingerprint),
+        fingerprinted=fingerprint is not None,
+        fingerprint=None if same else fingerprint,
     )
 
 

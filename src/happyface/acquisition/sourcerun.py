@@ -6,19 +6,22 @@ import asyncio
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..quality import SourceReport, distinct_key, source_key
 from ..site import ModuleInstance
 from ..sources import RawInput
 from ..storage import ModuleRecord, Store
-from ..storage.quality_read import last_good_fingerprints
+from ..storage.quality_read import Reference, last_good_fingerprints
 from .extracts import EXTRACTS, ExtractThreads
 from .fetch import Fetcher
-from .fingerprint import Fingerprint, fingerprint, from_json
+from .fingerprint import Fingerprint, fingerprint
 from .modulerun import Fetched
 from .offloop import off_loop
 from .sourcequality import Limits, SourceRead, judge
+
+#: a source's reference fingerprint is taken again from a good document this long after the last
+FINGERPRINT_REFRESH = timedelta(hours=6)
 
 log = logging.getLogger("happyface.sources")
 
@@ -60,23 +63,66 @@ def start_fetches(
 
 @dataclass
 class SourceJudge:
-    """Fingerprints each fetched document (in the extract threads) and judges each source."""
+    """Judges each source of a run, fingerprinting documents (in the extract threads) as needed.
+
+    A fingerprint is taken when a module could not read the document (to tell a changed
+    format from garbage), when the source has no reference yet, and when its reference is
+    older than FINGERPRINT_REFRESH: walking every document of every run would cost a large
+    site more than the rest of its quality checks together.
+    """
 
     store: Store
     limits: Limits
     timeout: float
     threads: ExtractThreads = EXTRACTS
 
-    async def fingerprints(self, run: RunSources) -> dict[str, Fingerprint | None]:
-        """Each source's structural fingerprint by identity, computed off the event loop."""
-        identities = list(run.tasks)
-        found = await asyncio.gather(*(self._fingerprint(run, i) for i in identities))
-        return dict(zip(identities, found, strict=True))
+    async def last_good(self, run: RunSources) -> dict[str, Reference]:
+        """The last good fingerprint of each source of the run, by key."""
+        try:
+            return await off_loop(_read_last_good, self.store, run.keys())
+        except Exception as exc:  # the run goes on; only "format changed" cannot be told
+            log.warning("the last good fingerprints cannot be read: %s", exc)
+            return {}
 
-    async def _fingerprint(self, run: RunSources, identity: str) -> Fingerprint | None:
-        fetched = await run.tasks[identity]
-        if not isinstance(fetched, RawInput):
-            return None
+    async def reports(
+        self,
+        run: RunSources,
+        last_good: Mapping[str, Reference],
+        records: Sequence[ModuleRecord],
+        now: datetime,
+    ) -> list[SourceReport]:
+        """Every source's report, in the order the run first read them."""
+        by_id = {r.module_id: r for r in records}
+        done = {
+            identity: task.result()
+            for identity, task in run.tasks.items()
+            if task.done() and not task.cancelled()
+        }
+        wanted = [
+            identity
+            for identity, fetched in done.items()
+            if isinstance(fetched, RawInput)
+            and _wants_fingerprint(run.reads[identity], last_good, by_id, now)
+        ]
+        taken = await asyncio.gather(*(self._fingerprint(run, i, done[i]) for i in wanted))
+        fingerprints = dict(zip(wanted, taken, strict=True))
+        return [
+            judge(
+                run.reads[identity],
+                fetched,
+                fingerprints.get(identity),
+                _fingerprint_of(last_good.get(run.reads[identity].key)),
+                by_id,
+                self.limits,
+                now,
+            )
+            for identity, fetched in done.items()
+        ]
+
+    async def _fingerprint(
+        self, run: RunSources, identity: str, fetched: Fetched
+    ) -> Fingerprint | None:
+        assert isinstance(fetched, RawInput)
         key = f"source:{run.reads[identity].key}"
         if self.threads.busy(key):
             return None
@@ -85,44 +131,27 @@ class SourceJudge:
                 key, self.timeout, fingerprint, fetched.content
             )
         except TimeoutError:
-            log.warning("source %s: fingerprint took longer than %g s", key, self.timeout)
+            log.warning("%s: the fingerprint took longer than %g s", key, self.timeout)
             return None
         return result
 
-    async def last_good(self, run: RunSources) -> dict[str, Fingerprint]:
-        """The last good fingerprint of each source of the run, by key."""
-        try:
-            stored = await off_loop(_read_last_good, self.store, run.keys())
-        except Exception as exc:  # the run goes on; only "format changed" cannot be told
-            log.warning("the last good fingerprints cannot be read: %s", exc)
-            return {}
-        return {key: from_json(fp) for key, fp in stored.items()}
 
-    async def reports(
-        self,
-        run: RunSources,
-        fingerprints: Mapping[str, Fingerprint | None],
-        last_good: Mapping[str, Fingerprint],
-        records: Sequence[ModuleRecord],
-        now: datetime,
-    ) -> list[SourceReport]:
-        """Every source's report, in the order the run first read them."""
-        by_id = {r.module_id: r for r in records}
-        return [
-            judge(
-                read,
-                run.tasks[identity].result(),
-                fingerprints.get(identity),
-                last_good.get(read.key),
-                by_id,
-                self.limits,
-                now,
-            )
-            for identity, read in run.reads.items()
-            if run.tasks[identity].done() and not run.tasks[identity].cancelled()
-        ]
+def _wants_fingerprint(
+    read: SourceRead,
+    last_good: Mapping[str, Reference],
+    records: Mapping[str, ModuleRecord],
+    now: datetime,
+) -> bool:
+    reference = last_good.get(read.key)
+    if reference is None or now - reference.taken_at >= FINGERPRINT_REFRESH:
+        return True
+    return any(records[m].format_error for m in read.modules if m in records)
 
 
-def _read_last_good(store: Store, keys: list[str]) -> dict[str, dict[str, list[str]]]:
+def _fingerprint_of(reference: Reference | None) -> Fingerprint | None:
+    return None if reference is None else reference.fingerprint
+
+
+def _read_last_good(store: Store, keys: list[str]) -> dict[str, Reference]:
     with store.engine.connect() as conn:
         return last_good_fingerprints(conn, keys)

@@ -6,13 +6,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, delete, select
 
 from ..quality import Quality
 from ..status import Status
 from .quality_tables import source_quality, sources
+from .records import utc
 from .schema import runs
 
 
@@ -42,14 +43,25 @@ def delete_source_quality(conn: Connection, run_ids: Sequence[int]) -> int:
     return conn.execute(delete(source_quality).where(source_quality.c.run_id.in_(run_ids))).rowcount
 
 
-def last_good_fingerprints(conn: Connection, keys: Sequence[str]) -> dict[str, Any]:
+class Reference(NamedTuple):
+    """The fingerprint of a source's last good document, and when it was taken or confirmed."""
+
+    fingerprint: dict[str, str]
+    taken_at: datetime
+
+
+def last_good_fingerprints(conn: Connection, keys: Sequence[str]) -> dict[str, Reference]:
     """The stored fingerprint of each source's last document read successfully, if any."""
     rows = conn.execute(
-        select(sources.c.key, sources.c.fingerprint).where(
+        select(sources.c.key, sources.c.fingerprint, sources.c.fingerprint_at).where(
             sources.c.key.in_(list(keys)), sources.c.fingerprint.is_not(None)
         )
     )
-    return {row.key: json.loads(row.fingerprint) for row in rows}
+    return {
+        row.key: Reference(json.loads(row.fingerprint), utc(row.fingerprint_at))
+        for row in rows
+        if row.fingerprint_at is not None
+    }
 
 
 def _query() -> Any:

@@ -31,6 +31,7 @@ sources = Table(
     Column("since", UTCDateTime, nullable=False),
     Column("last_good_at", UTCDateTime),
     Column("fingerprint", Text),  # JSON: path -> kinds, of the last document read successfully
+    Column("fingerprint_at", UTCDateTime),  # when that fingerprint was last taken or confirmed
 )
 
 # One row per (run, source). Retention deletes these with their runs.

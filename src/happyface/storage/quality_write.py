@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ..quality import SourceReport
 from .batches import execute_in_batches
@@ -35,13 +35,16 @@ def write_source_quality(
     if not reports:
         return
     known = _known(conn, [r.key for r in reports])
-    rows = []
+    rows, changes = [], []
     for report in reports:
         if report.key not in known:
             source_id, since = _insert_source(conn, report, started_at), started_at
         else:
-            source_id, since = _update_source(conn, known[report.key], report, started_at)
+            source_id, since, change = _change(known[report.key], report, started_at)
+            if change:
+                changes.append(change)
         rows.append(_quality_row(run_id, source_id, since, report))
+    _update_sources(conn, changes)
     execute_in_batches(conn, insert(source_quality), rows)
 
 
@@ -67,24 +70,40 @@ def _insert_source(conn: Connection, report: SourceReport, at: datetime) -> int:
     return int(found)
 
 
-def _update_source(
-    conn: Connection, known: Known, report: SourceReport, at: datetime
-) -> tuple[int, datetime]:
-    """Update what is known of a source; its id and since when it is in its present state."""
-    values: dict[str, Any] = {"url": report.url, **_good(report, at)}
+def _change(
+    known: Known, report: SourceReport, at: datetime
+) -> tuple[int, datetime, dict[str, Any]]:
+    """The source's id, since when it is in its present state, and what to update of it."""
+    values: dict[str, Any] = _good(report, at)
     since = known.since
     if known.state != report.state.value:
         since = at
         values |= {"state": report.state.value, "since": at}
-    conn.execute(update(sources).where(sources.c.id == known.id).values(values))
-    return known.id, since
+    return known.id, since, values | {"id": known.id} if values else {}
+
+
+def _update_sources(conn: Connection, changes: list[dict[str, Any]]) -> None:
+    """One executemany per set of changed columns, not one statement per source."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        groups.setdefault(tuple(sorted(change)), []).append(change)
+    for columns, group in groups.items():
+        stmt = (
+            update(sources)
+            .where(sources.c.id == bindparam("b_id"))
+            .values({c: bindparam(f"b_{c}") for c in columns if c != "id"})
+        )
+        conn.execute(stmt, [{f"b_{c}": v for c, v in row.items()} for row in group])
 
 
 def _good(report: SourceReport, at: datetime) -> dict[str, Any]:
     if not report.read:
         return {}
-    fingerprint = None if report.fingerprint is None else _dumps(report.fingerprint)
-    return {"last_good_at": at, "fingerprint": fingerprint}
+    if not report.fingerprinted:
+        return {"last_good_at": at}
+    if report.fingerprint is None:  # the same as the stored one: confirmed, not rewritten
+        return {"last_good_at": at, "fingerprint_at": at}
+    return {"last_good_at": at, "fingerprint_at": at, "fingerprint": _dumps(report.fingerprint)}
 
 
 def _quality_row(

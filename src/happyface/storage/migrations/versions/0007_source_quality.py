@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("since", UTCDateTime, nullable=False),
         sa.Column("last_good_at", UTCDateTime),
         sa.Column("fingerprint", sa.Text),
+        sa.Column("fingerprint_at", UTCDateTime),
         sa.PrimaryKeyConstraint("id", name="pk_sources"),
         sa.UniqueConstraint("key", name="uq_sources_key"),
     )
