@@ -157,3 +157,134 @@ async def test_each_state_of_a_shared_source_is_told_once_and_greys_its_modules(
         Quality.FRESH,
     ]
     assert history[2].since == t2  # stale since the first stale run
+
+
+ALARMS = """
+[[channel]]
+id = "shift-mail"
+type = "email"
+host = "127.0.0.1"
+sender = "happyface@example.org"
+to = ["shift@example.org"]
+
+[[alarm]]
+id = "modules"
+modules = ["jobs*"]
+notify = ["shift-mail"]
+confirm = 1
+
+[[alarm]]
+id = "categories"
+categories = ["batch"]
+notify = ["shift-mail"]
+confirm = 1
+"""
+
+
+async def test_module_alarms_still_hear_of_a_greyed_module_as_before(
+    tmp_path: Path, registry: Registry, changing_server: ChangingServer
+) -> None:
+    from happyface.alarms.service import AlarmService
+
+    server = changing_server.url("")
+    modules = "".join(MODULE.format(id=f"jobs{i}", server=server) for i in range(2))
+    database = f"sqlite:///{tmp_path / 'hf.db'}"
+    text = SITE.format(database=database, server=server, modules=modules) + ALARMS
+    site = load_site(write_site(tmp_path / "site", text), registry)
+    store = open_store(site.database_url)
+    fetcher = Fetcher(base_dir=site.root)
+    runner = Runner(site, store, fetcher, holder="test")
+    service = AlarmService.build(site, store, channels={})
+    try:
+        t0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+        fine = await run_at(runner, changing_server, t0, Answer(squeue(t0)))
+        assert service.detect(fine) == []
+        t1 = t0 + timedelta(minutes=15)
+        down = await run_at(runner, changing_server, t1, Answer(b"gone", 503, "text/plain"))
+        assert {r.status for r in down.records if r.module_id != "feed"} == {Status.NOINFO}
+        planned = service.detect(down)
+        # until alarms on sources exist, the modules' own errors are told, as they were
+        assert sorted((p.alarm_id, p.subject.id, p.event) for p in planned) == [
+            ("categories", "batch", "error"),
+            ("modules", "jobs0", "error"),
+            ("modules", "jobs1", "error"),
+        ]
+    finally:
+        await fetcher.aclose()
+        store.close()
+
+
+async def test_retention_deletes_source_quality_with_its_runs(
+    runner: Runner, changing_server: ChangingServer
+) -> None:
+    from happyface.settings import RetentionSettings
+
+    t0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    first = await run_at(runner, changing_server, t0, Answer(squeue(t0)))
+    t1 = t0 + timedelta(days=3)
+    second = await run_at(runner, changing_server, t1, Answer(squeue(t1)))
+    runner.store.cleanup(t1 + timedelta(minutes=1), RetentionSettings(results_days=1))
+    with runner.store.engine.connect() as conn:
+        assert run_sources(conn, first.run_id) == []
+        assert len(run_sources(conn, second.run_id)) == 2
+
+
+SECRET = """
+[access.groups.admins]
+dns = ["/CN=Ada Admin"]
+
+[[module]]
+id = "secret"
+title = "Secret jobs"
+type = "jobs"
+category = "batch"
+access = "hidden"
+allow = ["admins"]
+source = "{server}/secret.json"
+
+[[module]]
+id = "secret_shared"
+title = "Secret reader of the shared source"
+type = "jobs"
+category = "batch"
+access = "hidden"
+allow = ["admins"]
+source = "{server}/squeue.json"
+"""
+
+
+async def test_a_viewer_sees_a_source_only_through_a_module_they_may_see(
+    tmp_path: Path, registry: Registry, changing_server: ChangingServer
+) -> None:
+    from happyface.web.access.policy import Policy
+    from happyface.web.access.scope import ScopedStore
+
+    server = changing_server.url("")
+    database = f"sqlite:///{tmp_path / 'hf.db'}"
+    modules = MODULE.format(id="jobs0", server=server) + SECRET.format(server=server)
+    text = SITE.format(database=database, server=server, modules=modules)
+    site = load_site(write_site(tmp_path / "site", text), registry)
+    store = open_store(site.database_url)
+    fetcher = Fetcher(base_dir=site.root)
+    runner = Runner(site, store, fetcher, holder="test")
+    try:
+        t0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+        changing_server.answers["/secret.json"] = Answer(b"down", 503, "text/plain")
+        outcome = await run_at(runner, changing_server, t0, Answer(b"down", 503, "text/plain"))
+        port = changing_server.port
+        shared, secret = f"127_0_0_1_{port}_squeue_json", f"127_0_0_1_{port}_secret_json"
+        everything = {s.key: s for s in store.run_sources(outcome.run_id)}
+        assert everything[shared].modules == ("jobs0", "secret_shared")
+        assert secret in everything
+
+        anonymous = ScopedStore(store, Policy(site, frozenset()))
+        seen = {s.key: s for s in anonymous.run_sources(outcome.run_id)}
+        assert secret not in seen  # read by a hidden module only: not even listed
+        assert seen[shared].modules == ("jobs0",)  # the hidden reader is not named
+        assert set(seen[shared].greyed) == {"jobs0"}
+        assert anonymous.source_history(secret, outcome.run_id) == []
+        admin = ScopedStore(store, Policy(site, frozenset({"admins"})))
+        assert {s.key for s in admin.run_sources(outcome.run_id)} == set(everything)
+    finally:
+        await fetcher.aclose()
+        store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,6 +61,8 @@ class RunOutcome:
     records: tuple[ModuleRecord, ...]
     categories: dict[str, Status]
     sources: tuple[SourceReport, ...] = ()
+    #: the categories rolled up from the modules' own statuses (before greying), for alarms
+    own_categories: dict[str, Status] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -197,7 +199,16 @@ class Runner:
             if isinstance(exc, Exception) and not isinstance(exc, RunFailedError):
                 raise RunFailedError(f"run {run_id} failed: {reason}") from exc
             raise
-        outcome = RunOutcome(run_id, now, finished, tuple(records), categories, tuple(sources))
+        own = {m: s for source in sources for m, s in source.greyed.items()}
+        outcome = RunOutcome(
+            run_id,
+            now,
+            finished,
+            tuple(records),
+            categories,
+            tuple(sources),
+            self._categories(records, own) if own else categories,
+        )
         log.info(
             "run %d stored: %d modules, %d errors, %.1f s",
             run_id,
@@ -250,12 +261,16 @@ class Runner:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _categories(self, records: Iterable[ModuleRecord]) -> dict[str, Status]:
-        by_id = {r.module_id: r for r in records}
+    def _categories(
+        self, records: Iterable[ModuleRecord], own: Mapping[str, Status] | None = None
+    ) -> dict[str, Status]:
+        """Each category's roll-up; from the modules' `own` statuses where given."""
+        own = own or {}
+        by_id = {r.module_id: own.get(r.module_id, r.status) for r in records}
         statuses = {}
         for category in self.site.categories:
             members = [
-                Rated(by_id[m.id].status, m.config.kind, m.config.weight)
+                Rated(by_id[m.id], m.config.kind, m.config.weight)
                 for m in self.site.modules_of(category.id)
                 if m.id in by_id
             ]

@@ -114,7 +114,10 @@ class _Pass:
         self.conn = conn
         self.states = load_states(conn)
         self.acked = {a.subject for a in active(conn, outcome.started_at)}
-        self.modules = {r.module_id: r.status for r in outcome.records}
+        # a module shown as no data because of its source is judged on its own status, as
+        # before sources were judged, until alarms on sources say such an outage once
+        own = {m: status for source in outcome.sources for m, status in source.greyed.items()}
+        self.modules = {r.module_id: own.get(r.module_id, r.status) for r in outcome.records}
         self.messages = {r.module_id: r.message for r in outcome.records}
 
     def run(self) -> list[Planned]:
@@ -122,7 +125,8 @@ class _Pass:
         changed: dict[StateKey, State] = {}
         planned: list[Planned] = []
         for rule in self.service.site.alarms.alarms:
-            for subject, status in watched(rule, self.modules, self.outcome.categories):
+            categories = self.outcome.own_categories or self.outcome.categories
+            for subject, status in watched(rule, self.modules, categories):
                 step = self._step(rule, subject, status)
                 if step is not None:
                     changed[(rule.id, subject)], outgoing = step
