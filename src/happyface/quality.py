@@ -33,10 +33,6 @@ class Quality(StrEnum):
         """How a page says it: "format changed" rather than the value."""
         return self.value.replace("_", " ")
 
-    @property
-    def good(self) -> bool:
-        return self is Quality.FRESH
-
 
 #: how many appeared or disappeared paths a run keeps for a source
 MAX_PATHS = 50
