@@ -59,6 +59,8 @@ MODULE_READS: dict[str, Probe] = {
     "metric_names": lambda s, run: _each(s.metric_names),
     "metric_series": lambda s, run: _each(lambda m: s.metric_series(m, _metric(m), BEGINNING, END)),
     "status_series": lambda s, run: _each(lambda m: s.status_series(m, BEGINNING, END)),
+    "run_sources": lambda s, run: s.run_sources(run),
+    "source_history": lambda s, run: _each(lambda m: s.source_history(f"{m}_source", run)),
 }
 #: reads about runs: when they ran and whether they succeeded, the same for every viewer
 RUN_READS: dict[str, Probe] = {
