@@ -111,7 +111,9 @@ class SourceJudge:
                 run.reads[identity],
                 fetched,
                 fingerprints.get(identity),
-                _fingerprint_of(last_good.get(run.reads[identity].key)),
+                _reference(last_good, run.reads[identity].key)
+                if identity in fingerprints
+                else None,
                 by_id,
                 self.limits,
                 now,
@@ -148,8 +150,9 @@ def _wants_fingerprint(
     return any(records[m].format_error for m in read.modules if m in records)
 
 
-def _fingerprint_of(reference: Reference | None) -> Fingerprint | None:
-    return None if reference is None else reference.fingerprint
+def _reference(last_good: Mapping[str, Reference], key: str) -> Fingerprint | None:
+    reference = last_good.get(key)
+    return None if reference is None else reference.fingerprint()
 
 
 def _read_last_good(store: Store, keys: list[str]) -> dict[str, Reference]:

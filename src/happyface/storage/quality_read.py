@@ -44,10 +44,18 @@ def delete_source_quality(conn: Connection, run_ids: Sequence[int]) -> int:
 
 
 class Reference(NamedTuple):
-    """The fingerprint of a source's last good document, and when it was taken or confirmed."""
+    """The fingerprint of a source's last good document, and when it was taken or confirmed.
 
-    fingerprint: dict[str, str]
+    Kept as its JSON text: a run parses only the few it compares with.
+    """
+
+    text: str
     taken_at: datetime
+
+    def fingerprint(self) -> dict[str, str]:
+        """The fingerprint itself: path -> kinds."""
+        found: dict[str, str] = json.loads(self.text)
+        return found
 
 
 def last_good_fingerprints(conn: Connection, keys: Sequence[str]) -> dict[str, Reference]:
@@ -58,7 +66,7 @@ def last_good_fingerprints(conn: Connection, keys: Sequence[str]) -> dict[str, R
         )
     )
     return {
-        row.key: Reference(json.loads(row.fingerprint), utc(row.fingerprint_at))
+        row.key: Reference(row.fingerprint, utc(row.fingerprint_at))
         for row in rows
         if row.fingerprint_at is not None
     }
