@@ -17,7 +17,6 @@ from happyface.config import load_site
 from happyface.plugins import Registry
 from happyface.quality import Quality
 from happyface.storage import open_store
-from happyface.storage.quality_read import run_sources, source_history
 from tests.fixtures.changing import Answer, ChangingServer
 from tests.fixtures.site import write_site
 
@@ -143,9 +142,8 @@ async def test_each_state_of_a_shared_source_is_told_once_and_greys_its_modules(
     assert report.state is Quality.UNPARSEABLE
     assert {r.status for r in garbage.records if r.module_id != "feed"} == {Status.NOINFO}
 
-    with runner.store.engine.connect() as conn:
-        stored = {s.key: s for s in run_sources(conn, garbage.run_id)}
-        history = source_history(conn, key, garbage.run_id, 10)
+    stored = {s.key: s for s in runner.store.run_sources(garbage.run_id)}
+    history = runner.store.source_history(key, garbage.run_id, 10)
     assert stored[key].state is Quality.UNPARSEABLE and stored[key].since == t5
     assert stored[key].last_good_at == t3  # the future-dated run was still read successfully
     assert [h.state for h in history] == [
@@ -224,9 +222,8 @@ async def test_retention_deletes_source_quality_with_its_runs(
     t1 = t0 + timedelta(days=3)
     second = await run_at(runner, changing_server, t1, Answer(squeue(t1)))
     runner.store.cleanup(t1 + timedelta(minutes=1), RetentionSettings(results_days=1))
-    with runner.store.engine.connect() as conn:
-        assert run_sources(conn, first.run_id) == []
-        assert len(run_sources(conn, second.run_id)) == 2
+    assert runner.store.run_sources(first.run_id) == []
+    assert len(runner.store.run_sources(second.run_id)) == 2
 
 
 SECRET = """

@@ -156,5 +156,6 @@ def _reference(last_good: Mapping[str, Reference], key: str) -> Fingerprint | No
 
 
 def _read_last_good(store: Store, keys: list[str]) -> dict[str, Reference]:
-    with store.engine.connect() as conn:
-        return last_good_fingerprints(conn, keys)
+    return store.read(
+        "reading the sources' last good fingerprints", lambda c: last_good_fingerprints(c, keys)
+    )

@@ -303,18 +303,20 @@ class Store:
             lambda c: curves.status_series(c, module_id, since, until, excluded),
         )
 
-    # -- retention --------------------------------------------------------------------------
+    # -- data quality of sources -------------------------------------------------------------
 
     def run_sources(self, run_id: int) -> list[SourceState]:
         """Every source read in run `run_id`, with its quality and the modules reading it."""
-        return self._read("reading a run's sources", lambda c: quality_read.run_sources(c, run_id))
+        return self.read("reading a run's sources", lambda c: quality_read.run_sources(c, run_id))
 
     def source_history(self, key: str, until_run: int, limit: int = 200) -> list[SourceState]:
         """Source `key` in the runs up to `until_run`, newest first, at most `limit`."""
-        return self._read(
+        return self.read(
             f"reading the history of source {key!r}",
             lambda c: quality_read.source_history(c, key, until_run, limit),
         )
+
+    # -- retention --------------------------------------------------------------------------
 
     def cleanup(self, now: datetime, retention: Retention) -> dict[str, int]:
         """Delete history `retention` no longer keeps, in small batches; counts per kind."""
