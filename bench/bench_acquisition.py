@@ -29,12 +29,12 @@ from tests.fixtures.sources import MisbehavingServer
 
 from happyface import Inputs, Module, Result
 from happyface.acquisition import run as run_module
-from happyface.acquisition.archive import Archive
 from happyface.acquisition.fetch import Fetcher
-from happyface.acquisition.fingerprint import fingerprint
+from happyface.acquisition.quality.fingerprint import fingerprint
+from happyface.acquisition.quality.sources import SourceJudge
 from happyface.acquisition.run import Runner
-from happyface.acquisition.sourcerun import SourceJudge
-from happyface.config import load_site
+from happyface.archive.runs import Archive
+from happyface.config.load import load_site
 from happyface.plugins import Registry
 from happyface.storage import open_store
 

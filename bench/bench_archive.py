@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from happyface.acquisition.archive import Archive
+from happyface.archive.runs import Archive
 from happyface.sources import RawInput
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"

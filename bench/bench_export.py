@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from bench_web import NOW, registry, timings, write_config, write_full_runs
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.storage import open_store
 
 REQUESTS = 500

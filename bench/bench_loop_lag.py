@@ -37,10 +37,10 @@ import httpx
 import uvicorn
 
 from happyface import Module, Result, Status
-from happyface.config import load_site
+from happyface.cli.serve import SWITCH_INTERVAL
+from happyface.config.load import load_site
+from happyface.config.site import Site
 from happyface.plugins import Registry
-from happyface.server import SWITCH_INTERVAL
-from happyface.site import Site
 from happyface.storage import ModuleRecord, Store, open_store
 from happyface.web import create_app
 

@@ -19,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 
 from happyface import Inputs, Module, Result
-from happyface.acquisition.archive import Archive
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.run import Runner
-from happyface.config import load_site
+from happyface.archive.runs import Archive
+from happyface.config.load import load_site
 from happyface.plugins import Registry
 from happyface.storage import open_store
 

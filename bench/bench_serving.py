@@ -29,7 +29,7 @@ from pathlib import Path
 
 import uvloop
 
-from happyface.site import Site
+from happyface.config.site import Site
 from happyface.storage import open_store
 from loadgen import Answer, BadAnswer, fetch, measure
 from serving_site import (

@@ -30,8 +30,8 @@ from tests.faults.sites import all_runs, write_faulty_site
 from tests.fixtures.sources import MisbehavingServer
 
 from happyface.acquisition.schedule import next_slot, slot_of
-from happyface.config import load_site
-from happyface.service import build_service
+from happyface.cli.assembly import build_service
+from happyface.config.load import load_site
 from happyface.storage.lock import LockHolder
 
 OTHER_HOST_TTL = 5.0

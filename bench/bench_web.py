@@ -21,9 +21,9 @@ from typing import ClassVar
 import httpx
 
 from happyface import Module, Result, Status, Table
-from happyface.config import load_site
+from happyface.config.load import load_site
+from happyface.config.site import Site
 from happyface.plugins import Registry
-from happyface.site import Site
 from happyface.storage import ModuleRecord, Store, open_store
 
 CATEGORIES = 5

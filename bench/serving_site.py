@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.*
 from tests.fixtures.nginx import free_port, running
 
 from happyface import Result, Status
-from happyface.config import load_site
+from happyface.config.load import load_site
+from happyface.config.site import Site
 from happyface.demo import DemoSources
 from happyface.demo.launch import BACKFILL, backfill, write_demo_site
-from happyface.site import Site
 from happyface.storage import ModuleRecord, Store, open_store
 
 #: the metric drawn over a year: host_health's load, one point every YEAR_STEP

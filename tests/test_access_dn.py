@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from happyface.access_model import AccessConfig, GroupConfig
+from happyface.config.access import AccessConfig, GroupConfig
 from happyface.dn import DN, AmbiguousDnError, DnError
 from happyface.web.access.groups import DnFile, Groups, Identity
 from happyface.web.access.identity import HeaderSource, from_chain, name_dn

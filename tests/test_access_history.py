@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from happyface import Result, Status
-from happyface.acquisition.archive import Archive
-from happyface.config import load_site
-from happyface.site import Site
+from happyface.archive.runs import Archive
+from happyface.config.load import load_site
+from happyface.config.site import Site
 from happyface.sources import RawInput
 from happyface.storage import ModuleRecord, Store, open_store
 from happyface.web import create_app

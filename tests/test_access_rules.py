@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from happyface.access_model import AccessConfig, GroupConfig
+from happyface.config.access import AccessConfig, GroupConfig
 from happyface.dn import DN, DnError
 from happyface.web.access.groups import Authoriser, DnFile, Groups, Identity, MemberRule, parse_line
 from happyface.web.access.identity import HeaderSource, from_chain, from_proxy_headers

@@ -143,7 +143,7 @@ def test_the_csrf_cookie_is_http_only_and_strict(csrf_app: Any) -> None:
 
 
 def test_allow_must_name_a_known_group(tmp_path: Any) -> None:
-    from happyface.config import load_site
+    from happyface.config.load import load_site
     from happyface.errors import ConfigError
     from tests.fixtures.access import CONFIG
     from tests.fixtures.web import web_registry

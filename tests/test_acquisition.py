@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from happyface import RunLockedError, Status, StorageError
-from happyface.acquisition.archive import Archive
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.pending import PendingFailures
 from happyface.acquisition.run import Runner
 from happyface.acquisition.schedule import Scheduler
-from happyface.config import load_site
+from happyface.archive.runs import Archive
+from happyface.config.load import load_site
+from happyface.config.site import Site
 from happyface.plugins import Registry
-from happyface.site import Site
 from happyface.sources import RawInput, Source
 from happyface.storage import Store, open_store
 from tests.fixtures.site import write_site

@@ -16,7 +16,7 @@ import pytest
 from happyface import Module, Result, Status
 from happyface.acquisition.extracts import ExtractThreads
 from happyface.acquisition.modulerun import ModuleJob, run_module
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.plugins import Registry
 from happyface.storage import open_store
 from tests.fixtures.plugins import SLEEPER, environment_with, install_plugin

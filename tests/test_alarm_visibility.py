@@ -29,10 +29,10 @@ from happyface.alarms import (
     downtimes,
     schedule_downtime,
 )
-from happyface.alarms.config import matches
 from happyface.alarms.records import Planned
 from happyface.alarms.service import AlarmService
 from happyface.alarms.store import AlarmStore, add_notifications
+from happyface.config.alarms import matches
 from happyface.storage import ModuleRecord
 from tests.fixtures.access import (
     ADMIN_DN,

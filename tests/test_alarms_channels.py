@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from happyface.alarms.config import AppriseChannel, EmailChannel, WebhookChannel
 from happyface.alarms.notify import DeliveryError, delivery_id, make_channel
 from happyface.alarms.records import Message, Notification, Subject
 from happyface.alarms.store import AlarmStore
+from happyface.config.alarms import AppriseChannel, EmailChannel, WebhookChannel
 from happyface.storage import open_store
 from tests.fixtures.pki import Pki
 from tests.fixtures.smtp import PASSWORD, USER, SmtpServer

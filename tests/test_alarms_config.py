@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from happyface import ConfigError
-from happyface.alarms.config import (
+from happyface.config.alarms import (
     AlarmRule,
     ChannelEntry,
     DowntimeConfig,
     EmailChannel,
     WebhookChannel,
 )
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.plugins import Registry
 from tests.fixtures.site import DOCS, write_site
 

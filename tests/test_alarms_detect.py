@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from happyface.alarms.config import AlarmRule, Event
 from happyface.alarms.detect import Detection, Level, State, level_of, observe
 from happyface.alarms.rules import ACKNOWLEDGED, DOWNTIME, decide
+from happyface.config.alarms import AlarmRule, Event
 from happyface.status import Status
 
 T = datetime(2024, 3, 5, tzinfo=UTC)

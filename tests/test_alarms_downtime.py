@@ -16,11 +16,11 @@ from happyface.alarms import (
     in_downtime,
     schedule_downtime,
 )
-from happyface.alarms.config import DowntimeConfig
 from happyface.alarms.downtime import config_windows
 from happyface.alarms.gocdb import FeedError, FeedReader, import_feed, mapped, parse_feed
 from happyface.alarms.store import AlarmStore
-from happyface.site import Site
+from happyface.config.alarms import DowntimeConfig
+from happyface.config.site import Site
 from happyface.storage import Store, open_store
 from tests.fixtures.alarm_day import T0, load_day_site
 

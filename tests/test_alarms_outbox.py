@@ -22,10 +22,10 @@ from happyface.alarms import (
 from happyface.alarms.detect import Level
 from happyface.alarms.outbox import Backoff, held_reason
 from happyface.alarms.service import AlarmService
-from happyface.config import load_site
+from happyface.cli.assembly import build_service
+from happyface.config.load import load_site
 from happyface.errors import HappyFaceError
 from happyface.plugins import Registry
-from happyface.service import build_service
 from happyface.storage import Store, open_store
 from tests.fixtures.alarm_day import T0, Day, load_day_site
 from tests.fixtures.site import write_site

@@ -18,14 +18,14 @@ from typing import Any
 import pytest
 
 from happyface import FetchError, RawInput
-from happyface.acquisition.archive import Archive, ArchiveError, RunWriter
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.maintenance import Maintenance
 from happyface.acquisition.run import Runner
-from happyface.config import load_site
+from happyface.archive.runs import Archive, ArchiveError, RunWriter
+from happyface.config.load import load_site
+from happyface.config.settings import SiteSettings
 from happyface.errors import RunFailedError
 from happyface.plugins import Registry
-from happyface.settings import SiteSettings
 from happyface.storage import open_store
 from tests.fixtures.details import DetailSite
 from tests.fixtures.modules import data
@@ -198,7 +198,7 @@ import os, signal, sys
 from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
-from happyface.acquisition.archive import Archive
+from happyface.archive.runs import Archive
 from happyface.sources import RawInput
 
 run = datetime(2024, 5, 1, 12, 30, 5, tzinfo=UTC)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from happyface.config import load_site
-from happyface.site import Site
+from happyface.config.load import load_site
+from happyface.config.site import Site
 from happyface.storage import Store, open_store
 from happyface.web import create_app
 from tests.fixtures.access import proxy_headers

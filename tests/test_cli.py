@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from happyface.cli import main
+from happyface.cli.main import main
 from happyface.storage import open_store
 from tests.fixtures.site import write_site
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from happyface import ConfigError, Source
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.plugins import Registry
 from happyface.status import Algorithm, Kind
 from tests.fixtures.site import write_site

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.errors import ConfigError
 from happyface.plugins import Registry
 from tests.fixtures.site import write_site

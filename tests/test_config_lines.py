@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from happyface.config import load_site
+from happyface.config.lines import array_table_lines
+from happyface.config.load import load_site
 from happyface.errors import ConfigError
 from happyface.plugins import Registry
-from happyface.tomllines import array_table_lines
 from tests.fixtures.site import write_site
 from tests.test_config import GOOD
 

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from happyface import ExtractError, RawInput, Result, Status
-from happyface.cli import build_parser
-from happyface.reference import render
+from happyface.cli.main import build_parser
+from happyface.config.reference import render
 from happyface.rules import rate
 from tests.fixtures.site import DOCS, queue_type
 
@@ -17,7 +17,7 @@ README = DOCS.parent / "README.md"
 def test_configuration_reference_is_current() -> None:
     assert (DOCS / "configuration.md").read_text() == render(), (
         "docs/configuration.md is out of date: run "
-        "`python -m happyface.reference > docs/configuration.md`"
+        "`python -m happyface.config.reference > docs/configuration.md`"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from happyface.acquisition.fingerprint import appeared_paths, fingerprint, lost_paths
+from happyface.acquisition.quality.fingerprint import appeared_paths, fingerprint, lost_paths
 
 
 def fp(document: object) -> dict[str, str]:

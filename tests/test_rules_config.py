@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from happyface import ConfigError, Rule, Status
-from happyface.acquisition.archive import Archive
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.run import Runner
-from happyface.config import load_site
+from happyface.archive.runs import Archive
+from happyface.config.load import load_site
 from happyface.modules.jobs import Jobs
 from happyface.plugins import Registry
 from happyface.storage import ModuleRecord, open_store

@@ -21,7 +21,7 @@ from happyface.acquisition.holder import process_start, this_process
 from happyface.acquisition.pending import PendingFailures
 from happyface.acquisition.run import Runner
 from happyface.acquisition.schedule import Scheduler, slot_of
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.plugins import Registry
 from happyface.storage import Store, open_store
 from happyface.storage.lock import LockHolder

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from happyface import Result, Status
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.storage import ModuleRecord, open_store
 from happyface.web.negotiate import accepts_gzip, matches
 from tests.fixtures.access import proxy_headers

@@ -13,7 +13,7 @@ import pytest
 from happyface import Status
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.run import Runner
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.plugins import Registry
 from happyface.quality import Quality
 from happyface.storage import open_store
@@ -215,7 +215,7 @@ async def test_module_alarms_still_hear_of_a_greyed_module_as_before(
 async def test_retention_deletes_source_quality_with_its_runs(
     runner: Runner, changing_server: ChangingServer
 ) -> None:
-    from happyface.settings import RetentionSettings
+    from happyface.config.settings import RetentionSettings
 
     t0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
     first = await run_at(runner, changing_server, t0, Answer(squeue(t0)))

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from happyface import Result, Status, StorageError
-from happyface.acquisition.archive import Archive
 from happyface.acquisition.maintenance import Maintenance
-from happyface.settings import SiteSettings
+from happyface.archive.runs import Archive
+from happyface.config.settings import SiteSettings
 from happyface.storage import ModuleRecord, Point, Retention, Store, open_store
 
 T0 = datetime(2024, 3, 1, 0, 0, tzinfo=UTC)

@@ -16,11 +16,11 @@ from happyface.alarms import Message, Subject, acknowledge, active_acknowledgeme
 from happyface.alarms.detect import Level, State
 from happyface.alarms.records import Planned
 from happyface.alarms.store import AlarmStore, add_notifications, save_states
-from happyface.config import load_site
-from happyface.site import Site
+from happyface.config.load import load_site
+from happyface.config.site import Site
 from happyface.storage import Store, open_store
 from happyface.storage.alarm_tables import alarm_notifications
-from happyface.web.alarmview import display_name
+from happyface.web.alarms.views import display_name
 from tests.fixtures.access import ADMIN_DN, USER_DN, proxy_headers
 from tests.fixtures.browser import Browser
 from tests.fixtures.web import BASE, CONFIG, INTERVAL, NOW, RUNS, web_registry, write_run

@@ -16,7 +16,7 @@ from happyface.display import DetailInput, Query
 from happyface.modules.jobs_view import FilterView, JobsView, jobs_view
 from happyface.result import Table
 from happyface.storage import ModuleRecord
-from happyface.web.archived import IMAGE_POLICY, media_type
+from happyface.web.pages.archived_files import IMAGE_POLICY, media_type
 from happyface.web.render import environment
 from happyface.web.urls import Urls
 from tests.fixtures.details import FARM_JOBS, HOSTILE_ENTRY, NOW, DetailSite, build

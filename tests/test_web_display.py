@@ -11,7 +11,7 @@ import pytest
 from jinja2 import Environment
 
 from happyface import Module, Result, Status, Table
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.display import DetailInput, DetailView
 from happyface.plugins import Registry
 from happyface.storage import ModuleRecord, open_store

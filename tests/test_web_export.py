@@ -8,11 +8,11 @@ from xml.etree import ElementTree
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.status import Status
 from happyface.storage import open_store
 from happyface.web import create_app
-from happyface.web.export_xml import xml_text
+from happyface.web.exports.xml import xml_text
 from tests.fixtures.web import (
     BASE,
     INTERVAL,

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from happyface.config import load_site
+from happyface.cli.assembly import build_service
+from happyface.config.load import load_site
 from happyface.errors import ExtractError
 from happyface.modules.happyface_instance import HappyFaceInstance, HappyFaceInstanceSettings
 from happyface.plugins import Registry
-from happyface.service import build_service
 from happyface.sources import RawInput, Source
 from happyface.status import Status
 from happyface.storage import ModuleRecord, open_store

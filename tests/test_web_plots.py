@@ -10,7 +10,7 @@ import pytest
 
 from happyface.status import Status
 from happyface.web.errors import WebError
-from happyface.web.plots import MAX_POINTS, parse_interval, status_segments
+from happyface.web.plots.curves import MAX_POINTS, parse_interval, status_segments
 from tests.fixtures.web import NOW, Client, WebSite, populate
 
 RANGE = "from=2026-11-25T09:00Z&to=2026-11-25T12:00Z"

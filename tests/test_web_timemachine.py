@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from happyface.web.errors import WebError
-from happyface.web.timemachine import parse_instant, parse_step, parse_time_query
+from happyface.web.pages.timemachine import parse_instant, parse_step, parse_time_query
 from happyface.web.urls import format_at, format_step
 from tests.fixtures.web import BASE, INTERVAL, NOW, Client, WebSite, write_run
 

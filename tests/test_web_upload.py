@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from happyface.acquisition.fetch import Fetcher
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.errors import ConfigError, FetchError
 from happyface.sources import Source
 from happyface.storage import open_store
 from happyface.web import create_app
-from happyface.web.upload import bearer_matches
+from happyface.web.api.upload import bearer_matches
 from tests.fixtures.web import CONFIG, web_registry
 
 TOKEN = "s3cret-token"

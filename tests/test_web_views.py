@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from jinja2 import Environment, UndefinedError
 
-from happyface.web.alarmforms import CSRF_MARK
+from happyface.web.alarms.forms import CSRF_MARK
+from happyface.web.pages.page_data import IntervalView
 from happyface.web.render import environment, json_ready, render_html, render_json
-from happyface.web.viewpages import IntervalView
 from tests.fixtures import views
 from tests.fixtures.views import NOW, URLS
 

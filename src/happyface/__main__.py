@@ -1,5 +1,5 @@
 """`python -m happyface` is the `happyface` command."""
 
-from .cli import run
+from .cli.main import run
 
 run()

@@ -1,7 +1,8 @@
 """Package attributes loaded on first use (PEP 562), so importing a package costs nothing.
 
-`happyface --help` imports the `happyface` package, and `happyface.alarms.config` the alarms
-package; neither should drag in pydantic models, SQLAlchemy or Alembic just to exist.
+`happyface --help` imports the `happyface` package, and any part of `happyface.config`, `alarms` or
+`web` imports that package first; none should drag in pydantic models, SQLAlchemy or Alembic just
+to exist.
 """
 
 from __future__ import annotations

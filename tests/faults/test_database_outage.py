@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from happyface.acquisition.schedule import slot_of
-from happyface.config import load_site
-from happyface.service import build_service
+from happyface.cli.assembly import build_service
+from happyface.config.load import load_site
 from tests.faults.proxy import TcpProxy
 from tests.faults.sites import all_runs, write_faulty_site
 from tests.fixtures.sources import MisbehavingServer

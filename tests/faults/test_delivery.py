@@ -22,7 +22,7 @@ from typing import TypeVar
 import pytest
 
 from happyface.alarms import Notification, notification_log
-from happyface.config import load_site
+from happyface.config.load import load_site
 from happyface.storage import Store, open_store
 from happyface.web import create_app
 from tests.fixtures.site import write_site

@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from happyface.config import load_site
-from happyface.service import build_service
+from happyface.cli.assembly import build_service
+from happyface.config.load import load_site
 from tests.faults.sites import all_runs, assert_no_partial_run, write_faulty_site
 from tests.fixtures.sources import MisbehavingServer
 

@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..archive.runs import Archive
+from ..config.settings import SiteSettings
 from ..errors import StorageError
-from ..settings import SiteSettings
 from ..storage import Store
-from .archive import Archive
 
 log = logging.getLogger("happyface.maintenance")
 

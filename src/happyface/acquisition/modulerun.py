@@ -14,14 +14,14 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from lxml import etree
 
+from ..archive.write import RunWriter
+from ..config.site import ModuleInstance
 from ..errors import ExtractError, FetchError, HappyFaceError
 from ..result import Result
 from ..rules import rate
-from ..site import ModuleInstance
 from ..sources import RawInput
 from ..status import Status
 from ..storage import ModuleRecord
-from .archivewrite import RunWriter
 from .extracts import EXTRACTS, ExtractThreads
 
 log = logging.getLogger("happyface.module")

@@ -10,25 +10,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..archive.run_file import discard, open_writer, publish
+from ..archive.runs import Archive
+from ..archive.write import RunWriter
+from ..config.site import ModuleInstance, Site
 from ..errors import RunFailedError, StorageError
 from ..logs import run_log
+from ..offloop import off_loop, settled
 from ..quality import SourceReport
-from ..site import ModuleInstance, Site
 from ..status import Rated, Status, category_status
 from ..storage import ModuleRecord, Store
 from ..storage.lock import LockHolder, LockInfo
 from ..storage.records import LATE_AFTER
-from .archive import Archive
-from .archivewrite import RunWriter
 from .fetch import Fetcher
 from .holder import this_process
 from .modulerun import ModuleJob, run_module
-from .offloop import off_loop, settled
 from .pending import PendingFailures
-from .runarchive import discard, open_writer, publish
+from .quality.judge import Limits, greyed
+from .quality.sources import SourceJudge, start_fetches
 from .runlock import RunLock
-from .sourcequality import Limits, greyed
-from .sourcerun import SourceJudge, start_fetches
 
 log = logging.getLogger("happyface.run")
 

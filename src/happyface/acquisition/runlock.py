@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..errors import RunLockedError, StorageError
+from ..offloop import off_loop, settled
 from ..storage import Store
 from ..storage.lock import LockHolder, LockInfo
 from .holder import is_dead
-from .offloop import off_loop, settled
 
 log = logging.getLogger("happyface.run")
 

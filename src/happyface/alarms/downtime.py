@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
+from ..config.alarms import WEEKDAYS, AlarmConfig, DowntimeConfig, matches
 from ..storage import Store
 from ..storage.alarm_tables import alarm_downtimes
 from ..storage.records import utc
-from .config import WEEKDAYS, AlarmConfig, DowntimeConfig, matches
 from .records import Downtime
 from .store import AlarmStore, alarm_store
 
 if TYPE_CHECKING:
-    from ..site import Site
+    from ..config.site import Site
 
 MANUAL = "manual"
 

@@ -13,10 +13,10 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from ..acquisition.fetch import Fetcher
-from ..acquisition.offloop import off_loop
+from ..config.alarms import DowntimeConfig, matches
 from ..errors import FetchError, HappyFaceError
+from ..offloop import off_loop
 from ..sources import Source
-from .config import DowntimeConfig, matches
 from .downtime import replace_source
 from .records import Downtime
 from .store import AlarmStore

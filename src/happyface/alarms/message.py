@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
+from ..config.alarms import Event
 from ..instants import format_at
-from .config import Event
 from .records import Message, Subject
 
 _WHAT = {

@@ -19,10 +19,10 @@ from typing import Any, Protocol
 
 import httpx
 
+from ..config.alarms import AppriseChannel, EmailChannel, WebhookChannel
 from ..errors import ConfigError
 from ..redact import redact, url_secrets
 from ..sources import SecretRef
-from .config import AppriseChannel, EmailChannel, WebhookChannel
 from .failures import DeliveryError, http_status_reason, network_reason, smtp_reason
 from .records import Notification
 

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from enum import Enum
 from functools import partial
 
-from ..acquisition.offloop import off_loop
+from ..config.alarms import AppriseChannel, EmailChannel, WebhookChannel
+from ..offloop import off_loop
 from ..redact import redact
-from .config import AppriseChannel, EmailChannel, WebhookChannel
 from .notify import Channel, DeliveryError, delivery_id
 from .records import Notification
 from .store import AlarmStore

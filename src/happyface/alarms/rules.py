@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from ..config.alarms import AlarmRule, Event, matches
 from ..status import Status
-from .config import AlarmRule, Event, matches
 from .detect import Detection, Level, State
 from .records import Subject
 

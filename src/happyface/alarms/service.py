@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from ..acquisition.offloop import off_loop
+from ..config.alarms import AlarmRule
+from ..offloop import off_loop
 from ..status import Status
 from .ack import active, clear_recovered
-from .config import AlarmRule
 from .detect import Level, State, level_of, observe
 from .downtime import Calendar, calendar_of
 from .gocdb import FeedReader
@@ -27,7 +27,7 @@ from .store import AlarmStore, StateKey, add_notifications, load_states, save_st
 if TYPE_CHECKING:
     from ..acquisition.fetch import Fetcher
     from ..acquisition.run import RunOutcome
-    from ..site import Site
+    from ..config.site import Site
     from ..storage import Store
 
 log = logging.getLogger("happyface.alarms")

@@ -14,10 +14,10 @@ import tomli_w
 
 from ..alarms.ack import acknowledge
 from ..alarms.records import Subject
-from ..config import CONFIG_NAME, load_site
-from ..server import serve_site
-from ..service import build_service
-from ..site import Site
+from ..cli.assembly import build_service
+from ..cli.serve import serve_site
+from ..config.load import CONFIG_NAME, load_site
+from ..config.site import Site
 from ..storage import Store
 from . import DemoSources, demo_module_configs
 from .sources import INBOX

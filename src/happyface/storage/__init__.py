@@ -1,9 +1,9 @@
 """Storage: runs, results and metric history in SQLite or PostgreSQL, through one Store."""
 
 # imported for its side effect: the alarm tables join the schema's MetaData (and its migrations)
-from ..settings import RetentionSettings as Retention
+from ..config.settings import RetentionSettings as Retention
 from . import alarm_tables as alarm_tables
-from . import quality_tables as quality_tables
+from .quality import tables as quality_tables  # noqa: F401 (its tables join the MetaData too)
 from .records import ModuleRecord, Point, ResultRow, RunInfo
 from .store import Store, open_store
 

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, Table, delete, exists, func, select
 
-from ..settings import RetentionSettings as Retention
+from ..config.settings import RetentionSettings as Retention
 from .batches import in_batches
 from .curves import SAMPLES_FROM, level_key
 from .packing import parse_layout
-from .quality_read import delete_source_quality
+from .quality.read import delete_source_quality
 from .records import utc
 from .rollup import LEVELS, bucket_of
 from .schema import (

@@ -10,14 +10,15 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 
+from ..config.settings import RetentionSettings as Retention
 from ..quality import SourceReport
-from ..settings import RetentionSettings as Retention
 from ..status import Status
-from . import curves, lock, quality_read, read, write
+from . import curves, lock, read, write
 from .catalogue import Catalogue
 from .engine import make_engine, parse_url, translated, upgrade
 from .lock import LockHolder, LockInfo
-from .quality_read import SourceState
+from .quality import read as quality_read
+from .quality.read import SourceState
 from .records import ModuleRecord, Point, ResultRow, RunInfo, utc
 from .retention import cleanup as cleanup_history
 

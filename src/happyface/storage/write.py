@@ -17,7 +17,7 @@ from .bulk import insert_rows
 from .catalogue import Catalogue
 from .details import details_ids, details_key, dumps
 from .packing import pack_metrics
-from .quality_write import write_source_quality
+from .quality.write import write_source_quality
 from .records import STATUS_CODES, ModuleRecord, utc
 from .schema import config_versions, dialect_insert, locks, results, run_categories, runs
 

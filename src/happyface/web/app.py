@@ -16,18 +16,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from ..config.site import Site
 from ..errors import StorageError
-from ..site import Site
 from .access import AccessMiddleware, viewer_of
-from .alarmpages import add_alarm_routes
-from .api import OPENAPI_URL
-from .api_models import API_VERSION
-from .boxes import ArchiveReader
+from .alarms.pages import add_alarm_routes
+from .api.models import API_VERSION
+from .api.routes import OPENAPI_URL
 from .errors import WebError, internal_error, storage_unavailable
-from .exports import add_export_routes
-from .handlers import Dashboard, cancel_all
+from .exports.routes import add_export_routes
 from .headers import SecurityHeadersMiddleware, secured
 from .outage import outage_answer
+from .pages.module_boxes import ArchiveReader
+from .pages.routes import Dashboard, cancel_all
 from .recent import RecentAnswers
 from .render import json_ready, render_html
 from .viewdata import ErrorPage, SiteRef

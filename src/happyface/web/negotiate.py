@@ -8,7 +8,7 @@ is unchanged. A client that accepts gzip gets the body compressed once when it w
 representations says so with `Vary: Accept-Encoding`, so no shared cache hands the
 compressed one to a client that cannot read it.
 
-Answers of a run are kept per viewer's sight (web/handlers.py keys its cache on it), so a tag
+Answers of a run are kept per viewer's sight (web/pages/routes.py keys its cache on it), so a tag
 only ever matches a body this viewer may see; the access middleware marks such answers
 `private` where sight differs between viewers.
 """

@@ -13,13 +13,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .access import viewer_of
-from .atrun import origin_of
 from .cache import to_response
-from .export_xml import outage_xml
-from .metrics import MEDIA_TYPE, exposition, process_families
+from .exports.metrics import MEDIA_TYPE, exposition, process_families
+from .exports.xml import outage_xml
+from .pages.run_at import origin_of
 
 if TYPE_CHECKING:
-    from .handlers import Dashboard
+    from .pages.routes import Dashboard
 
 
 def outage_answer(dash: Dashboard, request: Request) -> Response | None:

@@ -15,7 +15,7 @@ Only what is certainly the same for everyone who asks is kept:
 The key holds everything else such an answer depends on: method, path, query, host, scheme,
 whether gzip is accepted, whether the browser has its form-token cookie yet.
 
-A second is already how long the newest run is remembered (web/handlers.py), so a new run
+A second is already how long the newest run is remembered (web/pages/routes.py), so a new run
 shows at most that much later. A form sent to this process (an acknowledgement, a downtime)
 forgets everything at once, so the page it returns to shows the change.
 """

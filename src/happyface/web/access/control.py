@@ -6,7 +6,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...site import Site
+from ...config.site import Site
 from .groups import Groups, Identity
 from .identity import HeaderSource, from_tls_scope
 from .policy import Policy, Viewer

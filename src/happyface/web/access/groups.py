@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...access_model import AUTHENTICATED, AccessConfig, DnRule, GroupConfig
+from ...config.access import AUTHENTICATED, AccessConfig, DnRule, GroupConfig
 from ...dn import DN, DnError
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from typing import Any
 
 from cryptography import x509
 
-from ...access_model import AccessConfig
+from ...config.access import AccessConfig
 from ...dn import DN, AmbiguousDnError, DnError
 from .groups import Identity
 

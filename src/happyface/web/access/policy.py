@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from ...access_model import AccessConfig
-from ...site import Site
+from ...config.access import AccessConfig
+from ...config.site import Site
 from .groups import Identity
 
 

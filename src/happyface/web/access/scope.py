@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ...site import ModuleInstance, Site
+from ...config.site import ModuleInstance, Site
 from ...status import Algorithm, Kind, Rated, Status, category_status
 from ...storage.store import BEGINNING, END
 from .policy import Policy, Sight
@@ -25,7 +25,7 @@ from .versions import StoredAccess
 
 if TYPE_CHECKING:
     from ...storage import Point, ResultRow, RunInfo, Store
-    from ...storage.quality_read import SourceState
+    from ...storage.quality.read import SourceState
 
 
 def scoped_site(site: Site, policy: Policy) -> Site:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from ...storage.quality_read import SourceState
+from ...storage.quality.read import SourceState
 
 
 def visible_sources(

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ...access_model import ServerTls
+from ...config.access import ServerTls
 
 log = logging.getLogger(__name__)
 _REQUIREMENTS = {

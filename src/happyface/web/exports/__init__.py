@@ -1,0 +1,1 @@
+"""Exports for other tools: the classic HappyFace XML, Prometheus `/metrics`, and their routes."""

@@ -1,0 +1,1 @@
+"""The dashboard's HTML pages: overview, category, module, matrix, and their time machine."""

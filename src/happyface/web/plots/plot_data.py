@@ -1,0 +1,72 @@
+"""The typed view data of a plot: the same for the page, the JSON, the PNG and the SVG."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..viewdata import SiteRef
+
+
+@dataclass(frozen=True)
+class MetricCurve:
+    """A metric's points as [t_ms, value, min, max]."""
+
+    key: str
+    module: str
+    metric: str
+    kind: Literal["metric"]
+    points: list[tuple[int, float, float, float]]
+    label: str
+
+
+@dataclass(frozen=True)
+class StatusCurve:
+    """A module's status as segments [start_ms, end_ms, status]."""
+
+    key: str
+    module: str
+    metric: str
+    kind: Literal["status"]
+    segments: list[tuple[int, int, str]]
+    label: str
+
+
+@dataclass(frozen=True)
+class PlotLinks:
+    page: str
+    json: str
+    png: str
+    svg: str
+    static: str
+
+
+@dataclass(frozen=True)
+class PlotView:
+    """The curves over an interval; `from_` is "from" in JSON."""
+
+    from_: str
+    to: str
+    from_ms: int
+    to_ms: int
+    from_text: str
+    to_text: str
+    curves: list[MetricCurve | StatusCurve]
+    links: PlotLinks
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A curve one can add on the plot page."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PlotPage(PlotView):
+    """The plot page: the plot and the form to choose curves."""
+
+    site: SiteRef
+    choices: list[Choice]
+    selected: list[str]
