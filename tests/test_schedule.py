@@ -248,3 +248,32 @@ def watched(call: Callable[..., T], on_the_loop: list[str]) -> Callable[..., T]:
         return call(*args, **kwargs)
 
     return noting
+
+
+async def test_a_timer_that_wakes_early_still_runs_the_slot_it_slept_for(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Event loops round timers (uvloop to the millisecond), so a sleep until a slot can end
+    a little before it by the wall clock; the slot slept for must run, not be recorded missed,
+    and its run must not start before its slot."""
+    now = [datetime(2026, 12, 1, 10, 0, 3, tzinfo=UTC)]
+    ran: list[datetime] = []
+
+    async def early_sleep(seconds: float) -> None:
+        # three milliseconds early on a long sleep; a short one to make up ends on time
+        now[0] += timedelta(seconds=seconds - (0.003 if seconds > 0.01 else 0.0))
+
+    async def run_slot(slot: datetime) -> None:
+        assert now[0] >= slot, "a run began before its slot"
+        ran.append(slot)
+        now[0] += timedelta(seconds=1)  # the run itself takes a second
+        if len(ran) == 3:
+            raise asyncio.CancelledError
+
+    scheduler = Scheduler(runner, PendingFailures(Path("unused")), clock=lambda: now[0])
+    monkeypatch.setattr(scheduler, "run_slot", run_slot)
+    monkeypatch.setattr("happyface.acquisition.schedule.asyncio.sleep", early_sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await scheduler.forever()
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    assert ran == [start, start + INTERVAL, start + 2 * INTERVAL]

@@ -50,8 +50,16 @@ class Scheduler:
         interval = self.runner.site.settings.interval
         while True:
             await self.run_slot(slot_of(self.clock(), interval))
-            slot = next_slot(self.clock(), interval)
-            await asyncio.sleep(max(0.0, (slot - self.clock()).total_seconds()))
+            await self._sleep_until(next_slot(self.clock(), interval))
+
+    async def _sleep_until(self, moment: datetime) -> None:
+        """Sleep until `moment` has come by the wall clock.
+
+        A timer may wake a little early by the wall clock (uvloop's round to the millisecond):
+        a run begun then would fall in the slot just run, and the one due be recorded missed.
+        """
+        while (left := (moment - self.clock()).total_seconds()) > 0:
+            await asyncio.sleep(left)
 
     async def run_slot(self, slot: datetime) -> None:
         """The run of one slot; every failure is logged, and recorded once the database is back.
