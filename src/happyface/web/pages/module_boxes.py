@@ -68,10 +68,10 @@ _STATUS_VIEWS = {s: StatusView(s.value, WORDS[s], MEANINGS[s]) for s in Status}
 def module_brief(
     meta: Mapping[str, Any], row: ResultRow | None, ctx: BoxContext, at: datetime | None
 ) -> tuple[Brief, bool]:
-    """What the overview shows of a module, and whether it needs attention.
+    """What a list shows of a module, and whether it needs attention; a box builds on it.
 
-    Leaner than a box (the overview lists every module of the site): only the row's status and
-    message are read, and only the fields a list shows are made.
+    The overview makes only this for each module of the site: the row's status and message are
+    all it reads, so rows read without their details serve it.
     """
     status = row.status if row is not None else Status.NOINFO
     withheld = str(meta.get("withheld", ""))
@@ -104,58 +104,27 @@ def module_box(
 
     `params` is the query of the module's own page, for its type's detail view; None elsewhere.
     """
+    brief, troubled = module_brief(meta, row, ctx, at)
     parts = _result_parts(meta["id"], row, ctx, run_id, table_rows)
-    box = replace(
-        brief_box(meta, row, ctx, at),
-        sources=_sources(meta.get("sources", {})),
+    box = ModuleBox(
+        **vars(brief),
         **{f.name: getattr(parts, f.name) for f in fields(parts)},
+        type=meta.get("type", ""),
+        troubled=troubled,
+        # set by access control for a viewer who may see the module's name only
+        withheld=bool(meta.get("withheld")),
+        instruction_prominent=bool(brief.instruction) and brief.status.value != "happy",
+        description=meta.get("description", ""),
+        sources=_sources(meta.get("sources", {})),
+        time=row.time if row is not None else None,
+        error=row.error if row is not None else "",
+        template=None,
+        view=None,
     )
     if row is None:
         return box
     return _with_detail(
         box, row, ctx, Shown(run_id, row.time, at, params is not None, params or {})
-    )
-
-
-def brief_box(
-    meta: Mapping[str, Any], row: ResultRow | None, ctx: BoxContext, at: datetime | None
-) -> ModuleBox:
-    """What a list of modules shows of one: status, message, instruction and its links.
-
-    Only the row's status and message are read: the overview passes rows read without their
-    details, so that it costs the same whatever the modules' details hold.
-    """
-    status = row.status if row is not None else Status.NOINFO
-    instruction = meta.get("instruction", "")
-    # set by access control for a viewer who may see the module's name only
-    withheld = str(meta.get("withheld", ""))
-    return ModuleBox(
-        id=meta["id"],
-        title=meta.get("title") or meta["id"],
-        type=meta.get("type", ""),
-        category=meta.get("category", ""),
-        kind=meta.get("kind", "rated"),
-        status=status_view(status),
-        troubled=status is not Status.HAPPY and not withheld,
-        withheld=bool(withheld),
-        message=withheld
-        or (row.message if row is not None else "This module has no result in this run."),
-        instruction=instruction,
-        instruction_prominent=bool(instruction) and status is not Status.HAPPY,
-        description=meta.get("description", ""),
-        sources=[],  # read by the pages that show them (module_box); a list needs none
-        url=ctx.urls.module(meta["id"], at),
-        category_url=ctx.urls.category(meta.get("category", ""), at, anchor=meta["id"]),
-        time=row.time if row is not None else None,
-        error=row.error if row is not None else "",
-        links=[],
-        tables=[],
-        details={},
-        template=None,
-        view=None,
-        archive=[],
-        metrics={},
-        timing=None,
     )
 
 
