@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -11,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from ...quality import SourceReport
 from ..batches import execute_in_batches
+from ..details import dumps
 from ..records import utc
 from ..schema import dialect_insert
 from .tables import source_quality, sources
@@ -103,7 +103,7 @@ def _good(report: SourceReport, at: datetime) -> dict[str, Any]:
         return {"last_good_at": at}
     if report.fingerprint is None:  # the same as the stored one: confirmed, not rewritten
         return {"last_good_at": at, "fingerprint_at": at}
-    return {"last_good_at": at, "fingerprint_at": at, "fingerprint": _dumps(report.fingerprint)}
+    return {"last_good_at": at, "fingerprint_at": at, "fingerprint": dumps(report.fingerprint)}
 
 
 def _quality_row(
@@ -124,9 +124,5 @@ def _quality_row(
         "bytes": report.size,
         "source_time": report.source_time,
         "message": report.message,
-        "details": _dumps(details),
+        "details": dumps(details),
     }
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
