@@ -1,4 +1,4 @@
-"""Writing the data quality of a run's sources, inside the run's own transaction."""
+"""Writing the data quality of a run's sources in the run's transaction; deleting it with runs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ...quality import SourceReport
 from ..batches import execute_in_batches
@@ -126,3 +126,8 @@ def _quality_row(
         "message": report.message,
         "details": dumps(details),
     }
+
+
+def delete_source_quality(conn: Connection, run_ids: Sequence[int]) -> int:
+    """Delete the quality rows of runs about to be deleted; how many went."""
+    return conn.execute(delete(source_quality).where(source_quality.c.run_id.in_(run_ids))).rowcount
