@@ -94,6 +94,7 @@ class Archive:
         path = root / f"{key}{RUN_SUFFIX}"
         if not path.exists():
             return None
-        if not path.resolve().is_relative_to(root) or not path.resolve().is_file():
+        real = path.resolve()
+        if not real.is_relative_to(root) or not real.is_file():
             raise ArchiveError(f"archived run {key!r} leads outside the archive; refused")
-        return path.resolve()
+        return real

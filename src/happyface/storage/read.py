@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, null, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
 from ..status import Status
 from .details import expand
@@ -147,20 +147,14 @@ _RESULT_COLUMNS = (
 _PAYLOAD = (metric_layouts.c.layout, results.c.metrics, result_details.c.data)
 
 
-def _results(payload: bool = True) -> Select[Any]:
-    # without the payload (metrics, tables, links, details) nothing needs reading or parsing
-    stmt = (
-        select(
-            *_RESULT_COLUMNS, *(_PAYLOAD if payload else (null().label(c.name) for c in _PAYLOAD))
-        )
+def _results() -> Select[Any]:
+    return (
+        select(*_RESULT_COLUMNS, *_PAYLOAD)
         .join(runs, runs.c.id == results.c.run_id)
         .join(modules, modules.c.id == results.c.module_id)
         .join(categories, categories.c.id == results.c.category_id)
-    )
-    if not payload:
-        return stmt
-    return stmt.outerjoin(metric_layouts, metric_layouts.c.id == results.c.layout_id).outerjoin(
-        result_details, result_details.c.id == results.c.details_id
+        .outerjoin(metric_layouts, metric_layouts.c.id == results.c.layout_id)
+        .outerjoin(result_details, result_details.c.id == results.c.details_id)
     )
 
 
@@ -195,7 +189,7 @@ def run_results(
     """
     if not payload:
         return _brief_results(conn, run_id, module_ids)
-    stmt = _results(payload).where(results.c.run_id == run_id, _OK)
+    stmt = _results().where(results.c.run_id == run_id, _OK)
     if module_ids is not None:
         stmt = stmt.where(modules.c.name.in_(sorted(module_ids)))
     return [result_row(row) for row in conn.execute(stmt.order_by(modules.c.name))]

@@ -17,7 +17,7 @@ from ..config.settings import RetentionSettings as Retention
 from .batches import in_batches
 from .curves import SAMPLES_FROM, level_key
 from .packing import parse_layout
-from .quality.read import delete_source_quality
+from .quality.write import delete_source_quality
 from .records import utc
 from .rollup import LEVELS, bucket_of
 from .schema import (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from . import lock, rollup
 from .bulk import insert_rows
 from .catalogue import Catalogue
 from .details import details_ids, details_key, dumps
+from .hashed import content_hash
 from .packing import pack_metrics
 from .quality.write import write_source_quality
 from .records import STATUS_CODES, ModuleRecord, utc
@@ -58,7 +58,7 @@ def _insert_run(conn: Connection, values: dict[str, Any]) -> int | None:
 def config_version(conn: Connection, config: Mapping[str, Any], now: datetime) -> int:
     """The id of this configuration's content, stored the first time it is seen."""
     text = dumps(config)
-    digest = hashlib.sha256(text.encode()).hexdigest()
+    digest = content_hash(text)
     find = select(config_versions.c.id).where(config_versions.c.hash == digest)
     found = conn.execute(find).scalar()
     if found is None:

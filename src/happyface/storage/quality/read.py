@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, select
 
 from ...quality import Quality
 from ...status import Status
@@ -36,11 +36,6 @@ class SourceState:
     disappeared: tuple[str, ...]
     modules: tuple[str, ...]
     greyed: dict[str, Status]
-
-
-def delete_source_quality(conn: Connection, run_ids: Sequence[int]) -> int:
-    """Delete the quality rows of runs about to be deleted; how many went."""
-    return conn.execute(delete(source_quality).where(source_quality.c.run_id.in_(run_ids))).rowcount
 
 
 class Reference(NamedTuple):

@@ -1,16 +1,16 @@
-"""Writing the data quality of a run's sources, inside the run's own transaction."""
+"""Writing the data quality of a run's sources in the run's transaction; deleting it with runs."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ...quality import SourceReport
 from ..batches import execute_in_batches
+from ..details import dumps
 from ..records import utc
 from ..schema import dialect_insert
 from .tables import source_quality, sources
@@ -103,7 +103,7 @@ def _good(report: SourceReport, at: datetime) -> dict[str, Any]:
         return {"last_good_at": at}
     if report.fingerprint is None:  # the same as the stored one: confirmed, not rewritten
         return {"last_good_at": at, "fingerprint_at": at}
-    return {"last_good_at": at, "fingerprint_at": at, "fingerprint": _dumps(report.fingerprint)}
+    return {"last_good_at": at, "fingerprint_at": at, "fingerprint": dumps(report.fingerprint)}
 
 
 def _quality_row(
@@ -124,9 +124,10 @@ def _quality_row(
         "bytes": report.size,
         "source_time": report.source_time,
         "message": report.message,
-        "details": _dumps(details),
+        "details": dumps(details),
     }
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+def delete_source_quality(conn: Connection, run_ids: Sequence[int]) -> int:
+    """Delete the quality rows of runs about to be deleted; how many went."""
+    return conn.execute(delete(source_quality).where(source_quality.c.run_id.in_(run_ids))).rowcount

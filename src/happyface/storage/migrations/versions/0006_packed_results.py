@@ -53,7 +53,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_result_details"),
         sa.UniqueConstraint("hash", name="uq_result_details_hash"),
     )
-    _set_old_results_aside()
+    op.drop_index("ix_results_module_id", table_name="results")
+    _set_results_aside("results_old")
     new = _create_packed_results()
     old = _old_results_table("results_old")
     ids = _Ids(op.get_bind(), layouts, "layout", details, "data")
@@ -67,11 +68,11 @@ def upgrade() -> None:
     _samples_complete_from_the_oldest_run()
 
 
-def _set_old_results_aside() -> None:
-    op.drop_index("ix_results_module_id", table_name="results")
-    op.rename_table("results", "results_old")
+def _set_results_aside(name: str) -> None:
+    """Rename `results` to `name`, so the new `results` can be created beside it."""
+    op.rename_table("results", name)
     if op.get_bind().dialect.name == "postgresql":  # its key's index name is schema-wide
-        op.execute("ALTER TABLE results_old RENAME CONSTRAINT pk_results TO pk_results_old")
+        op.execute(f"ALTER TABLE {name} RENAME CONSTRAINT pk_results TO pk_{name}")
 
 
 def _create_packed_results() -> sa.Table:
@@ -186,9 +187,7 @@ def downgrade() -> None:
     )
     op.drop_index("ix_results_run_id", table_name="results")
     op.drop_index("ix_results_details_id", table_name="results")
-    op.rename_table("results", "results_packed")
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE results_packed RENAME CONSTRAINT pk_results TO pk_results_packed")
+    _set_results_aside("results_packed")
     old = _create_json_results()
     for batch in _run_batches("results_packed"):
         _unpack_batch(batch, old)
