@@ -32,10 +32,11 @@ from happyface.acquisition import run as run_module
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.quality.fingerprint import fingerprint
 from happyface.acquisition.quality.sources import SourceJudge
-from happyface.acquisition.run import Runner
+from happyface.acquisition.run import Runner, RunOutcome
 from happyface.archive.runs import Archive
 from happyface.config.load import load_site
 from happyface.plugins import Registry
+from happyface.quality import Quality
 from happyface.storage import open_store
 
 DISTINCT = 100
@@ -137,9 +138,18 @@ def fingerprint_cost() -> float:
     with tempfile.TemporaryDirectory() as tmp:
         documents = [p.read_bytes() for p in sorted(quality_site(Path(tmp)).glob("*.json"))]
         started = time.process_time()
-        for document in documents:
-            fingerprint(document)
-        return time.process_time() - started
+        taken = [fingerprint(document) for document in documents]
+        cost = time.process_time() - started
+    assert len(taken) == DISTINCT and None not in taken, "a document was not fingerprinted"
+    return cost
+
+
+def check_quality_run(outcome: RunOutcome | None, judged: bool) -> None:
+    """Every module read its document, and the judged run reported every source as fresh."""
+    assert outcome is not None
+    assert len(outcome.records) == MODULES and outcome.errors == 0, outcome.records
+    states = {s.state for s in outcome.sources}
+    assert (len(outcome.sources), states) == ((DISTINCT, {Quality.FRESH}) if judged else (0, set()))
 
 
 async def quality_cost() -> tuple[float, float]:
@@ -163,8 +173,9 @@ async def quality_cost() -> tuple[float, float]:
                 for index, judge in enumerate((NoQuality, SourceJudge)):
                     run_module.SourceJudge = judge  # type: ignore[misc]
                     started = time.process_time()
-                    assert await runners[index].run() is not None
+                    outcome = await runners[index].run()
                     times[index].append(time.process_time() - started)
+                    check_quality_run(outcome, judged=judge is SourceJudge)
         finally:
             run_module.SourceJudge = SourceJudge  # type: ignore[misc]
             for fetcher, store in zip(fetchers, stores, strict=True):

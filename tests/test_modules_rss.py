@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from happyface import Status
+from happyface.display import DetailInput, Query
 from happyface.modules.common import MAX_INPUT_BYTES
 from happyface.modules.rss import Rss
+from happyface.modules.rss_view import feed_view
 from happyface.plugins import Registry
 from tests.fixtures.modules import (
     BILLION_LAUGHS,
     EXTERNAL_ENTITY,
+    NOW,
     assert_clean_failure,
     data,
     hostile_xml,
@@ -258,3 +263,35 @@ def test_an_element_crowded_with_attributes_loses_them():
     result = run(Rss, feed + "</channel></rss>")
     assert result.details["entries"][0]["title"] == "Hi"
     assert result.details["cut"] == {"texts_shortened": 1}
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(1)",
+        "https://",  # no host
+        "https://example.org/a b",  # a space a browser would reinterpret
+        "https:&#x2f;&#x2f;example.org",  # decoded in the attribute before use
+        "/module/other",  # a bare path of a remote feed would point into HappyFace
+    ],
+)
+def test_a_stored_entry_link_a_browser_would_misread_is_not_linked(link: str) -> None:
+    """The view checks stored links again (they may come from elsewhere), as the module does."""
+    entry = {"title": "t", "link": link, "summary_html": ""}
+    given = DetailInput("feed", {"entries": [entry]}, (), NOW, None, True, {}, _NoLinks())
+    (shown,) = feed_view(given).entries
+    assert (shown.title, shown.href) == ("t", "")
+
+
+def test_a_stored_web_link_is_linked() -> None:
+    entry = {"title": "t", "link": " https://www.gridka.example/news ", "summary_html": ""}
+    given = DetailInput("feed", {"entries": [entry]}, (), NOW, None, True, {}, _NoLinks())
+    assert feed_view(given).entries[0].href == "https://www.gridka.example/news"
+
+
+class _NoLinks:
+    def module(self, query: Query = ()) -> str:
+        return "/module/feed"
+
+    def archived(self) -> Mapping[str, str]:
+        return {}

@@ -115,6 +115,9 @@ async def test_each_state_of_a_shared_source_is_told_once_and_greys_its_modules(
     assert down.categories["batch"] is Status.NOINFO  # the roll-up follows: grey, not red
     report = next(s for s in down.sources if s.key == key)
     assert report.greyed == dict.fromkeys(("jobs0", "jobs1", "jobs2"), Status.ERROR)
+    # `happyface acquire` names the modules of the unreachable source, and only those
+    assert [r.module_id for r in down.unread] == ["jobs0", "jobs1", "jobs2"]
+    assert fresh.unread == []
 
     t2 = t1 + timedelta(minutes=15)
     stale = await run_at(runner, changing_server, t2, Answer(squeue(t2 - timedelta(hours=2))))

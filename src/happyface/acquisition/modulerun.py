@@ -73,7 +73,6 @@ async def run_module(job: ModuleJob) -> ModuleRecord:
         fetch_seconds=fetch_seconds,
         extract_seconds=extract_seconds,
         error=message if status is Status.ERROR else "",
-        unread=tuple(sorted(failed)),
         format_error=format_error,
     )
 

@@ -17,7 +17,7 @@ from ..config.site import ModuleInstance, Site
 from ..errors import RunFailedError, StorageError
 from ..logs import run_log
 from ..offloop import off_loop, settled
-from ..quality import SourceReport
+from ..quality import Quality, SourceReport
 from ..status import Rated, Status, category_status
 from ..storage import ModuleRecord, Store
 from ..storage.lock import LockHolder, LockInfo
@@ -67,6 +67,12 @@ class RunOutcome:
     @property
     def errors(self) -> int:
         return sum(r.status is Status.ERROR for r in self.records)
+
+    @property
+    def unread(self) -> list[ModuleRecord]:
+        """The records of the modules that could not read one of their sources at all."""
+        ids = {m for s in self.sources if s.state is Quality.UNREACHABLE for m in s.modules}
+        return [r for r in self.records if r.module_id in ids]
 
 
 @dataclass

@@ -81,7 +81,7 @@ def acquire(args: argparse.Namespace) -> int:
     counts = {s: sum(r.status is s for r in outcome.records) for s in Status}
     summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     print(f"run {outcome.run_id} stored: {len(outcome.records)} modules ({summary})")
-    unread = [r for r in outcome.records if r.unread]
+    unread = outcome.unread
     for record in unread:
         print(f"  {record.module_id}: {record.message}", file=sys.stderr)
     if unread:

@@ -135,10 +135,7 @@ def load_site(path: Path, registry: Registry | None = None, *, check_sources: bo
     documents = _read_documents(config_path, problems)
     if problems.items:
         raise ConfigError(problems.items)
-    site = _assemble(config_path, documents, registry, problems)
-    if check_sources and site is not None:
-        for module in site.modules:
-            _check_local_sources(module.config, site.root, problems, documents)
+    site = _assemble(config_path, documents, registry, problems, check_sources)
     if problems.items or site is None:
         raise ConfigError(problems.items)
     return site
@@ -171,7 +168,11 @@ def _located(exc: tomllib.TOMLDecodeError) -> str:
 
 
 def _assemble(
-    config_path: Path, documents: list[_Document], registry: Registry, problems: _Problems
+    config_path: Path,
+    documents: list[_Document],
+    registry: Registry,
+    problems: _Problems,
+    check_sources: bool = False,
 ) -> Site | None:
     main = documents[0]
     for doc in documents:
@@ -191,8 +192,8 @@ def _assemble(
     _check_unique(categories, "category", problems)
     _check_unique(modules, "module", problems)
     known_categories = {c.id for c, _ in categories}
-    instances = [
-        inst
+    built = [
+        (inst, where)
         for config, where in modules
         if (inst := _instance(config, where, settings, known_categories, registry, problems))
     ]
@@ -201,11 +202,15 @@ def _assemble(
     uploads = _uploads(documents, problems)
     if settings is None:
         return None
+    root = config_path.parent.resolve()
+    if check_sources:
+        for instance, where in built:
+            _check_local_sources(instance.config, where, root, problems)
     return Site(
         settings=settings,
-        root=config_path.parent.resolve(),
+        root=root,
         categories=tuple(sorted((c for c, _ in categories), key=lambda c: c.order)),
-        modules=tuple(instances),
+        modules=tuple(inst for inst, _ in built),
         alarms=alarms,
         access=access,
         uploads=uploads,
@@ -400,9 +405,7 @@ def _check_secrets(sources: dict[str, Source], where: str, problems: _Problems) 
                     problems.add(where, f"sources.{name}: {exc.problems[0]}")
 
 
-def _check_local_sources(
-    config: ModuleConfig, root: Path, problems: _Problems, documents: list[_Document]
-) -> None:
+def _check_local_sources(config: ModuleConfig, where: str, root: Path, problems: _Problems) -> None:
     """Report each local source of a module that does not exist (a URL missing its scheme)."""
     for name, source in config.named_sources(30.0).items():
         if not source.is_local or upload_name(source.url) is not None:
@@ -413,16 +416,7 @@ def _check_local_sources(
         looks_web = "/" in source.url and "." in source.url.split("/", 1)[0]
         hint = f"; write `https://{source.url}` for a web address" if looks_web else ""
         problems.add(
-            _module_where(config.id, documents),
+            where,
             f"sources.{name}: {source.url!r} is neither a URL with a scheme (https://...) nor "
             f"an existing file{hint}",
         )
-
-
-def _module_where(module_id: str, documents: list[_Document]) -> str:
-    """Where the module with this id is written, as `where` reports it."""
-    for doc in documents:
-        for index, entry in enumerate(doc.data.get("module", [])):
-            if isinstance(entry, dict) and entry.get("id") == module_id:
-                return doc.where("module", index, entry)
-    return f"module {module_id!r}"

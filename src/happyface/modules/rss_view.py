@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..display import DetailInput, DetailView
+from ..hrefs import safe_href
 from .rss import clean_html
 
 
@@ -56,9 +56,8 @@ def _entry(item: Mapping[str, Any]) -> FeedEntry:
 
 
 def _feed_link(value: Any) -> str:
-    """The entry's link if it is a web address; nothing else becomes an href."""
-    href = str(value or "").strip()
-    return href if re.match(r"https?://[^\s]", href, re.IGNORECASE) else ""
+    """The entry's link if a browser may follow it as a web address; nothing else is an href."""
+    return safe_href(str(value or ""), here=False)
 
 
 def _instant(value: Any) -> datetime | None:

@@ -39,8 +39,6 @@ class ModuleRecord:
     fetch_seconds: float = 0.0
     extract_seconds: float = 0.0
     error: str = ""
-    #: the sources that could not be fetched or read at all in this run
-    unread: tuple[str, ...] = ()
     #: why the extract could not understand its inputs (a format or parse error); "" otherwise
     format_error: str = ""
 
