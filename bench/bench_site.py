@@ -95,7 +95,7 @@ def serving(folder: Path, static: bool = False) -> Iterator[httpx.Client]:
     """The site in `folder` served in a subprocess; yields a keep-alive client of it.
 
     With `static`, the server also serves `folder/static` under STATIC_PATH (Starlette's
-    StaticFiles in the same process: a floor, not nginx; bench_serving.py compares with nginx).
+    StaticFiles in the same process: a stand-in; bench_serving.py compares with nginx).
     """
     port = free_port()
     command = [sys.executable, __file__, str(folder), str(port)] + (["--static"] if static else [])
