@@ -15,99 +15,34 @@ overview at 1,000 modules under 50 ms uncached.
 
 from __future__ import annotations
 
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
 
 import httpx
 
-from happyface import Module, Result, Status, Table
+from bench_site import PER_CATEGORY, p50_ms, registry, serving, write_config, write_full_runs
 from happyface.config.load import load_site
 from happyface.config.site import Site
-from happyface.plugins import Registry
-from happyface.storage import ModuleRecord, open_store
+from happyface.storage import open_store
 
 SIZES = (100, 1000)
-PER_CATEGORY = 20
 RUNS = 4
 NOW = datetime.now(UTC).replace(microsecond=0)
 CACHED = 200
 UNCACHED = 60
 
 
-class Bench(Module):
-    """A module type for the benchmark; its results are written directly."""
-
-    source_names: ClassVar[tuple[str, ...]] = ()
-
-
-def registry() -> Registry:
-    reg = Registry(points=[])
-    reg.register("bench", Bench)
-    return reg
-
-
-def write_config(folder: Path, modules: int) -> None:
-    lines = ['[site]\ntitle = "Bench"\ninterval = "15m"\ndatabase = "sqlite:///bench.db"\n']
-    for c in range(modules // PER_CATEGORY):
-        lines.append(f'[[category]]\nid = "cat{c}"\ntitle = "Category {c}"\norder = {c}\n')
-        for m in range(PER_CATEGORY):
-            lines.append(
-                f'[[module]]\nid = "m{c}_{m}"\ntype = "bench"\ncategory = "cat{c}"\n'
-                f'title = "Module {c}.{m}"\ninstruction = "Call someone"\n'
-                f'description = "What module {c}.{m} watches, in a sentence or two."\n'
-            )
-    (folder / "happyface.toml").write_text("\n".join(lines))
-
-
-def record(module_id: str, category: str, i: int) -> ModuleRecord:
-    status = Status.UNHAPPY if (i + len(module_id)) % 7 == 0 else Status.HAPPY
-    rows = [(f"row{n}", n, n * 0.5) for n in range(30)]
-    result = Result(
-        status=status,
-        message=f"{module_id} value {i}",
-        metrics={"value": float(i % 100), "load": float(i % 13)},
-        tables=(Table("t", ("name", "n", "x"), rows),),
-    )
-    return ModuleRecord(module_id, category, status, result.message, result)
-
-
 def populate(folder: Path, modules: int) -> Site:
     """A site of `modules` modules with RUNS runs of all of them, 15 minutes apart up to NOW."""
-    write_config(folder, modules)
+    write_config(folder, modules // PER_CATEGORY, described=True)
     site = load_site(folder, registry())
     store = open_store(site.database_url)
-    for i in range(RUNS):
-        t = NOW - timedelta(minutes=15) * (RUNS - i)
-        run = store.begin_run(t, "bench", site.snapshot)
-        recs = [record(m.id, m.config.category, i) for m in site.modules]
-        store.finish_run(run, recs, {c.id: Status.HAPPY for c in site.categories}, t)
+    write_full_runs(store, site, RUNS, NOW)
     store.close()
     return site
-
-
-def serve(folder: str, port: str) -> None:
-    """The server side, run in a subprocess."""
-    import uvicorn
-
-    from happyface.web import create_app
-
-    site = load_site(Path(folder), registry())
-    app = create_app(site, open_store(site.database_url))
-    uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning", access_log=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -139,38 +74,17 @@ def timings(client: httpx.Client, page: Page, count: int, distinct: bool) -> lis
     return out
 
 
-def p50_ms(values: list[float]) -> float:
-    return statistics.median(values) * 1000
-
-
 def measure_size(modules: int) -> dict[tuple[str, bool], float]:
     """p50 in ms of every page, (name, uncached) -> ms, at a site of `modules` modules."""
     folder = Path(tempfile.mkdtemp(prefix="hf-bench-pages-"))
     populate(folder, modules)
-    port = str(free_port())
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(folder), port])
     figures: dict[tuple[str, bool], float] = {}
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            _wait(client)
-            for page in PAGES:
-                timings(client, page, 5, distinct=False)  # warm: templates, imports, cache
-                figures[page.name, False] = p50_ms(timings(client, page, CACHED, False))
-                figures[page.name, True] = p50_ms(timings(client, page, UNCACHED, True))
-    finally:
-        server.terminate()
-        server.wait(10)
+    with serving(folder) as client:
+        for page in PAGES:
+            timings(client, page, 5, distinct=False)  # warm: templates, imports, cache
+            figures[page.name, False] = p50_ms(timings(client, page, CACHED, False))
+            figures[page.name, True] = p50_ms(timings(client, page, UNCACHED, True))
     return figures
-
-
-def _wait(client: httpx.Client) -> None:
-    for _ in range(400):
-        try:
-            client.get("/live")
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise SystemExit("the server did not start")
 
 
 def report(small: dict[tuple[str, bool], float], large: dict[tuple[str, bool], float]) -> None:
@@ -191,7 +105,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        serve(sys.argv[2], sys.argv[3])
-    else:
-        main()
+    main()

@@ -1,9 +1,10 @@
 """The small shapes of view data every page shares: a status, the site, links and errors.
 
-View data is typed: each page kind has a frozen dataclass (see viewframe, viewbox, viewpages,
-viewplot, alarmdata), so mypy checks what a builder gives a template, and the JSON rendering
-is the same objects (render.json_ready). Shapes the JSON API shows too are pydantic
-dataclasses, defined once here and used by the API's models (api_models).
+View data is typed: each page kind has a frozen dataclass (see viewframe, pages/box_data,
+pages/page_data, plots/plot_data, alarms/alarm_data), so mypy checks what a builder gives a
+template, and the JSON rendering is the same objects (render.json_ready). Shapes the JSON API
+shows too are pydantic dataclasses, defined once here and used by the API's models
+(api/models).
 """
 
 from __future__ import annotations

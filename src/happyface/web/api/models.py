@@ -1,7 +1,7 @@
 """The response models of the JSON API (`/api/v1`): its OpenAPI schema is generated from these.
 
 Field names and meanings are part of the versioned API: add fields freely, never rename or
-remove one within v1. The answers are filled from the pages' typed view data (api_views).
+remove one within v1. The answers are filled from the pages' typed view data (api/views.py).
 """
 
 from __future__ import annotations

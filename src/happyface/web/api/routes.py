@@ -19,12 +19,13 @@ from starlette.responses import Response
 from ...instants import Interval
 from ..access import Viewer, viewer_of
 from ..cache import Rendered, to_response
-from ..errors import WebError, not_found
+from ..errors import not_found
 from ..pages.routes import MAX_RUN_ID
-from ..pages.run_at import At, origin_of, serve_at
+from ..pages.run_at import At, origin_of
 from . import models as m
+from .answers import answer_at, json_list, json_one
 from .sources import source_routes
-from .time_range import ALL, at_query, interval, iso_only
+from .time_range import ALL, interval, iso_only
 from .views import module_detail, run_model, snapshot
 
 if TYPE_CHECKING:
@@ -53,20 +54,6 @@ At_ = Annotated[
 From = Annotated[Time | None, Query(alias="from", description="start; default: a day before `to`")]
 To = Annotated[Time | None, Query(alias="to", description="end; default: now")]
 ModuleId = Annotated[str, Path(description="module instance id")]
-
-
-def _json(model: m._Model) -> Rendered:
-    return Rendered(model.model_dump_json().encode(), "application/json")
-
-
-def _json_list(models: list[Any]) -> Rendered:
-    body = b"[" + b",".join(x.model_dump_json().encode() for x in models) + b"]"
-    return Rendered(body, "application/json")
-
-
-def _no_run() -> Rendered:
-    error = WebError("There is no run yet: the first run has not finished.", status=404)
-    return Rendered(_json(m.Error(error=error.view().error)).body, "application/json", status=404)
 
 
 def api_router(dash: Dashboard) -> APIRouter:
@@ -109,17 +96,15 @@ def _site_routes(router: APIRouter, dash: Dashboard) -> None:
 
 
 def _status_routes(router: APIRouter, dash: Dashboard) -> None:
-    async def answer(request: Request, name: str, at: datetime | None, build: Any) -> Response:
-        query = at_query(at, dash.site.settings.interval)
-        return await serve_at(dash, request, ("api", name), build, _no_run, query)
-
     @router.get("/status", response_model=m.Snapshot, summary="Every category and module at a time")
     async def status(request: Request, at: At_ = None) -> Response:
-        return await answer(request, "status", at, lambda a: _json(snapshot(a)))
+        return await answer_at(dash, request, "status", at, lambda a: json_one(snapshot(a)))
 
     @router.get("/categories", response_model=list[m.Category], summary="The categories at a time")
     async def categories(request: Request, at: At_ = None) -> Response:
-        return await answer(request, "categories", at, lambda a: _json_list(snapshot(a).categories))
+        return await answer_at(
+            dash, request, "categories", at, lambda a: json_list(snapshot(a).categories)
+        )
 
     @router.get(
         "/categories/{category_id}", response_model=m.Category, summary="One category at a time"
@@ -129,23 +114,31 @@ def _status_routes(router: APIRouter, dash: Dashboard) -> None:
         category_id: Annotated[str, Path(description="category id")],
         at: At_ = None,
     ) -> Response:
-        return await answer(
-            request, f"category/{category_id}", at, lambda a: _json(_category(a, category_id))
+        return await answer_at(
+            dash,
+            request,
+            f"category/{category_id}",
+            at,
+            lambda a: json_one(_category(a, category_id)),
         )
 
     @router.get("/modules", response_model=list[m.ModuleStatus], summary="Every module at a time")
     async def modules(request: Request, at: At_ = None) -> Response:
         def build(a: At) -> Rendered:
-            return _json_list([x for c in snapshot(a).categories for x in c.modules])
+            return json_list([x for c in snapshot(a).categories for x in c.modules])
 
-        return await answer(request, "modules", at, build)
+        return await answer_at(dash, request, "modules", at, build)
 
     @router.get(
         "/modules/{module_id}", response_model=m.ModuleDetail, summary="One module at a time"
     )
     async def module(request: Request, module_id: ModuleId, at: At_ = None) -> Response:
-        return await answer(
-            request, f"module/{module_id}", at, lambda a: _json(module_detail(a, module_id))
+        return await answer_at(
+            dash,
+            request,
+            f"module/{module_id}",
+            at,
+            lambda a: json_one(module_detail(a, module_id)),
         )
 
 
@@ -173,7 +166,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
             if span.empty
             else await run_in_threadpool(store.runs, span.start, span.end, limit, failed)
         )
-        return to_response(_json_list([run_model(r) for r in found]))
+        return to_response(json_list([run_model(r) for r in found]))
 
     @router.get("/runs/{run_id}", response_model=m.RunDetail, summary="One run")
     async def run(
@@ -188,7 +181,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
             statuses = scoped.category_statuses(run_id) if info.state == "ok" else {}
             return m.RunDetail(**run_model(info).model_dump(), categories=statuses)
 
-        return to_response(_json(await run_in_threadpool(build)))
+        return to_response(json_one(await run_in_threadpool(build)))
 
     @router.get(
         "/modules/{module_id}/results",
@@ -208,7 +201,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         view = _View(dash, viewer_of(request))
         rows = await run_in_threadpool(_history, view, module_id, span, limit)
         return to_response(
-            _json(m.Results(module=module_id, start=span.start, end=span.end, results=rows))
+            json_one(m.Results(module=module_id, start=span.start, end=span.end, results=rows))
         )
 
     @router.get(
@@ -216,7 +209,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
     )
     async def metric_names(request: Request, module_id: ModuleId) -> Response:
         names = await run_in_threadpool(_known_metrics, _View(dash, viewer_of(request)), module_id)
-        return to_response(_json(m.MetricNames(module=module_id, metrics=names)))
+        return to_response(json_one(m.MetricNames(module=module_id, metrics=names)))
 
     @router.get(
         "/modules/{module_id}/metrics/{metric}",
@@ -234,7 +227,7 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         view = _View(dash, viewer_of(request))
         points = await run_in_threadpool(_series, view, module_id, metric, span)
         return to_response(
-            _json(
+            json_one(
                 m.Series(
                     module=module_id, metric=metric, start=span.start, end=span.end, points=points
                 )

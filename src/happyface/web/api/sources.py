@@ -8,20 +8,21 @@ port, never a path, query or credentials.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ...quality import Quality
 from ...redact import redact_url
 from ..cache import Rendered
-from ..errors import WebError, not_found
-from ..pages.run_at import At, serve_at
-from .models import Error
-from .time_range import at_query, iso_only
+from ..errors import not_found
+from ..pages.run_at import At
+from .answers import answer_at, json_list, json_one
+from .models import _Model
+from .time_range import iso_only
 
 if TYPE_CHECKING:
     from ...storage.quality.read import SourceState
@@ -32,10 +33,6 @@ At_ = Annotated[
     Annotated[datetime, BeforeValidator(iso_only)] | None,
     Query(alias="at", description="the sources as they were at this time; omitted: the newest run"),
 ]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class SourceRun(_Model):
@@ -73,14 +70,10 @@ class SourceDetail(Source):
 def source_routes(router: APIRouter, dash: Dashboard) -> None:
     """Add `/sources` and `/sources/{key}` to API v1."""
 
-    async def answer(request: Request, name: str, at: datetime | None, build: Any) -> Response:
-        query = at_query(at, dash.site.settings.interval)
-        return await serve_at(dash, request, ("api", name), build, _no_run, query)
-
     @router.get("/sources", response_model=list[Source], summary="Every source's data quality")
     async def sources(request: Request, at: At_ = None) -> Response:
-        return await answer(
-            request, "sources", at, lambda a: _list([_source(a, s) for s in _states(a)])
+        return await answer_at(
+            dash, request, "sources", at, lambda a: json_list([_source(a, s) for s in _states(a)])
         )
 
     @router.get(
@@ -93,9 +86,9 @@ def source_routes(router: APIRouter, dash: Dashboard) -> None:
         limit: Annotated[int, Query(ge=1, le=MAX_HISTORY, description="most runs")] = 100,
     ) -> Response:
         def build(a: At) -> Rendered:
-            return _one(source_detail(a, key, limit))
+            return json_one(source_detail(a, key, limit))
 
-        return await answer(request, f"source/{key}/{limit}", at, build)
+        return await answer_at(dash, request, f"source/{key}/{limit}", at, build)
 
 
 def _states(at: At) -> list[SourceState]:
@@ -137,17 +130,3 @@ def _source(at: At, state: SourceState) -> Source:
         disappeared=list(state.disappeared),
         page=at.absolute(at.ctx.urls.source(state.key, at.moment.run.started_at)),
     )
-
-
-def _list(models: list[Source]) -> Rendered:
-    body = b"[" + b",".join(x.model_dump_json().encode() for x in models) + b"]"
-    return Rendered(body, "application/json")
-
-
-def _one(model: BaseModel) -> Rendered:
-    return Rendered(model.model_dump_json().encode(), "application/json")
-
-
-def _no_run() -> Rendered:
-    error = WebError("There is no run yet: the first run has not finished.", status=404)
-    return Rendered(_one(Error.model_validate(error.view())).body, "application/json", status=404)
