@@ -1,4 +1,4 @@
-"""The view data of the overview and category pages: one function per page, typed (viewpages).
+"""The view data of the overview and category pages: one function per page, typed.
 
 A page shows the site as it was configured at the shown run (titles, instructions, which
 modules existed), read from the configuration stored with that run.
