@@ -277,3 +277,36 @@ async def test_a_timer_that_wakes_early_still_runs_the_slot_it_slept_for(
         await scheduler.forever()
     start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
     assert ran == [start, start + INTERVAL, start + 2 * INTERVAL]
+
+
+async def test_a_run_that_ends_in_the_next_slot_is_followed_by_that_slots_run(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run begun late (a slow start-up) ends inside the next slot: that slot is run at once,
+    not slept through and recorded missed while the process was alive."""
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    now = [start + timedelta(seconds=8)]  # the process came up 8 s into its slot
+    ran: list[tuple[datetime, datetime]] = []
+
+    async def sleep(seconds: float) -> None:
+        now[0] += timedelta(seconds=seconds)
+
+    async def run_slot(slot: datetime) -> None:
+        ran.append((slot, now[0]))
+        now[0] += timedelta(seconds=3)  # each run takes 3 s
+        if len(ran) == 3:
+            raise asyncio.CancelledError
+
+    scheduler = Scheduler(runner, PendingFailures(Path("unused")), clock=lambda: now[0])
+    monkeypatch.setattr(scheduler, "run_slot", run_slot)
+    monkeypatch.setattr("happyface.acquisition.schedule.asyncio.sleep", sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await scheduler.forever()
+    assert [slot for slot, _ in ran] == [start, start + INTERVAL, start + 2 * INTERVAL]
+    began = [moment for _, moment in ran]
+    # the second run follows the first at once (11 s, inside its slot); the third waits for its own
+    assert began == [
+        start + timedelta(seconds=8),
+        start + timedelta(seconds=11),
+        start + 2 * INTERVAL,
+    ]

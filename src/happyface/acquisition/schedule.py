@@ -46,11 +46,21 @@ class Scheduler:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     async def forever(self) -> None:
-        """Run every slot until cancelled; the current one at once, unless it has its run."""
+        """Run every slot until cancelled; the current one at once, unless it has its run.
+
+        A run that ends inside the next slot (it began late, or took longer than the interval)
+        is followed at once by that slot's run: sleeping to the slot after would leave the one
+        under way to nobody, and it would be recorded missed while this process was alive.
+        """
         interval = self.runner.site.settings.interval
+        last: datetime | None = None
         while True:
-            await self.run_slot(slot_of(self.clock(), interval))
-            await self._sleep_until(next_slot(self.clock(), interval))
+            slot = slot_of(self.clock(), interval)
+            if slot == last:
+                await self._sleep_until(next_slot(self.clock(), interval))
+                continue
+            await self.run_slot(slot)
+            last = slot
 
     async def _sleep_until(self, moment: datetime) -> None:
         """Sleep until `moment` has come by the wall clock.
