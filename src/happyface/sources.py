@@ -47,6 +47,30 @@ class SecretRef(BaseModel):
             raise ConfigError([f"secret file {str(self.file)!r}: {exc.strerror}"]) from exc
 
 
+class ClientCredentials(BaseModel):
+    """OAuth2 client credentials: the source's token comes from a token endpoint (RFC 6749 4.4)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token_url: str = Field(description="the provider's token endpoint (https)")
+    client_id: str = Field(description="the client id registered at the provider")
+    client_secret: SecretRef = Field(description="the client secret, by reference")
+    scopes: list[str] = Field(default_factory=list, description="scopes asked for")
+    audience: str | None = Field(
+        None, description="`audience` asked for (WLCG IAM, EGI Check-in, Keycloak)"
+    )
+    resource: str | None = Field(
+        None, description="`resource` indicator asked for (RFC 8707), an absolute URI"
+    )
+
+    @field_validator("token_url")
+    @classmethod
+    def _web_url(cls, url: str) -> str:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError(f"{url!r}: a token endpoint is an https:// URL")
+        return url
+
+
 class Source(BaseModel):
     """One input of a module: a URL (http, https, file) or a local path, and how to fetch it."""
 
@@ -67,6 +91,21 @@ class Source(BaseModel):
     )
     ca_file: Path | None = Field(None, description="CA bundle to verify the server with")
     token: SecretRef | None = Field(None, description="bearer token, by reference")
+    token_file: Path | None = Field(
+        None,
+        description="file holding a bearer token (oidc-agent, htgettoken), "
+        "read again whenever it changes",
+    )
+    token_discovery: bool = Field(
+        False,
+        description="find the bearer token as WLCG Bearer Token Discovery says: "
+        "$BEARER_TOKEN, $BEARER_TOKEN_FILE, $XDG_RUNTIME_DIR/bt_u<uid>, /tmp/bt_u<uid>",
+    )
+    oauth2: ClientCredentials | None = Field(
+        None,
+        description="get the bearer token by OAuth2 client credentials, "
+        "kept until shortly before it expires",
+    )
     username: str | None = Field(None, description="user name for basic auth")
     password: SecretRef | None = Field(None, description="password for basic auth, by reference")
     accept_status: list[int] | Literal["any"] | None = Field(
@@ -114,8 +153,19 @@ class Source(BaseModel):
             raise ValueError("give either `proxy` or `cert`/`key`, not both")
         if (self.username is None) != (self.password is None):
             raise ValueError("basic auth needs both `username` and `password`")
-        if self.token is not None and self.username is not None:
-            raise ValueError("give either `token` or `username`/`password`, not both")
+        ways = [
+            name
+            for name, given in (
+                ("token", self.token is not None),
+                ("token_file", self.token_file is not None),
+                ("token_discovery", self.token_discovery),
+                ("oauth2", self.oauth2 is not None),
+                ("username/password", self.username is not None),
+            )
+            if given
+        ]
+        if len(ways) > 1:
+            raise ValueError(f"give one way to authenticate, not {' and '.join(ways)}")
         return self
 
     @property

@@ -28,6 +28,7 @@ from ..uploads import upload_name, upload_path
 from .reasons import describe_transport_error
 from .slots import FetchSlots, host_of
 from .tls import SourceTls, auth_headers, ssl_context
+from .tokens import TokenSupplies, TokenSupply
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,10 @@ class _Progress:
     expected: int | None = None
     tls_not_after: datetime | None = None
     server: str = ""
+
+
+class _Refused(Exception):
+    """A source refused a renewable bearer token with 401."""
 
 
 class Fetcher:
@@ -82,6 +87,7 @@ class Fetcher:
         self._retired: list[httpx.AsyncClient] = []
         self._contexts: dict[SourceTls, tuple[Hashable, ssl.SSLContext]] = {}
         self._user_agent = f"HappyFace/{_version()}"
+        self._tokens = TokenSupplies(base_dir)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -173,9 +179,35 @@ class Fetcher:
     # -- http(s) -------------------------------------------------------------------------------
 
     async def _fetch_http(self, source: Source, progress: _Progress) -> tuple[int, str, bytes]:
+        """The answer of an http(s) source; a refused renewable token is renewed and tried again.
+
+        Only once, and only for a 401: a token that a fresh one cannot replace is a real refusal.
+        """
         client = self._client_for(source)
+        supply = self._tokens.of(source)
+        if supply is None:
+            return await self._follow(client, source, auth_headers(source), progress, None)
+        auth = {"Authorization": f"Bearer {await supply.token()}"}
+        try:
+            return await self._follow(client, source, auth, progress, supply)
+        except _Refused:
+            log.info("%s refused the token (401): trying once with a fresh one", shown_url(source.url))
+        auth = {"Authorization": f"Bearer {await supply.token(fresh=True)}"}
+        return await self._follow(client, source, auth, progress, None)
+
+    async def _follow(
+        self,
+        client: httpx.AsyncClient,
+        source: Source,
+        auth: dict[str, str],
+        progress: _Progress,
+        renewable: TokenSupply | None,
+    ) -> tuple[int, str, bytes]:
+        """GET the source, following redirects one checked hop at a time.
+
+        With a `renewable` token, a 401 raises _Refused so that the caller can renew it.
+        """
         headers = {"User-Agent": self._user_agent, **source.headers}
-        auth = auth_headers(source)
         cert = source.cert is not None or source.proxy is not None
         try:
             url = httpx.URL(source.url)
@@ -189,6 +221,8 @@ class Fetcher:
                 async with client.stream("GET", url, headers=hop_headers) as response:
                     target = _redirect_target(response)
                     if target is None:
+                        if renewable is not None and response.status_code == 401:
+                            raise _Refused
                         return await _answer(response, source, progress)
             except httpx.HTTPError as exc:
                 raise FetchError(

@@ -15,9 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..dn import DN, DnError
 from ..durations import Duration
+from ..sources import SecretRef
 
-#: the built-in group every verified certificate belongs to
+#: the built-in group every verified certificate or token belongs to
 AUTHENTICATED = "authenticated"
+#: the claims groups are read from when no `groups_claim` is named: WLCG, common, EGI/eduGAIN
+GROUP_CLAIMS = ("wlcg.groups", "groups", "eduperson_entitlement")
 
 
 class DnRule(BaseModel):
@@ -34,8 +37,17 @@ class DnRule(BaseModel):
         return None if value is None else _check_dn(value)
 
 
+class TokenSubject(BaseModel):
+    """A person known to an OpenID provider: its issuer URL and their `sub` there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(description="issuer URL, as the tokens' `iss` claim says it")
+    subject: str = Field(description="the `sub` claim: the person's id at that issuer")
+
+
 class GroupConfig(BaseModel):
-    """One `[access.groups.NAME]`: its members by DN list, DN files and an external command."""
+    """One `[access.groups.NAME]`: members by DN, DN files, a command, token groups or subjects."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -59,6 +71,15 @@ class GroupConfig(BaseModel):
         gt=0,
         description="an authoriser still running after this is killed, and the DN is not a member",
     )
+    oidc_groups: list[str] = Field(
+        default_factory=list,
+        description="members by token: a viewer whose token or login names one of these groups "
+        "(claims `wlcg.groups`, `groups`, `eduperson_entitlement`, or `groups_claim`)",
+    )
+    oidc_subjects: list[TokenSubject] = Field(
+        default_factory=list,
+        description="members by token: `{ issuer, subject }` of a person at an OpenID provider",
+    )
 
     @field_validator("dns")
     @classmethod
@@ -67,6 +88,86 @@ class GroupConfig(BaseModel):
             if isinstance(value, str):
                 _check_dn(value)
         return values
+
+
+def issuer_url(value: str) -> str:
+    """An issuer URL, kept exactly as written: tokens' `iss` is compared with it verbatim."""
+    if not value.startswith(("https://", "http://")):
+        raise ValueError(f"{value!r}: an issuer is an https:// URL")
+    return value
+
+
+class OidcConfig(BaseModel):
+    """`[access.oidc]`: browser login at an OpenID provider (authorization code with PKCE)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(description="issuer URL; its `/.well-known/openid-configuration` is read")
+    client_id: str = Field(description="the client id registered at the provider")
+    client_secret: SecretRef | None = Field(
+        None, description="the client secret, by reference; none: a public client (PKCE only)"
+    )
+    scopes: list[str] = Field(
+        ["openid", "profile"], description="scopes asked for; `openid` is always added"
+    )
+    groups_claim: str | None = Field(
+        None, description="the claim holding groups; none: any of " + ", ".join(GROUP_CLAIMS)
+    )
+    session_secret: SecretRef = Field(
+        description="key signing the session cookie, by reference (32 random bytes or more)"
+    )
+    session_lifetime: Duration = Field(
+        8 * 3600, gt=0, description="a login lasts this long, then the viewer logs in again"
+    )
+    redirect_uri: str | None = Field(
+        None,
+        description="the callback URL registered at the provider; none: "
+        "`/login/callback` of the address the browser used",
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_url(cls, value: str) -> str:
+        return issuer_url(value)
+
+
+class BearerIssuer(BaseModel):
+    """One `[[access.bearer.issuers]]`: an issuer whose JWT access tokens are believed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuer: str = Field(description="issuer URL, compared with the token's `iss` exactly")
+    audience: list[str] = Field(
+        min_length=1, description="accepted `aud` values: at least one must be in the token"
+    )
+    jwks_uri: str | None = Field(
+        None, description="the issuer's key set; none: from its openid-configuration"
+    )
+    groups_claim: str | None = Field(
+        None, description="the claim holding groups; none: any of " + ", ".join(GROUP_CLAIMS)
+    )
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_url(cls, value: str) -> str:
+        return issuer_url(value)
+
+
+class BearerConfig(BaseModel):
+    """`[access.bearer]`: API clients authenticate with `Authorization: Bearer <JWT>`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    issuers: list[BearerIssuer] = Field(
+        default_factory=list, description="issuers whose tokens are accepted; none: no bearer JWTs"
+    )
+    leeway: Duration = Field(
+        60, ge=0, le=600, description="clock skew allowed on `exp`, `nbf` and `iat`"
+    )
+
+    def issuer(self, iss: str) -> BearerIssuer | None:
+        """The configured issuer whose URL is exactly `iss`."""
+        return next((i for i in self.issuers if i.issuer == iss), None)
 
 
 class AccessConfig(BaseModel):
@@ -93,7 +194,14 @@ class AccessConfig(BaseModel):
     )
     groups: dict[str, GroupConfig] = Field(
         default_factory=dict,
-        description=f"named groups (`{AUTHENTICATED}` is built in: any verified DN)",
+        description=f"named groups (`{AUTHENTICATED}` is built in: any verified DN or token)",
+    )
+    oidc: OidcConfig | None = Field(
+        None, description="login with OpenID Connect beside certificates; none: no login page"
+    )
+    bearer: BearerConfig = Field(
+        default_factory=lambda: BearerConfig(),
+        description="JWT access tokens accepted from API clients and scripts",
     )
 
     @field_validator("trusted_proxies")
