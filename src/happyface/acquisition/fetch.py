@@ -191,7 +191,7 @@ class Fetcher:
         try:
             return await self._follow(client, source, auth, progress, supply)
         except _Refused:
-            log.info("%s refused the token (401): trying once with a fresh one", shown_url(source.url))
+            log.info("%s refused the token (401): trying a fresh one", shown_url(source.url))
         auth = {"Authorization": f"Bearer {await supply.token(fresh=True)}"}
         return await self._follow(client, source, auth, progress, None)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
-from httpx import HTTPError
+from httpx2 import HTTPError
 
 from ..errors import ConfigError, FetchError
 from ..redact import redact_url

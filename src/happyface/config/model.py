@@ -106,12 +106,23 @@ class UploadConfig(BaseModel):
         description="the upload's name: pushed with `POST /upload/NAME`, "
         'read by a module with `source = "upload:NAME"`'
     )
-    token: SecretRef | list[SecretRef] = Field(
+    token: SecretRef | list[SecretRef] | None = Field(
+        None,
         description="bearer token that may write this upload and no other, by reference; "
-        "a list of references lets several producers (or an old and a new token) write it"
+        "a list of references lets several producers (or an old and a new token) write it",
+    )
+    groups: list[str] = Field(
+        default_factory=list,
+        description="groups whose members may write it with a JWT from an `[access.bearer]` issuer",
     )
 
     _valid_name = field_validator("name")(check_name)
+
+    @model_validator(mode="after")
+    def _someone_may_write(self) -> UploadConfig:
+        if self.token is None and not self.groups:
+            raise ValueError('give a token = { env = "NAME" } or the groups that may write it')
+        return self
 
     @field_validator("token")
     @classmethod
@@ -123,4 +134,6 @@ class UploadConfig(BaseModel):
     @property
     def tokens(self) -> tuple[SecretRef, ...]:
         """Every token reference of this upload."""
+        if self.token is None:
+            return ()
         return tuple(self.token) if isinstance(self.token, list) else (self.token,)

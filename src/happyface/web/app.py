@@ -19,6 +19,8 @@ from starlette.types import ASGIApp
 from ..config.site import Site
 from ..errors import StorageError
 from .access import AccessMiddleware, viewer_of
+from .access.account import ACCOUNT_MARK
+from .access.loginroutes import add_login_routes
 from .alarms.pages import add_alarm_routes
 from .api.models import API_VERSION
 from .api.routes import OPENAPI_URL
@@ -67,10 +69,16 @@ def create_app(
     _routes(app, dash)
     add_export_routes(app, dash)
     add_alarm_routes(app, dash)
+    add_login_routes(app, dash.access)
+    dash.env.globals["account_link"] = ACCOUNT_MARK
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app, dash)
     # outermost, so every route (also those added later) knows its viewer
-    app.add_middleware(AccessMiddleware, control=dash.access)
+    app.add_middleware(
+        AccessMiddleware,
+        control=dash.access,
+        refusal=lambda request, error: _error_response(dash, request, error),
+    )
     # outside even that, so also answers the access layer makes itself carry the headers
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -8,8 +8,9 @@ sends it again for the same request within `ttl` seconds, which brings a busy da
 cost close to uvicorn's own.
 
 Only what is certainly the same for everyone who asks is kept:
-- requests of anonymous viewers (no verified certificate, decided by the access control's
-  own `identify`), without `If-None-Match` (those are answered by web/negotiate.py);
+- requests of anonymous viewers (no verified certificate, no bearer JWT or login session,
+  decided by the access control's own `personal`), without `If-None-Match` (those are
+  answered by web/negotiate.py);
 - answers the per-run cache produced (web/negotiate.py marks them), status 200, that set no
   cookie and carry no form token of the browser that asked.
 The key holds everything else such an answer depends on: method, path, query, host, scheme,
@@ -89,7 +90,7 @@ class RecentAnswers:
     def _key(self, scope: Scope) -> Hashable | None:
         """What the answer depends on, or None when it must not be shared."""
         headers = dict(scope["headers"])  # names come in lower case (ASGI)
-        if b"if-none-match" in headers or self.control.identify(scope) is not None:
+        if b"if-none-match" in headers or self.control.personal(scope):
             return None
         cookie = CSRF_COOKIE in cookie_parser(headers.get(b"cookie", b"").decode("latin-1"))
         gzip = accepts_gzip(headers.get(b"accept-encoding", b"").decode("latin-1"))

@@ -12,6 +12,7 @@ from .identity import HeaderSource, from_tls_scope
 from .policy import Policy, Viewer
 from .scope import ScopedStore, scoped_site
 from .snapshots import Snapshots
+from .tokenauth import TokenAccess
 from .versions import StoredAccess
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class AccessControl:
         self.site = site
         self.headers = HeaderSource(site.access)
         self.groups = Groups(site.access, site.root)
+        self.tokens = TokenAccess(site)
         self.stored = StoredAccess()
         self.snapshots = Snapshots()
         self._scopes: dict[frozenset[str], tuple[Policy, Site]] = {}
@@ -40,6 +42,10 @@ class AccessControl:
         }
         from_proxy = self.headers.identity(scope.get("client"), headers)
         return from_proxy if from_proxy is not None else from_tls_scope(scope)
+
+    def personal(self, scope: Mapping[str, Any]) -> bool:
+        """Whether a request may belong to someone: a certificate, a bearer JWT or a session."""
+        return self.identify(scope) is not None or self.tokens.presented(scope)
 
     def policy(self, viewer: Viewer) -> Policy:
         return self._scoped(viewer)[0]

@@ -3,9 +3,10 @@
 A valid certificate is not enough for a POST: a page on another site can make the browser
 send one with the user's certificate (cross-site request forgery). `require_csrf` demands
 both that the request comes from our own pages (`Sec-Fetch-Site`, `Origin`) and that it
-repeats the token of our cookie in a form field or header (double submit). Merely sending an
-`Authorization` header exempts nobody: a route that authenticates scripts by a bearer token
-checks that token itself and does not use `require_csrf` (only `/upload` does so today).
+repeats the token of our cookie in a form field or header (double submit). A request whose
+viewer was verified by a bearer JWT (the access middleware checked it) needs neither: no other
+site can make a browser send an Authorization header. Merely sending some other
+`Authorization` header exempts nobody; a login session, being a cookie, is guarded like one.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def require_groups(*groups: str) -> Callable[[Request], Viewer]:
     def check(request: Request) -> Viewer:
         viewer = viewer_of(request)
         if viewer.identity is None:
-            raise forbidden("Log in with your grid certificate to do this.")
+            raise forbidden("Log in (grid certificate, account or token) to do this.")
         if not viewer.groups.intersection(groups):
             raise forbidden(f"{viewer.name} is not in a group allowed to do this.")
         return viewer
@@ -50,6 +51,8 @@ def require_groups(*groups: str) -> Callable[[Request], Viewer]:
 
 async def require_csrf(request: Request) -> None:
     """Refuse a state-changing browser request that did not come from our own page."""
+    if viewer_of(request).by_bearer:
+        return
     check_origin(request)
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.headers.get(CSRF_HEADER, "") or await _form_token(request)

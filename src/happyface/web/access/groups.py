@@ -1,4 +1,5 @@
-"""Group membership: DNs in the config, DN files re-read when they change, an authoriser command."""
+"""Group membership: DNs in the config, DN files re-read when they change, an authoriser command;
+for a token's person, the groups its claims list and their issuer and subject."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from ...config.access import AUTHENTICATED, AccessConfig, DnRule, GroupConfig
 from ...dn import DN, DnError
+from .claims import TokenIdentity
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +163,12 @@ class Authoriser:
 
 
 class Group:
-    """One named group: its rules from the config and files, and an optional authoriser."""
+    """One named group: its rules from the config and files, an optional authoriser, and the
+    token groups and subjects of its members."""
 
     def __init__(self, config: GroupConfig, root: Path) -> None:
+        self.token_groups = frozenset(config.oidc_groups)
+        self.token_subjects = frozenset((s.issuer, s.subject) for s in config.oidc_subjects)
         self.rules = tuple(rule_of(e) for e in config.dns)
         self.files = tuple(DnFile(p if p.is_absolute() else root / p) for p in config.files)
         self.authoriser = (
@@ -172,7 +177,11 @@ class Group:
             else None
         )
 
-    def has(self, who: Identity) -> bool:
+    def has(self, who: Identity | TokenIdentity) -> bool:
+        if isinstance(who, TokenIdentity):
+            return bool(who.groups & self.token_groups) or (
+                (who.issuer, who.subject) in self.token_subjects
+            )
         if any(r.matches(who) for r in self.rules):
             return True
         if any(r.matches(who) for f in self.files for r in f.rules()):
@@ -188,7 +197,9 @@ class Groups:
             name: Group(g, root) for name, g in config.groups.items()
         }
 
-    def of(self, who: Identity | None, only: Iterable[str] | None = None) -> frozenset[str]:
+    def of(
+        self, who: Identity | TokenIdentity | None, only: Iterable[str] | None = None
+    ) -> frozenset[str]:
         """The groups of `who` (the built-in one included); nothing for an anonymous viewer."""
         if who is None:
             return frozenset()

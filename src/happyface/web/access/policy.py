@@ -20,6 +20,7 @@ from typing import Any
 
 from ...config.access import AccessConfig
 from ...config.site import Site
+from .claims import TokenIdentity
 from .groups import Identity
 
 
@@ -35,7 +36,7 @@ class Sight(IntEnum):
 class Viewer:
     """The person behind a request: their identity (None: anonymous) and their groups."""
 
-    identity: Identity | None = None
+    identity: Identity | TokenIdentity | None = None
     groups: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -45,13 +46,23 @@ class Viewer:
 
     @property
     def name(self) -> str:
+        if isinstance(self.identity, TokenIdentity):
+            return self.identity.name
         return str(self.identity.subject) if self.identity else "anonymous"
+
+    @property
+    def by_bearer(self) -> bool:
+        """Known by a bearer token: a script's request, which no other site can forge."""
+        return isinstance(self.identity, TokenIdentity) and self.identity.via == "bearer"
 
 
 ANONYMOUS = Viewer()
 
 #: the note shown instead of withheld content
-WITHHELD = "Restricted: log in with your grid certificate (and be in an allowed group) to see this."
+WITHHELD = (
+    "Restricted: log in with your grid certificate or your organisation's account "
+    "(and be in an allowed group) to see this."
+)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """`POST /upload/NAME`: a file pushed to HappyFace, for data it cannot fetch itself.
 
 Each `[[upload]]` has its own tokens: a token writes its own upload and nothing else (403,
-before anything is written). Whether a name is declared is said only to a caller with some
+before anything is written). An upload may instead (or also) name `groups`: a script with a
+JWT from an `[access.bearer]` issuer (verified by the access middleware) whose groups meet
+them may write it. Whether a name is declared is said only to a caller with some
 valid token; anyone else gets 401 for every name.
 
 The body is streamed to a temporary file in the upload folder and stops at `max_bytes` (413,
@@ -26,6 +28,7 @@ from ...config.model import UploadConfig
 from ...errors import ConfigError
 from ...sources import SecretRef
 from ...uploads import SCHEME, upload_path
+from ..access import Viewer, viewer_of
 from ..errors import WebError
 from ..render import json_ready
 
@@ -80,20 +83,27 @@ def _own_tokens(site: Site, name: str) -> list[str]:
         ) from None
 
 
-def _refusal(site: Site, name: str, authorization: str | None) -> Response | None:
+def _refusal(site: Site, name: str, authorization: str | None, viewer: Viewer) -> Response | None:
     """None when the request carries a token of upload `name`; else the 403 or 401 answer."""
     if any(bearer_matches(authorization, token) for token in _own_tokens(site, name)):
         return None
+    declared = site.upload(name)
+    if viewer.by_bearer and declared is not None:
+        if viewer.groups.intersection(declared.groups):
+            return None
+        return _forbidden(f"{viewer.name} is in no group that may write {name!r}.")
     others = (u for u in site.uploads if u.name != name)
     if any(bearer_matches(authorization, t) for u in others for t in _readable_secrets(site, u)):
-        error = WebError(
+        return _forbidden(
             f"This token belongs to another upload; it may not write {name!r}.",
-            status=403,
-            title="Not allowed",
-            hint="Each [[upload]] has its own token: send the one declared for this name.",
+            "Each [[upload]] has its own token: send the one declared for this name.",
         )
-        return JSONResponse(json_ready(error.view()), status_code=403)
     return _unauthorised()
+
+
+def _forbidden(message: str, hint: str = "") -> Response:
+    error = WebError(message, status=403, title="Not allowed", hint=hint)
+    return JSONResponse(json_ready(error.view()), status_code=403)
 
 
 def _unauthorised() -> Response:
@@ -122,7 +132,7 @@ async def upload(dash: Dashboard, request: Request) -> Response:
         target = upload_path(folder, name)
     except ValueError as exc:
         raise WebError(str(exc)) from None
-    refusal = _refusal(site, name, request.headers.get("authorization"))
+    refusal = _refusal(site, name, request.headers.get("authorization"), viewer_of(request))
     if refusal is not None:
         return refusal
     declared = request.headers.get("content-length", "")

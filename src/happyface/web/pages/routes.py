@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from ...config.site import Site
 from ..access import ANONYMOUS, AccessControl, Viewer, viewer_of
+from ..access.account import with_account
 from ..alarms.forms import with_csrf
 from ..alarms.views import AlarmMarks, decorate
 from ..cache import Memo, PageCache, Rendered, to_response
@@ -116,7 +117,8 @@ class Dashboard:
                 self._build_page, kind, ident, fmt, params, query, latest, now, viewer
             )
             self.cache.put((key, alarms), cached)
-        return to_response(with_csrf(cached, request))
+        answer = with_account(cached, request, self.access, self.urls.prefix)
+        return to_response(with_csrf(answer, request))
 
     def _build_page(
         self,
