@@ -397,7 +397,8 @@ def _type_settings(
 
 def _check_secrets(sources: dict[str, Source], where: str, problems: _Problems) -> None:
     for name, source in sources.items():
-        for ref in (source.token, source.password):
+        grant = source.oauth2.client_secret if source.oauth2 is not None else None
+        for ref in (source.token, source.password, grant):
             if isinstance(ref, SecretRef):
                 try:
                     ref.resolve()
