@@ -34,12 +34,14 @@ def account_link(request: Request, control: AccessControl, prefix: str) -> str:
             return ""
         back = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return f'<a class="account" href="{prefix}/login?back={escape(back)}">Log in</a>'
-    if isinstance(viewer.identity, TokenIdentity) and viewer.identity.via == "session":
+    who = viewer.identity
+    if isinstance(who, TokenIdentity) and who.via == "session":
         token = escape(csrf_token_of(request))
         return (
             f'<form class="account" method="post" action="{prefix}/logout">'
+            f'<span title="{escape(who.issuer)}">{escape(who.display or who.subject)}</span> '
             f'<input type="hidden" name="csrf_token" value="{token}">'
-            f'<button type="submit">Log out {escape(viewer.name)}</button></form>'
+            '<button type="submit">Log out</button></form>'
         )
     return ""
 
