@@ -10,8 +10,15 @@ from pydantic_core import PydanticUndefined
 
 from ..durations import parse_duration
 from ..rules import Rule
-from ..sources import SecretRef, Source
-from .access import AccessConfig, DnRule, GroupConfig
+from ..sources import ClientCredentials, SecretRef, Source
+from .access import (
+    AccessConfig,
+    BearerIssuer,
+    DnRule,
+    GroupConfig,
+    OidcConfig,
+    TokenSubject,
+)
 from .alarms import (
     AlarmRule,
     AppriseChannel,
@@ -53,6 +60,12 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
         "The value of `source` or of an entry of `sources`: a plain string is "
         "the URL with the site's `fetch_timeout`; a table sets more.",
     ),
+    (
+        "a source's `oauth2`",
+        ClientCredentials,
+        "The token of a source from OAuth2 client credentials (WLCG IAM, EGI Check-in, "
+        "Keycloak); see docs/deployment.md.",
+    ),
     ("a secret", SecretRef, "Used by `token` and `password` of a source and `token` of an upload."),
     (
         "[[upload]]",
@@ -69,10 +82,21 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     (
         "[access.groups.NAME]",
         GroupConfig,
-        "A named group of DNs: a viewer is a member when any of `dns`, `files` or `command` "
-        "says so.",
+        "A named group: a viewer is a member when any of `dns`, `files` or `command` says so "
+        "(certificates), or `oidc_groups` or `oidc_subjects` (tokens).",
     ),
     ("a DN rule", DnRule, "An entry of `dns` given as a table, to also require the issuer."),
+    ("a token subject", TokenSubject, "An entry of `oidc_subjects`: one person at one issuer."),
+    (
+        "[access.oidc]",
+        OidcConfig,
+        "Browser login at an OpenID provider beside certificates; see docs/deployment.md.",
+    ),
+    (
+        "[[access.bearer.issuers]]",
+        BearerIssuer,
+        "An issuer whose JWT access tokens `/api/v1`, `/upload` and the alarm forms accept.",
+    ),
     (
         "[[module.rules]]",
         Rule,
@@ -170,6 +194,8 @@ def _plain_name(annotation: Any) -> str:
         "list": "array",
         "Source": "table (a source)",
         "SecretRef": "table (a secret)",
+        "ClientCredentials": "table (below)",
+        "OidcConfig": "table (below)",
     }.get(name, name)
 
 
