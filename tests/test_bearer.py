@@ -144,3 +144,17 @@ def test_an_opaque_bearer_is_left_to_the_route(token_site: AccessSite) -> None:
     """A non-JWT bearer (an upload's own token) is no identity: the page is the anonymous one."""
     answer = call(token_site, "GET", "/category/ops", bearer("opaque-upload-token"))
     assert answer.status_code == 200 and "OPS-MESSAGE" not in answer.text
+
+
+def test_an_upload_is_written_by_a_token_of_its_groups_only(
+    token_site: AccessSite, provider: OpenIdProvider
+) -> None:
+    robot = bearer(provider.client_token(AUDIENCE))
+    written = call(token_site, "POST", "/upload/robots.json", robot, content=b'{"n": 1}')
+    assert written.status_code == 201 and written.json()["bytes"] == 8
+    stored = token_site.site.resolve(token_site.site.settings.upload.dir) / "robots.json"
+    assert stored.read_bytes() == b'{"n": 1}'
+    outsider = provider.sign(provider.claims(AUDIENCE, **{"wlcg.groups": ["/cms/users"]}))
+    refused = call(token_site, "POST", "/upload/robots.json", bearer(outsider), content=b'{"n": 2}')
+    assert refused.status_code == 403 and "no group that may write" in refused.text
+    assert stored.read_bytes() == b'{"n": 1}'
