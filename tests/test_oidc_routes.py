@@ -7,14 +7,24 @@ a forged session sees nothing but its refusal.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
+import httpx
 import pytest
 
 from happyface.web.access.claims import TokenIdentity
+from happyface.web.access.session import SessionExpired, SignedCookies
 from tests.fixtures.access import HIDDEN, WITHHELD_OPS, WITHHELD_QUEUE, AccessSite
 from tests.fixtures.oidc import OpenIdProvider
-from tests.fixtures.tokensite import AUDIENCE, provider, session_cookie, token_site
+from tests.fixtures.tokensite import (
+    AUDIENCE,
+    SESSION_SECRET,
+    provider,
+    session_cookie,
+    token_site,
+)
 from tests.test_access_routes import ALTERNATIVES, BINARY, leaks, run_walk
 
 __all__ = ["provider", "token_site"]
@@ -93,3 +103,31 @@ def test_post_routes_refuse_a_session_without_the_form_token(
     secrets = HIDDEN + WITHHELD_QUEUE + WITHHELD_OPS
     assert [(u, leaks(u, a, secrets)) for u, a in answers if leaks(u, a, secrets)] == []
     assert all(a.status_code >= 400 for _, a in answers)
+
+
+def test_login_returns_only_to_pages_of_this_site(
+    app: Any, token_site: AccessSite, provider: OpenIdProvider
+) -> None:
+    cookies = SignedCookies(SESSION_SECRET, 3600)
+
+    async def back_after(back: str) -> str:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answer = await client.get("/login", params={"back": back})
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith(provider.issuer + "/auth?")
+        return str(cookies.login_of(answer.cookies["hf_login"])["back"])
+
+    assert asyncio.run(back_after("/category/ops?at=x")) == "/category/ops?at=x"
+    for elsewhere in ("//evil.example/", "/\t/evil.example", "https://evil.example/", "/\\evil"):
+        assert asyncio.run(back_after(elsewhere)) == "/", elsewhere
+
+
+def test_a_session_lasts_its_lifetime_only() -> None:
+    cookies = SignedCookies(SESSION_SECRET, 1)
+    who = TokenIdentity("https://issuer.test", "ada", frozenset({"hf-admins"}), "session")
+    value = cookies.session_value(who)
+    assert cookies.session_of(value) == who
+    time.sleep(2.1)
+    with pytest.raises(SessionExpired):
+        cookies.session_of(value)

@@ -222,7 +222,9 @@ def _callback_of(request: Request) -> str:
 
 def _local_path(back: str) -> str:
     """`back` if it is a path on this site; "/" for anything that could lead elsewhere."""
-    ours = back.startswith("/") and not back.startswith("//") and "\\" not in back
+    # browsers drop tabs and newlines from URLs: "/\t/evil.example" would lead away
+    plain = all(c.isprintable() and not c.isspace() for c in back)
+    ours = plain and back.startswith("/") and not back.startswith("//") and "\\" not in back
     return back if ours else "/"
 
 

@@ -42,8 +42,15 @@ class TokenAccess:
             client_secret = _resolved(site, oidc.client_secret) if oidc.client_secret else None
             self.login = OidcLogin(oidc, client_secret, self.cookies, self.providers)
 
+    @property
+    def enabled(self) -> bool:
+        """Whether tokens are set up at all (bearer issuers or OIDC login)."""
+        return self.bearer.enabled or self.cookies is not None
+
     def presented(self, scope: Mapping[str, Any]) -> bool:
         """Whether the request carries a token or session this layer would judge (cheap)."""
+        if not self.enabled:
+            return False  # the hot path of a site without tokens: parse nothing
         connection = HTTPConnection(scope)  # type: ignore[arg-type]
         if self.cookies is not None and SESSION_COOKIE in connection.cookies:
             return True
@@ -52,6 +59,8 @@ class TokenAccess:
 
     async def identify(self, scope: Mapping[str, Any]) -> TokenIdentity | None:
         """The token identity of a request, None without one; TokenRefused for a bad one."""
+        if not self.enabled:
+            return None
         connection = HTTPConnection(scope)  # type: ignore[arg-type]
         token = bearer_token(connection.headers.get("authorization", ""))
         if self.bearer.enabled and token is not None and looks_like_jwt(token):
