@@ -1,7 +1,8 @@
-"""Access control by X.509 certificate: who the viewer is, and what they may see.
+"""Access control by X.509 certificate or token: who the viewer is, and what they may see.
 
 `AccessMiddleware` identifies the viewer of every request (a trusted reverse proxy's DN
-headers, or the client certificate of our own TLS); `AccessControl` scopes the site and the
+headers, the client certificate of our own TLS, a bearer JWT of a configured issuer, or an
+OpenID Connect login session: `tokenauth`); `AccessControl` scopes the site and the
 store to that viewer (a `ScopedStore` has only the reads the web needs, each filtered), so
 the view functions need no checks of their own; `deps` has the dependencies of
 state-changing routes (groups, CSRF).
