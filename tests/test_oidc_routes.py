@@ -16,6 +16,7 @@ import pytest
 
 from happyface.web.access.claims import TokenIdentity
 from happyface.web.access.session import SessionExpired, SignedCookies
+from happyface.web.app import served
 from tests.fixtures.access import HIDDEN, WITHHELD_OPS, WITHHELD_QUEUE, AccessSite
 from tests.fixtures.oidc import OpenIdProvider
 from tests.fixtures.tokensite import (
@@ -131,3 +132,24 @@ def test_a_session_lasts_its_lifetime_only() -> None:
     time.sleep(2.1)
     with pytest.raises(SessionExpired):
         cookies.session_of(value)
+
+
+def test_a_token_viewers_answer_is_never_sent_again_to_anyone_else(
+    token_site: AccessSite, provider: OpenIdProvider
+) -> None:
+    """The one-second answer cache in front of the app keeps public answers only."""
+    layer = served(token_site.app())
+    admin_headers = cookie_header(admin(provider))
+    bearer_headers = {"Authorization": f"Bearer {provider.client_token(AUDIENCE)}"}
+
+    async def go() -> list[str]:
+        transport = httpx.ASGITransport(app=layer)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            texts = []
+            for headers in (admin_headers, bearer_headers, admin_headers, {}):
+                texts.append((await client.get("/category/ops", headers=headers)).text)
+            return texts
+
+    *theirs, anonymous = asyncio.run(go())
+    assert all("OPS-MESSAGE" in text for text in theirs)
+    assert "OPS-MESSAGE" not in anonymous

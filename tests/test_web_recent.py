@@ -25,6 +25,9 @@ class _Control:
     def identify(self, scope: Scope) -> str | None:
         return dict(scope["headers"]).get(b"x-dn", b"").decode() or None
 
+    def personal(self, scope: Scope) -> bool:
+        return self.identify(scope) is not None
+
 
 class _App:
     """Answers 200 with a counter; what it marks and sends is set per test."""
