@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..access import Viewer, viewer_of
+from ..access.account import with_account
 from ..cache import Rendered, to_response
 from ..urls import absolute
 from .routes import PAST_MAX_AGE, query_params
@@ -83,7 +84,7 @@ async def serve_at(
             _build, dash, query, latest, now, origin, stale, build, viewer
         )
         dash.cache.put(key, cached)
-    return to_response(cached)
+    return to_response(with_account(cached, request, dash.access, dash.urls.prefix))
 
 
 def _build(
