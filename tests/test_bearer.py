@@ -21,7 +21,7 @@ import pytest
 from happyface.web.access.claims import TokenIdentity
 from tests.fixtures.access import AccessSite
 from tests.fixtures.oidc import OpenIdProvider, new_key
-from tests.fixtures.tokensite import AUDIENCE, USERS, provider, session_cookie, token_site
+from tests.fixtures.tokensite import AUDIENCE, USERS, VIP, provider, session_cookie, token_site
 
 __all__ = ["provider", "token_site"]
 
@@ -60,6 +60,18 @@ def test_groups_come_from_the_claims(token_site: AccessSite, provider: OpenIdPro
     )
     answer = call(token_site, "GET", "/api/v1/modules/opsmod", bearer(entitled))
     assert "OPS-MESSAGE" in answer.text
+
+
+def test_a_subject_listed_by_issuer_and_sub_is_a_member(
+    token_site: AccessSite, provider: OpenIdProvider
+) -> None:
+    no_groups = {"wlcg.groups": []}
+    vip = provider.sign(provider.claims(AUDIENCE, sub=VIP, **no_groups))
+    assert "OPS-MESSAGE" in call(token_site, "GET", "/api/v1/modules/opsmod", bearer(vip)).text
+    other = provider.sign(provider.claims(AUDIENCE, sub=VIP + "-not", **no_groups))
+    assert (
+        "OPS-MESSAGE" not in call(token_site, "GET", "/api/v1/modules/opsmod", bearer(other)).text
+    )
 
 
 def _part(value: dict[str, Any]) -> str:

@@ -64,16 +64,15 @@ def key(kid: str) -> RSAKey:
     return RSAKey.generate_key(2048, parameters={"kid": kid, "alg": "RS256"})
 
 
-def token(issuer: str, signer: RSAKey) -> str:
+def token(issuer: str, signer: RSAKey, **more: Any) -> str:
     now = int(time.time())
-    claims: dict[str, Any] = {"iss": issuer, "sub": "s", "aud": AUDIENCE, "exp": now + 60}
+    claims: dict[str, Any] = {"iss": issuer, "sub": "s", "aud": AUDIENCE, "exp": now + 60, **more}
     return jwt.encode({"alg": "RS256", "kid": signer.kid}, claims, signer)
 
 
-def verifier(issuer: str, min_refresh: float) -> BearerVerifier:
-    config = BearerConfig.model_validate(
-        {"issuers": [{"issuer": issuer, "audience": [AUDIENCE], "jwks_uri": issuer + "/jwks"}]}
-    )
+def verifier(issuer: str, min_refresh: float, **more: Any) -> BearerVerifier:
+    entry = {"issuer": issuer, "audience": [AUDIENCE], "jwks_uri": issuer + "/jwks", **more}
+    config = BearerConfig.model_validate({"issuers": [entry]})
     return BearerVerifier(config, Providers(min_refresh=min_refresh))
 
 
@@ -113,3 +112,20 @@ def test_an_unreachable_issuer_is_a_refusal_not_a_crash() -> None:
     check = verifier("http://127.0.0.1:9", min_refresh=0)
     with pytest.raises(TokenRefused, match="keys are unavailable"):
         asyncio.run(check.identity(token("http://127.0.0.1:9", key("k"))))
+
+
+def test_groups_come_from_the_named_claim_only_when_one_is_named(keys: KeyServer) -> None:
+    signer = key("k")
+    keys.keys = [signer]
+    claims = {"cern_roles": ["admins"], "groups": ["shifters"], "wlcg.groups": "/cms /cms/x"}
+    named = verifier(keys.issuer, min_refresh=0, groups_claim="cern_roles")
+    every = verifier(keys.issuer, min_refresh=0)
+
+    async def go() -> tuple[frozenset[str], frozenset[str]]:
+        one = await named.identity(token(keys.issuer, signer, **claims))
+        known = await every.identity(token(keys.issuer, signer, **claims))
+        return one.groups, known.groups
+
+    one, known = asyncio.run(go())
+    assert one == {"admins"}
+    assert known == {"shifters", "/cms", "/cms/x"}  # a space-separated string counts too
