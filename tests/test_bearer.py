@@ -13,15 +13,27 @@ import hmac
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from happyface.config.load import load_site
+from happyface.errors import ConfigError
 from happyface.web.access.claims import TokenIdentity
 from tests.fixtures.access import AccessSite
 from tests.fixtures.oidc import OpenIdProvider, new_key
-from tests.fixtures.tokensite import AUDIENCE, USERS, VIP, provider, session_cookie, token_site
+from tests.fixtures.tokensite import (
+    AUDIENCE,
+    USERS,
+    VIP,
+    provider,
+    session_cookie,
+    token_config,
+    token_site,
+)
+from tests.fixtures.web import web_registry
 
 __all__ = ["provider", "token_site"]
 
@@ -170,3 +182,14 @@ def test_an_upload_is_written_by_a_token_of_its_groups_only(
     refused = call(token_site, "POST", "/upload/robots.json", bearer(outsider), content=b'{"n": 2}')
     assert refused.status_code == 403 and "no group that may write" in refused.text
     assert stored.read_bytes() == b'{"n": 1}'
+
+
+def test_an_upload_naming_an_unknown_group_is_a_config_problem(
+    tmp_path: Path, provider: OpenIdProvider
+) -> None:
+    config = token_config(provider.issuer).replace('groups = ["admins"]', 'groups = ["admns"]')
+    (tmp_path / "happyface.toml").write_text(config)
+    (tmp_path / "session.key").write_text("x" * 40)
+    (tmp_path / "client.secret").write_text("y")
+    with pytest.raises(ConfigError, match=r"groups: no group 'admns' in \[access\.groups\]"):
+        load_site(tmp_path, web_registry())

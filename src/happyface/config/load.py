@@ -199,7 +199,7 @@ def _assemble(
     ]
     alarms = _alarms(documents, [m.id for m, _ in modules], list(known_categories), problems)
     access = _access(main, [*categories, *modules], problems)
-    uploads = _uploads(documents, problems)
+    uploads = _uploads(documents, access, problems)
     if settings is None:
         return None
     root = config_path.parent.resolve()
@@ -258,11 +258,15 @@ def _alarms(
     )
 
 
-def _uploads(documents: list[_Document], problems: _Problems) -> tuple[UploadConfig, ...]:
-    """The `[[upload]]` entries, each name once."""
+def _uploads(
+    documents: list[_Document], access: AccessConfig, problems: _Problems
+) -> tuple[UploadConfig, ...]:
+    """The `[[upload]]` entries, each name once, their `groups` known ones."""
     entries = _entries(documents, "upload", UploadConfig, problems)
     seen: dict[str, str] = {}
     for entry, where in entries:
+        for name in access.unknown_groups(entry.groups):
+            problems.add(where, f"groups: no group {name!r} in [access.groups]")
         if entry.name in seen:
             problems.add(where, f"upload {entry.name!r} is already declared at {seen[entry.name]}")
         seen.setdefault(entry.name, where)
