@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from joserfc.errors import JoseError
@@ -86,7 +86,7 @@ class Providers:
 
     def _read_keys(self, document: Mapping[str, Any]) -> _Keys:
         try:
-            keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
+            keys = KeySet.import_key_set(cast(Any, document))  # a dict checked by joserfc
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise ProviderUnavailable(f"unreadable key set: {exc}") from None
         kids = frozenset(str(k.kid) for k in keys.keys if k.kid)
