@@ -55,6 +55,11 @@ def axis_of(unit: str) -> str:
     return "percent" if unit == "fraction" else unit
 
 
+def axis_scale(unit: str) -> float:
+    """The factor from a unit to its axis' (`axis_of`): hours to seconds, a fraction to %."""
+    return 100.0 if unit == "fraction" else _TO_SECONDS.get(unit, 1.0)
+
+
 def unit_of(metric: str, declared: Mapping[str, str] | Iterable[tuple[str, str]]) -> str:
     """The unit of a metric from (pattern, unit) declarations, the first match winning; "" none."""
     pairs = declared.items() if isinstance(declared, Mapping) else declared
