@@ -152,7 +152,9 @@ def test_the_filter_works_in_the_past(client: Any) -> None:
 
 def test_an_unknown_group_shows_no_jobs_and_says_so(client: Any) -> None:
     assert job_rows(client, "/module/condor.json?group=alice") == []
-    assert "(no such group in this run)" in client.get("/module/condor?group=alice").text
+    html = client.get("/module/condor?group=alice").text
+    assert "0 jobs of group <strong>alice</strong>" in html
+    assert "no job of group alice in this run&#39;s input" in html
 
 
 @pytest.mark.parametrize("query", ["group=" + "x" * 201, "user=a%0Ab"])

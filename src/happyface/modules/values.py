@@ -90,7 +90,10 @@ def value_result(
     table = Table(
         name="values",
         columns=("metric", what, "value", "problem"),
-        rows=tuple((n, e, v, p or None) for n, e, v, p in rows),
+        rows=tuple(
+            (n, e, None if v is None else humanise(v, unit_of(n, units or {})), p or None)
+            for n, e, v, p in rows
+        ),
         title="Values",
     )
     return Result(message=message, metrics=metrics, tables=(table,), details={"problems": problems})

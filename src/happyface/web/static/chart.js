@@ -209,7 +209,9 @@
     if (!(t >= x0 && t <= x1)) return;
     var g = el("g", { "class": "since-marker" }, svg);
     el("line", { x1: sx(t), x2: sx(t), y1: M.t, y2: H - M.b }, g);
-    el("text", { x: sx(t) + 4, y: M.t + 10 }, g).textContent = "firing since " + iso(t).slice(11, 16);
+    var late = sx(t) > W - M.r - 120;  // near the right edge the label goes on the left
+    el("text", { x: sx(t) + (late ? -4 : 4), y: M.t + 10, "text-anchor": late ? "end" : "start" }, g)
+      .textContent = "firing since " + iso(t).slice(11, 16);
   }
 
   function drawBands(svg, statuses, sx, top) {
