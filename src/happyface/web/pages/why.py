@@ -115,21 +115,25 @@ def with_since(
     """The reasons (made of `items`) with the first run of the streak in which each fired."""
     out = []
     for shown, item in zip(reasons, items, strict=True):
-        since, before = firing_since(store, module_id, item.rule, item.verdict.metric, until)
+        verdict = item.verdict
+        since, before = firing_since(
+            store, module_id, item.rule, verdict.metric, verdict.status, until
+        )
         out.append(replace(shown, since=since, since_before=before))
     return out
 
 
 def firing_since(
-    store: ScopedStore, module_id: str, rule: Rule, metric: str, until: datetime
+    store: ScopedStore, module_id: str, rule: Rule, metric: str, status: Status, until: datetime
 ) -> tuple[datetime | None, bool]:
-    """When the rule began firing on the metric without a break, and whether that streak
-    reaches back past the history read (then it is older than the time given)."""
+    """Since when the rule has fired on the metric at `status` or worse without a break, and
+    whether that streak reaches back past the history read (then it began before)."""
     start = until - LOOKBACK
     points = store.metric_series(module_id, metric, start, until)
     since = None
     for point in reversed(points):
-        if not evaluate(rule, {metric: point.value}):
+        verdicts = evaluate(rule, {metric: point.value})
+        if not any(v.status.severity >= status.severity for v in verdicts):
             return since, False
         since = point.t
     return since, since is not None and since - start < BEFORE_MARGIN
