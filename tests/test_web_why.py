@@ -151,3 +151,12 @@ type = "happyface"
 category = "sites"
 source = "http://127.0.0.1:9/"
 """
+
+
+def test_the_api_gives_each_metric_its_unit_and_written_value(client: Client) -> None:
+    detail = client.get("/api/v1/modules/atlas").json()
+    assert detail["units"]["inefficient_fraction"] == "fraction"
+    assert detail["values"]["inefficient_fraction"] == "54 %"
+    assert detail["values"]["running"] == "1,516" and detail["metrics"]["running"] == 1516
+    series = client.get("/api/v1/modules/atlas/metrics/running").json()
+    assert series["unit"] == "count"
