@@ -60,8 +60,12 @@ def run_rules(meta: Mapping[str, Any], site: Site) -> list[Rule]:
 
 
 def fired(rules: Sequence[Rule], row: ResultRow | None) -> list[Fired]:
-    """The verdicts that crossed a threshold in this result, worst first, in rule order."""
-    if row is None or row.status in (Status.ERROR, Status.HAPPY):
+    """The verdicts that crossed a threshold in this result, worst first, in rule order.
+
+    Only a rated module has them: an error, or no data (a source down or stale, greyed), is
+    never explained by a rating of data that is not trusted.
+    """
+    if row is None or row.status not in (Status.NEUTRAL, Status.UNHAPPY):
         return []
     found = [
         Fired(rule, v)
