@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from happyface import Result, Status
 from happyface.config.load import load_site
-from happyface.storage import open_store
+from happyface.storage import ModuleRecord, open_store
 from happyface.web import create_app
 from happyface.web.urls import format_at
 from tests.fixtures.web import Client
@@ -160,3 +161,21 @@ def test_the_api_gives_each_metric_its_unit_and_written_value(client: Client) ->
     assert detail["values"]["running"] == "1,516" and detail["metrics"]["running"] == 1516
     series = client.get("/api/v1/modules/atlas/metrics/running").json()
     assert series["unit"] == "count"
+
+
+def test_an_error_is_said_once(tmp_path: Path) -> None:
+    story = why_site(tmp_path)
+    started = story.times[-1] + timedelta(minutes=15)
+    run_id = story.store.begin_run(started, "test", story.site.snapshot)
+    failure = "source 'main': connection refused"
+    # as a run records a failed module: its message is its error
+    record = ModuleRecord(
+        "atlas", "batch", Status.ERROR, failure, Result.error(failure), error=failure
+    )
+    story.store.finish_run(run_id, [record], {"batch": Status.ERROR}, started)
+    app = create_app(story.site, story.store)
+    app.state.dashboard.now = lambda: started + timedelta(minutes=1)
+    box = Client(app).get("/category/batch").text.split('id="atlas"')[1].split("</section>")[0]
+    assert box.count("connection refused") == 1 and 'class="error-detail"' in box
+    assert 'class="reasons' not in box  # an error is never explained by a rating
+    story.store.close()
