@@ -56,7 +56,7 @@ def test_json_transfers_slow_and_long():
 def test_rating_on_the_number_of_bad_transfers():
     two = Rule(metric="bad", warning=2)
     status, message = rated(DCacheTransfers, data("transfers.json"), rules=(two,))
-    assert status is Status.NEUTRAL and message.endswith("; bad = 4 (> 2)")
+    assert status is Status.NEUTRAL and message == "bad is 4, above the limit of 2"
     one_three = Rule(metric="bad", warning=1, critical=3)
     assert rated(DCacheTransfers, data("transfers.json"), rules=(one_three,))[0] is Status.UNHAPPY
     lenient = rated(

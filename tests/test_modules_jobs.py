@@ -46,7 +46,7 @@ def test_xml_groups_come_from_the_summaries_as_a_tree():
 def test_xml_rates_the_fraction_of_inefficient_running_jobs():
     status, message = rated(Jobs, data("jobs_gridka.xml"))
     assert status is Status.UNHAPPY  # atlas: 54 % of running jobs below 10 %
-    assert "rated.atlas.inefficient_fraction = 0.537 (> 0.5)" in message
+    assert "atlas: 0.537 of the running jobs are inefficient, the limit is 0.5" in message
 
 
 def test_only_configured_groups_are_rated():

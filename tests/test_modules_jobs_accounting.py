@@ -53,7 +53,7 @@ def test_sacct_cpu_efficiency_is_total_cpu_over_elapsed_times_allocated_cpus():
 def test_sacct_groups_are_rated_on_finished_jobs():
     status, message = rated(Jobs, data("sacct.json"), min_jobs=2)
     assert status is Status.NEUTRAL
-    assert "rated.cms.inefficient_fraction = 0.333 (> 0.3)" in message
+    assert "cms: 0.333 of the running jobs are inefficient, the limit is 0.3" in message
 
 
 def test_sacct_of_older_data_parsers_names_the_state_as_text():
@@ -148,4 +148,4 @@ def test_condor_history_rates_inefficient_finished_jobs():
         Jobs, data("condor_history.json"), min_jobs=2, groups=["cms.prod"], rules=(stricter,)
     )
     assert status is Status.UNHAPPY
-    assert "rated.cms.prod.inefficient_fraction = 0.5 (> 0.4)" in message
+    assert "rated.cms.prod.inefficient_fraction is 0.5, above the limit of 0.4" in message

@@ -15,7 +15,7 @@ def test_thresholds_above() -> None:
     assert rate(Result(metrics={"queue": 50}), rules)[0] is Status.NEUTRAL
     status, message = rate(Result(metrics={"queue": 500}), rules)
     assert status is Status.UNHAPPY
-    assert "queue = 500" in message
+    assert message == "queue is 500, above the limit of 100"
 
 
 def test_thresholds_below() -> None:
@@ -71,13 +71,13 @@ def test_a_glob_rates_each_match_and_names_it() -> None:
     rule = Rule(metric="*.inefficient_fraction", warning=0.3, critical=0.5)
     verdicts = evaluate(rule, FRACTIONS)
     assert [(v.status, v.message) for v in verdicts] == [
-        (Status.UNHAPPY, "atlas.inefficient_fraction = 0.54 (> 0.5)"),
-        (Status.NEUTRAL, "cms.inefficient_fraction = 0.35 (> 0.3)"),
+        (Status.UNHAPPY, "atlas.inefficient_fraction is 0.54, above the limit of 0.5"),
+        (Status.NEUTRAL, "cms.inefficient_fraction is 0.35, above the limit of 0.3"),
     ]
     # the module's status is the worst match, and its reason names only the worst
     assert rate(Result(metrics=FRACTIONS), [rule]) == (
         Status.UNHAPPY,
-        "atlas.inefficient_fraction = 0.54 (> 0.5)",
+        "atlas.inefficient_fraction is 0.54, above the limit of 0.5",
     )
 
 
@@ -109,7 +109,7 @@ def test_a_long_family_of_reasons_is_cut() -> None:
     assert status is Status.UNHAPPY
     reasons = message.split("; ")
     assert len(reasons) == MAX_REASONS + 1
-    assert reasons[0] == "g00.x = 1 (> 0)" and reasons[-1] == "and 15 more"
+    assert reasons[0] == "g00.x is 1, above the limit of 0" and reasons[-1] == "and 15 more"
 
 
 # -- how reasons show numbers -------------------------------------------------------------------
@@ -118,12 +118,12 @@ def test_a_long_family_of_reasons_is_cut() -> None:
 @pytest.mark.parametrize(
     ("value", "threshold", "text"),
     [
-        (0.30001, 0.3, "x = 0.30001 (> 0.3)"),  # never "30% > 30%"
-        (0.5368421, 0.5, "x = 0.537 (> 0.5)"),
-        (1020, 1000, "x = 1020 (> 1000)"),  # whole numbers stay whole
-        (999.99999, 999.9, "x = 1000 (> 999.9)"),
-        (2.0004, 2, "x = 2.0004 (> 2)"),
-        (1.7e15, 5e13, "x = 1700000000000000 (> 50000000000000)"),
+        (0.30001, 0.3, "x is 0.30001, above the limit of 0.3"),  # never "30% > 30%"
+        (0.5368421, 0.5, "x is 0.537, above the limit of 0.5"),
+        (1020, 1000, "x is 1,020, above the limit of 1,000"),  # whole numbers stay whole
+        (999.99999, 999.9, "x is 1,000, above the limit of 999.9"),
+        (2.0004, 2, "x is 2.0004, above the limit of 2"),
+        (1.7e15, 5e13, "x is 1,700,000,000,000,000, above the limit of 50,000,000,000,000"),
     ],
 )
 def test_value_and_threshold_are_shown_alike_and_apart(value, threshold, text) -> None:

@@ -157,14 +157,18 @@ async def test_default_rules_rate_and_a_site_rule_replaces_one(
         "check_lenient": Status.NEUTRAL,
         "check_own_rules_only": Status.HAPPY,
     }
-    assert "rated.atlas.inefficient_fraction = 0.537 (> 0.5)" in records["jobs"].message
-    assert records["jobs_tolerant"].message.endswith(
-        "; rated.atlasprd.inefficient_fraction = 0.588 (> 0.55)"
+    # the message names the rules that fired, in the metric's unit, and nothing else
+    assert records["jobs"].message == (
+        "atlas: 54 % of the running jobs are inefficient, the limit is 50 %; "
+        "atlasprd: 59 % of the running jobs are inefficient, the limit is 50 %"
     )
-    assert records["pools_strict"].message.endswith("; 2 pools are full")
-    assert records["movers_strict"].message.endswith("; rated.restore.ratio = 1.17 (> 1)")
-    assert records["transfers_strict"].message.endswith("; bad = 4 (> 3)")
-    assert records["check_lenient"].message.endswith("; up = 0 (< 1)")
+    assert records["jobs_tolerant"].message == (
+        "rated.atlasprd.inefficient_fraction is 59 %, above the limit of 55 %"
+    )
+    assert records["pools_strict"].message == "2 pools are full"
+    assert records["movers_strict"].message == "rated.restore.ratio is 1.17, above the limit of 1"
+    assert records["transfers_strict"].message == "bad is 4, above the limit of 3"
+    assert records["check_lenient"].message == "up is 0, below the limit of 1"
 
 
 def _old_setting_problems(tmp_path: Path, module: str) -> list[str]:
@@ -198,7 +202,8 @@ def test_an_old_threshold_setting_names_the_rule_to_write(tmp_path: Path) -> Non
     assert "settings: `warning`, `critical` of type 'jobs' are thresholds of rules now" in problem
     assert (
         'write `rules = [{ metric = "rated.*.inefficient_fraction", warning = 0.2, '
-        'critical = 0.4, missing = "ignore" }]` in this [[module]]'
+        'critical = 0.4, message = "{match}: {value} of the running jobs are inefficient, '
+        'the limit is {threshold}", missing = "ignore" }]` in this [[module]]'
     ) in problem
     # the suggestion is valid TOML for valid rules, and only the changed default rule
     (suggested,) = _suggested_rules(problem)

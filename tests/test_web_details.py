@@ -13,6 +13,7 @@ import pytest
 
 from happyface import Result, Status
 from happyface.display import DetailInput, Query
+from happyface.modules.jobs_empty import why_empty
 from happyface.modules.jobs_view import FilterView, JobsView, jobs_view
 from happyface.result import Table
 from happyface.storage import ModuleRecord
@@ -152,7 +153,9 @@ def test_the_filter_works_in_the_past(client: Any) -> None:
 
 def test_an_unknown_group_shows_no_jobs_and_says_so(client: Any) -> None:
     assert job_rows(client, "/module/condor.json?group=alice") == []
-    assert "(no such group in this run)" in client.get("/module/condor?group=alice").text
+    html = client.get("/module/condor?group=alice").text
+    assert "0 jobs of group <strong>alice</strong>" in html
+    assert "no job of group alice in this run&#39;s input" in html
 
 
 @pytest.mark.parametrize("query", ["group=" + "x" * 201, "user=a%0Ab"])
@@ -310,3 +313,32 @@ def test_the_json_rendering_carries_the_detail_views(client: Any) -> None:
     assert filtered["tree"][0]["url"].startswith("/module/condor?group=")
     boxed = client.get("/category/batch.json").json()["modules"][0]["view"]
     assert boxed["filter"] is None and boxed["totals"]["total"] > 0
+
+
+@pytest.mark.parametrize(
+    ("group", "user", "total", "listed", "reason"),
+    [
+        ("alice", "", None, (2, 2), "no job of group alice in this run's input"),
+        ("lhcb", "", 0, (2, 2), "group lhcb has no jobs in this run"),
+        ("lhcb", "", 7, (2, 9), "keeps only the first 2 of 9 jobs and none of them is"),
+        ("lhcb", "", 7, (2, 2), "counts 7 jobs of group lhcb but does not list them"),
+        (
+            "atlas",
+            "x",
+            1,
+            (2, 2),
+            "none of the 1 jobs of group atlas in this run belongs to user x",
+        ),
+        ("", "x", None, (2, 2), "none of the 2 jobs in this run belongs to user x"),
+        ("atlas", "", 1, (2, 2), ""),
+    ],
+)
+def test_an_empty_filter_says_why(
+    group: str, user: str, total: int | None, listed: tuple[int, int], reason: str
+) -> None:
+    jobs = Table("jobs", ("id", "user", "group"), (("1", "u", "atlas"), ("2", "v", "cms")))
+    said = why_empty(jobs, group, user, {group}, total, listed)
+    assert reason in said and bool(said) == bool(reason)
+    assert why_empty(None, "atlas", "", {"atlas"}, 5, (0, 5)).startswith(
+        "this run's input lists no"
+    )

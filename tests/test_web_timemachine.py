@@ -141,10 +141,13 @@ def test_past_view_does_not_poll_and_says_so(web_client: Client) -> None:
     assert 'id="updated"' not in html
 
 
-def test_picker_form_uses_native_inputs(web_client: Client) -> None:
+def test_picker_form_shows_24_hour_utc_whatever_the_browser_locale(web_client: Client) -> None:
     html = web_client.get("/module/jobs").text
-    assert '<input type="date" name="date" value="2026-11-25"' in html
-    assert '<input type="time" name="time" value="11:45"' in html
+    # type=date/time would follow the browser's locale (AM/PM); text fields keep UTC and 24 h
+    assert 'type="date"' not in html and 'type="time"' not in html
+    assert '<input type="text" name="date" value="2026-11-25"' in html
+    assert '<input type="text" name="time" value="11:45"' in html
+    assert 'pattern="([01][0-9]|2[0-3]):[0-5][0-9]"' in html and "Time (UTC, 24 h)" in html
 
 
 def test_same_static_link_same_content_after_new_runs(web_fresh: WebSite) -> None:

@@ -40,6 +40,9 @@ class Module(Generic[S]):
     source_names: ClassVar[tuple[str, ...]] = ("main",)
     #: how the type rates its metrics; a site's rule on the same `metric` replaces one
     default_rules: ClassVar[tuple[Rule, ...]] = ()
+    #: what each metric measures, by name or glob (`"*.free_bytes": "bytes"`), the first match
+    #: winning: a unit of `happyface.units`, so pages write 1.5 TB, 54 %, 2 h 10 min
+    metric_units: ClassVar[Mapping[str, str]] = {}
     #: settings the type no longer has: a site still giving one gets a config error saying
     #: what to write instead
     retired_settings: ClassVar[Mapping[str, Retired]] = {}
@@ -54,6 +57,10 @@ class Module(Generic[S]):
     def sources(self) -> Mapping[str, Source]:
         """What to fetch before `extract`; by default the sources the config gives."""
         return self.configured_sources
+
+    def units(self) -> Mapping[str, str]:
+        """The units of this instance's metrics: the type's, unless its settings name them."""
+        return self.metric_units
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         raise NotImplementedError(f"{type(self).__name__} does not implement extract()")

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .reasons import default_text, expand, message_problem, shown_pair
 from .result import Result
 from .status import Status
+from .units import unit_of, unit_problem
 
 Operator = Literal[">", ">=", "<", "<=", "==", "!="]
 
@@ -55,12 +56,26 @@ class Rule(BaseModel):
     message: str = Field(
         "",
         description="the reason shown when the rule fires, instead of `metric = value (op "
-        "threshold)`; `{metric}`, `{value}`, `{threshold}`, `{op}` and `{match}` (the part of "
-        "the metric name the glob's wildcards stand for) are filled in",
+        "threshold)`; `{metric}`, `{value}`, `{threshold}`, `{op}`, `{match}` (the part of "
+        "the metric name the glob's wildcards stand for) and `{summary}` (the module's own "
+        "message) are filled in",
     )
     missing: Literal["error", "noinfo", "ignore"] = Field(
         "error", description="what a missing metric (or a glob matching none) means"
     )
+    unit: str = Field(
+        "",
+        description="the unit of the metric and its thresholds (`count`, `bytes`, `seconds`, "
+        "`hours`, `fraction`, `percent`, `bytes/s` or a rate such as `jobs/s`), for writing "
+        "them as `1.5 TB` or `54 %`; empty: the unit the module type declares for the metric",
+    )
+
+    @model_validator(mode="after")
+    def _known_unit(self) -> Rule:
+        problem = unit_problem(self.unit) if self.unit else None
+        if problem:
+            raise ValueError(f"rule on {self.metric!r}: {problem}")
+        return self
 
     @model_validator(mode="after")
     def _needs_a_threshold(self) -> Rule:
@@ -102,10 +117,14 @@ class Rule(BaseModel):
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one rule said about one metric of a result."""
+    """What one rule said about one metric of a result: the status, the reason in words, and
+    (when the metric was there) which metric, its value and the threshold it crossed."""
 
     status: Status
     message: str
+    metric: str = ""
+    value: float | None = None
+    threshold: float | None = None
 
 
 def matching(rule: Rule, metrics: Mapping[str, float]) -> list[str]:
@@ -115,12 +134,15 @@ def matching(rule: Rule, metrics: Mapping[str, float]) -> list[str]:
     return sorted(name for name in metrics if fnmatchcase(name, rule.metric))
 
 
-def evaluate(rule: Rule, metrics: Mapping[str, float]) -> list[Verdict]:
-    """The rule's verdicts on these metrics, one per metric it names that crosses a threshold."""
+def evaluate(rule: Rule, metrics: Mapping[str, float], summary: str = "") -> list[Verdict]:
+    """The rule's verdicts on these metrics, one per metric it names that crosses a threshold.
+
+    `summary` is the module's own message, for a rule message that quotes it.
+    """
     names = matching(rule, metrics)
     if not names:
         return _missing(rule)
-    return [v for name in names if (v := _judge(rule, name, metrics[name])) is not None]
+    return [v for name in names if (v := _judge(rule, name, metrics[name], summary)) is not None]
 
 
 def rate(result: Result, rules: Iterable[Rule]) -> tuple[Status, str]:
@@ -128,32 +150,42 @@ def rate(result: Result, rules: Iterable[Rule]) -> tuple[Status, str]:
 
     An errored result stays an error: rules never turn a failure into a rating. Otherwise the
     worst of the module's own status and every rule's verdict wins; a result with neither is
-    happy. The message is the module's own, followed by the reasons for the final status.
+    happy. The message says why: the reasons of the rules that gave the final status, and
+    the module's own message only where the module's own rating gave it (or nothing fired).
     """
     if result.status is Status.ERROR:
         return Status.ERROR, result.message
-    verdicts = [v for rule in rules for v in evaluate(rule, result.metrics)]
+    verdicts = [v for rule in rules for v in evaluate(rule, result.metrics, result.message)]
     statuses = [v.status for v in verdicts]
     if result.status is not None:
         statuses.append(result.status)
     status = max(statuses, key=lambda s: s.severity) if statuses else Status.HAPPY
-    messages = [result.message] if result.message else []
-    messages += _reasons([v.message for v in verdicts if v.status is status])
-    return status, "; ".join(messages)
+    reasons = _reasons([v.message for v in verdicts if v.status is status])
+    own = result.message and (result.status is status or not reasons)
+    return status, "; ".join([result.message] * bool(own) + reasons)
 
 
 def combined(
-    own: Sequence[Rule], defaults: Sequence[Rule], keep_defaults: bool
+    own: Sequence[Rule],
+    defaults: Sequence[Rule],
+    keep_defaults: bool,
+    units: Mapping[str, str] | None = None,
 ) -> tuple[Rule, ...]:
     """The rules that rate an instance: the site's own, then the type's defaults they leave.
 
     A rule the site writes on a `metric` (the same text, glob included) replaces every default
-    rule on it; the type's other defaults still apply unless `keep_defaults` is false.
+    rule on it; the type's other defaults still apply unless `keep_defaults` is false. A rule
+    without a `unit` takes the one the type declares for its metric (`units`, by pattern).
     """
-    if not keep_defaults:
-        return tuple(own)
     replaced = {rule.metric for rule in own}
-    return (*own, *(rule for rule in defaults if rule.metric not in replaced))
+    kept = [rule for rule in defaults if rule.metric not in replaced] if keep_defaults else []
+    return tuple(with_unit(rule, units or {}) for rule in (*own, *kept))
+
+
+def with_unit(rule: Rule, units: Mapping[str, str]) -> Rule:
+    """The rule with the unit its metric is declared in, unless it names one itself."""
+    unit = rule.unit or unit_of(rule.metric, units)
+    return rule if unit == rule.unit else rule.model_copy(update={"unit": unit})
 
 
 def wildcard_part(pattern: str, name: str) -> str:
@@ -166,18 +198,25 @@ def wildcard_part(pattern: str, name: str) -> str:
     return name[min(starts) : len(name) - suffix]
 
 
-def _judge(rule: Rule, name: str, value: float) -> Verdict | None:
+def _judge(rule: Rule, name: str, value: float, summary: str) -> Verdict | None:
     compare = _COMPARE[rule.op]
     for threshold, status in ((rule.critical, Status.UNHAPPY), (rule.warning, Status.NEUTRAL)):
         if threshold is not None and compare(value, threshold):
-            shown, limit = shown_pair(value, threshold)
+            shown, limit = shown_pair(value, threshold, rule.unit)
             if not rule.message:
-                return Verdict(status, default_text(name, rule.op, shown, limit))
-            match = wildcard_part(rule.metric, name)
-            text = expand(
-                rule.message, metric=name, value=shown, threshold=limit, op=rule.op, match=match
-            )
-            return Verdict(status, text)
+                text = default_text(name, rule.op, shown, limit)
+            else:
+                match = wildcard_part(rule.metric, name)
+                text = expand(
+                    rule.message,
+                    metric=name,
+                    value=shown,
+                    threshold=limit,
+                    op=rule.op,
+                    match=match,
+                    summary=summary,
+                )
+            return Verdict(status, text, name, value, threshold)
     return None
 
 

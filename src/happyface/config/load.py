@@ -377,7 +377,9 @@ def _instance(
     except Exception as exc:  # a type may reject a combination of settings in its constructor
         problems.add(where, f"type {config.type!r} rejects these settings: {exc}")
         return None
-    rules = combined(config.rules or (), module_type.default_rules, config.default_rules)
+    rules = combined(
+        config.rules or (), module_type.default_rules, config.default_rules, module.units()
+    )
     return ModuleInstance(config=config, module=module, rules=rules)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from pydantic import Field
 
@@ -64,6 +66,11 @@ class DatasetConsistency(Module[DatasetConsistencySettings]):
     """Datasets of a catalogue against a storage dump: completeness, mismatches and orphans."""
 
     Settings = DatasetConsistencySettings
+    metric_units: ClassVar[Mapping[str, str]] = {
+        "completeness*": "percent",
+        "*bytes*": "bytes",
+        "*": "count",
+    }
     source_names = ("storage", "catalogue")
     default_rules = (
         Rule(metric="completeness.min", op="<", warning=100.0, critical=95.0,

@@ -43,6 +43,13 @@ class DCacheMovers(Module[DCacheMoversSettings]):
     """dCache mover queues per pool: active, allowed and queued movers, from the info XML."""
 
     Settings = DCacheMoversSettings
+    metric_units: ClassVar[Mapping[str, str]] = {
+        # `*.ratio` (queued per active mover) is a plain number, not a share
+        "*.active": "count",
+        "*.max": "count",
+        "*.queued": "count",
+        "pools_*": "count",
+    }
     default_rules = (
         Rule(metric="rated.*.ratio", op=">", warning=0.5, critical=2.0, missing="ignore"),
     )

@@ -51,12 +51,19 @@ class DCachePools(Module[DCachePoolsSettings]):
     """Free space of dCache pools from the info service XML, rated per pool and overall."""
 
     Settings = DCachePoolsSettings
+    metric_units: ClassVar[Mapping[str, str]] = {
+        "*free_ratio": "fraction",
+        "pools*": "count",
+        "*": "bytes",
+    }
     default_rules = (
         Rule(metric="free_ratio", op="<", warning=0.15, critical=0.05, missing="ignore"),
-        Rule(metric="pools_low", op=">", warning=2),
-        Rule(metric="pools_full", op=">", critical=2),
-        Rule(metric="pools", op="<", critical=1, message="no pool reports space"),
-    )
+        Rule(metric="pools_low", op=">", warning=2,
+             message="{value} pools are low on space, more than {threshold}: {summary}"),
+        Rule(metric="pools_full", op=">", critical=2,
+             message="{value} pools are full, more than {threshold}: {summary}"),
+        Rule(metric="pools", op="<", critical=1, message="no pool reports space: {summary}"),
+    )  # fmt: skip
     retired_settings: ClassVar[Mapping[str, Retired]] = {
         "warning": BecameRule((("free_ratio", "warning"),)),
         "critical": BecameRule((("free_ratio", "critical"),)),

@@ -73,6 +73,7 @@ class DCacheTransfers(Module[DCacheTransfersSettings]):
     """Active dCache transfers (JSON or whitespace text): warns on slow and on long transfers."""
 
     Settings = DCacheTransfersSettings
+    metric_units: ClassVar[Mapping[str, str]] = {"speed": "bytes/s", "bytes": "bytes", "*": "count"}
     default_rules = (Rule(metric="bad", op=">", warning=5, critical=20),)
     retired_settings: ClassVar[Mapping[str, Retired]] = {
         "warning": BecameRule((("bad", "warning"),)),

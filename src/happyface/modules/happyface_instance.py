@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -69,6 +69,7 @@ class HappyFaceInstance(Module[HappyFaceInstanceSettings]):
     """Another HappyFace instance: its categories' statuses mapped onto common columns."""
 
     Settings = HappyFaceInstanceSettings
+    metric_units: ClassVar[Mapping[str, str]] = {"age_seconds": "seconds"}
 
     def sources(self) -> Mapping[str, Source]:
         """The status URL of the configured instance, credentials and deadline kept."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -36,6 +37,11 @@ class HostHealth(Module[HostHealthSettings]):
     """
 
     Settings = HostHealthSettings
+    metric_units: ClassVar[Mapping[str, str]] = {
+        "disk.min_free_fraction": "fraction",
+        "runs.duration.*": "seconds",
+        "runs.failed": "count",
+    }
     source_names = ()
     default_rules = (
         Rule(

@@ -46,14 +46,20 @@ class HttpCheck(Module[HttpCheckSettings]):
     """Availability of an HTTP(S) endpoint: status code, latency, days left on its certificate."""
 
     Settings = HttpCheckSettings
+    metric_units: ClassVar[Mapping[str, str]] = {
+        "latency": "seconds",
+        "cert_days": "days",
+        "up": "count",
+        "content_found": "count",
+    }
     default_rules = (
         Rule(metric="up", op="<", critical=1,
-             message="the endpoint answered with an unexpected HTTP status"),
+             message="the endpoint answered with an unexpected HTTP status: {summary}"),
         Rule(metric="content_found", op="<", critical=1, missing="ignore",
-             message="the answer does not contain the expected text"),
+             message="the answer does not contain the expected text: {summary}"),
         Rule(metric="latency", op=">", warning=2.0, critical=10.0),
         Rule(metric="cert_days", op="<", warning=21.0, critical=7.0, missing="ignore",
-             message="the TLS certificate has {value} days left (< {threshold})"),
+             message="the TLS certificate has {value} left, the limit is {threshold}"),
     )  # fmt: skip
     retired_settings: ClassVar[Mapping[str, Retired]] = {
         "latency_warning": BecameRule((("latency", "warning"),)),

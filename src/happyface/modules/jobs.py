@@ -68,10 +68,17 @@ class Jobs(Module[JobsSettings]):
     """Batch-system jobs per group: running, pending, held, and inefficient running jobs."""
 
     Settings = JobsSettings
+    metric_units: ClassVar[Mapping[str, str]] = {
+        "*.inefficient_fraction": "fraction",
+        "age_hours": "hours",
+        "*": "count",
+    }
     template = "jobs.html"
     default_rules = (
         Rule(metric="rated.*.inefficient_fraction", op=">", warning=0.3, critical=0.5,
-             missing="ignore"),
+             missing="ignore",
+             message="{match}: {value} of the running jobs are inefficient, the limit is "
+             "{threshold}"),
         Rule(metric="age_hours", op=">", critical=2.0, missing="ignore",
              message="the input is {value} h old (more than {threshold} h)"),
     )  # fmt: skip

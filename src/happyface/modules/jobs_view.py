@@ -14,6 +14,7 @@ from typing import Any
 from ..display import DetailInput, DetailParameterError, DetailView, Query
 from ..instants import format_at
 from ..result import Table
+from .jobs_empty import why_empty
 
 #: the table of one row per job that the filter narrows
 JOB_TABLE = "jobs"
@@ -70,6 +71,8 @@ class FilterView:
     clear_url: str
     #: the filter form keeps the shown time, as every link of a past page does
     at: str
+    #: why no job matches the filter, in words; "" when some do
+    empty_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,22 @@ def parse_filter(params: Mapping[str, str]) -> JobFilter:
 def _filter_view(given: DetailInput, tree: tuple[GroupNode, ...]) -> FilterView:
     chosen = parse_filter(given.params)
     known = {n.group for n in _nodes(tree)}
+    node = next((n for n in _nodes(tree) if n.group == chosen.group), None)
+    jobs = next((t for t in given.tables if t.name == JOB_TABLE), None)
+    details = given.details
+    listed = (_count(details.get("jobs_shown")), _count(details.get("jobs_total")))
+    empty = (
+        why_empty(
+            jobs,
+            chosen.group,
+            chosen.user,
+            subtree(tree, chosen.group),
+            node.total if node is not None else None,
+            listed,
+        )
+        if chosen.active
+        else ""
+    )
     return FilterView(
         group=chosen.group,
         user=chosen.user,
@@ -144,6 +163,7 @@ def _filter_view(given: DetailInput, tree: tuple[GroupNode, ...]) -> FilterView:
         groups=tuple(sorted(known)),
         clear_url=given.links.module(),
         at=format_at(given.at) if given.at is not None else "",
+        empty_reason=empty,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 
@@ -49,6 +50,9 @@ class JsonValue(Module[JsonValueSettings]):
 
     Settings = JsonValueSettings
 
+    def units(self) -> Mapping[str, str]:
+        return self.settings.units
+
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         document = load_json(read_input(inputs))
         found: list[tuple[str, str, float | None, str]] = []
@@ -61,4 +65,4 @@ class JsonValue(Module[JsonValueSettings]):
                 continue
             value, problem = combine(matches, self.settings.aggregate)
             found.append((name, expression, value, problem))
-        return value_result(found, "JSONPath")
+        return value_result(found, "JSONPath", self.settings.units)

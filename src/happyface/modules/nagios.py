@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -74,6 +75,7 @@ class Nagios(Module[NagiosSettings]):
     """Nagios or Icinga host and service states: counts per state and the open problems."""
 
     Settings = NagiosSettings
+    metric_units: ClassVar[Mapping[str, str]] = {"problems*": "count"}
 
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         every = _read(read_input(inputs), self.settings.format)

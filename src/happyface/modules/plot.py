@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -49,6 +50,7 @@ class Plot(Module[PlotSettings]):
     """Plot images (PNG, JPEG, GIF, WebP, inert SVG) from remote sources, one per source."""
 
     Settings = PlotSettings
+    metric_units: ClassVar[Mapping[str, str]] = {"images": "count", "bytes": "bytes"}
     template = "plot.html"
 
     @classmethod

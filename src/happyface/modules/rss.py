@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import feedparser
 import nh3
@@ -48,6 +49,7 @@ class Rss(Module[RssSettings]):
     """Recent entries of an RSS or Atom feed, sanitised; unrated unless keywords are set."""
 
     Settings = RssSettings
+    metric_units: ClassVar[Mapping[str, str]] = {"*": "count"}
     template = "rss.html"
 
     @classmethod

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..errors import FormatError
 from ..module import ModuleSettings
 from ..result import Result, Table
+from ..units import humanise, unit_of, unit_problem
 from .common import to_float
 
 Aggregate = Literal["first", "sum", "min", "max", "count"]
@@ -30,6 +31,20 @@ class ValueSettings(ModuleSettings):
         description="how several matches of one expression become a number: first, sum, min, "
         "max, or count (the number of matches)",
     )
+    units: dict[str, str] = Field(
+        default_factory=dict,
+        description='metric name (or glob) -> unit, e.g. {hit_ratio = "fraction", '
+        'free = "bytes"}: values and reasons are written as 75 % or 1.5 TB',
+    )
+
+    @field_validator("units")
+    @classmethod
+    def _known_units(cls, units: dict[str, str]) -> dict[str, str]:
+        for name, unit in units.items():
+            problem = unit_problem(unit)
+            if problem:
+                raise ValueError(f"metric {name!r}: {problem}")
+        return units
 
 
 def number(value: Any) -> float | None:
@@ -51,7 +66,11 @@ def combine(matches: list[Any], aggregate: str) -> tuple[float | None, str]:
     return _AGGREGATES[aggregate](numbers), ""
 
 
-def value_result(found: Iterable[tuple[str, str, float | None, str]], what: str) -> Result:
+def value_result(
+    found: Iterable[tuple[str, str, float | None, str]],
+    what: str,
+    units: Mapping[str, str] | None = None,
+) -> Result:
     """A Result of metrics (name, expression, value, problem), the problems in the message.
 
     A value some expressions miss is left to the rules; a document in which not one finds a
@@ -65,11 +84,16 @@ def value_result(found: Iterable[tuple[str, str, float | None, str]], what: str)
             f"a document in which the {what} expressions find numbers",
             f"none of {len(rows)} does ({'; '.join(problems[:3])[:300]})",
         )
-    message = "; ".join(problems) or ", ".join(f"{n} = {v:g}" for n, v in metrics.items())
+    message = "; ".join(problems) or ", ".join(
+        f"{n} {humanise(v, unit_of(n, units or {}))}" for n, v in metrics.items()
+    )
     table = Table(
         name="values",
         columns=("metric", what, "value", "problem"),
-        rows=tuple((n, e, v, p or None) for n, e, v, p in rows),
+        rows=tuple(
+            (n, e, None if v is None else humanise(v, unit_of(n, units or {})), p or None)
+            for n, e, v, p in rows
+        ),
         title="Values",
     )
     return Result(message=message, metrics=metrics, tables=(table,), details={"problems": problems})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +57,9 @@ class XmlValue(Module[XmlValueSettings]):
 
     Settings = XmlValueSettings
 
+    def units(self) -> Mapping[str, str]:
+        return self.settings.units
+
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         root = parse_lxml(read_input(inputs).content)
         _check_namespaces(root, set(self.settings.namespaces.values()))
@@ -69,7 +73,7 @@ class XmlValue(Module[XmlValueSettings]):
                 continue
             value, problem = combine(matches, self.settings.aggregate)
             found.append((name, expression, value, problem))
-        return value_result(found, "XPath")
+        return value_result(found, "XPath", self.settings.units)
 
 
 def _check_namespaces(root: etree._Element, uris: set[str]) -> None:

@@ -103,6 +103,11 @@ class ModuleDetail(ModuleStatus):
     instruction: str = Field(description="what the shift crew should do when it is not happy")
     error: str = Field(description="the technical error when the status is error")
     metrics: dict[str, float] = Field(description="numbers recorded at this run, by name")
+    units: dict[str, str] = Field(
+        description="the unit of each metric (count, bytes, seconds, hours, days, fraction, "
+        'percent, bytes/s or <things>/s); "" where none is declared'
+    )
+    values: dict[str, str] = Field(description="each metric written in its unit: 1.5 TB, 54 %")
     links: list[Link] = Field(description="links the module gives (source pages, wikis)")
     details: dict[str, Any] = Field(description="the module type's own details (JSON)")
     fetch_seconds: float = Field(description="time spent fetching its sources")
@@ -144,6 +149,7 @@ class Series(_Model):
 
     module: str = Field(description="module instance id")
     metric: str = Field(description="metric name")
+    unit: str = Field(description='the unit of the values (see ModuleDetail.units); "" none')
     start: datetime = Field(description="start of the interval (UTC)")
     end: datetime = Field(description="end of the interval (UTC)")
     points: list[Point] = Field(description="oldest first; at most 2000")

@@ -22,6 +22,7 @@ from ..cache import Rendered, to_response
 from ..errors import not_found
 from ..pages.routes import MAX_RUN_ID
 from ..pages.run_at import At, origin_of
+from ..plots.thresholds import metric_unit
 from . import models as m
 from .answers import answer_at, json_list, json_one
 from .sources import source_routes
@@ -229,7 +230,12 @@ def _history_routes(router: APIRouter, dash: Dashboard) -> None:
         return to_response(
             json_one(
                 m.Series(
-                    module=module_id, metric=metric, start=span.start, end=span.end, points=points
+                    module=module_id,
+                    metric=metric,
+                    unit=metric_unit(view.site, module_id, metric),
+                    start=span.start,
+                    end=span.end,
+                    points=points,
                 )
             )
         )

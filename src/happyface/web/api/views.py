@@ -77,7 +77,8 @@ def _module_fields(at: At, box: Brief | ModuleBox) -> dict[str, Any]:
 
 def module_detail(at: At, module_id: str) -> m.ModuleDetail:
     """One module at the resolved run, from its page's view data."""
-    box = module_view(at.ctx, at.moment, module_id, {}).module
+    view = module_view(at.ctx, at.moment, module_id, {})
+    box = view.module
     timing = box.timing or Timing(fetch=0.0, extract=0.0)
     return m.ModuleDetail(
         **_module_fields(at, box),
@@ -85,6 +86,8 @@ def module_detail(at: At, module_id: str) -> m.ModuleDetail:
         instruction=box.instruction,
         error=box.error,
         metrics=box.metrics,
+        units={v.metric: v.unit for v in view.values},
+        values={v.metric: v.text for v in view.values},
         links=[m.Link(title=x.title, url=x.url) for x in box.links],
         details=box.details,
         fetch_seconds=timing.fetch,

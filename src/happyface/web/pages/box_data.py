@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +61,27 @@ class TableView:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """A rule that fired: in words, and as the metric's value against the limit it crossed.
+
+    `since` is the first run of the current streak in which the rule fired (the module page
+    looks it up; None elsewhere), `since_before` that the streak began before the history read.
+    """
+
+    status: StatusView
+    text: str
+    metric: str
+    unit: str
+    value: float
+    value_text: str
+    threshold: float
+    threshold_text: str
+    relation: str
+    since: datetime | None = None
+    since_before: bool = False
+
+
+@dataclass(frozen=True)
 class ModuleBox:
     """One module at one run: status, message, instruction, details, sources, archive.
 
@@ -94,6 +115,10 @@ class ModuleBox:
     metrics: dict[str, float]
     timing: Timing | None
     alarm: AlarmMark | None = None
+    #: the rules that fired, worst first: what the box leads with
+    reasons: list[Reason] = field(default_factory=list)
+    #: what the message says besides the reasons (the module's own words), "" when nothing
+    message_rest: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from ..urls import Urls
 from ..viewdata import StatusView
 from .box_data import ArchiveFile, BoxLink, Brief, ModuleBox, SourceRef, TableView, Timing
 from .details import Shown, add_view, template_of
+from .why import fired, message_rest, reason, run_rules
 
 if TYPE_CHECKING:
     from ...storage import ResultRow
@@ -123,6 +124,7 @@ def module_box(
     )
     if row is None:
         return box
+    box = _with_reasons(box, meta, row, ctx.site)
     return _with_detail(
         box, row, ctx, Shown(run_id, row.time, at, params is not None, params or {})
     )
@@ -169,6 +171,19 @@ def _with_detail(box: ModuleBox, row: ResultRow, ctx: BoxContext, shown: Shown) 
     if template is None:
         return box
     return add_view(replace(box, template=template), module_type, row, ctx, shown)
+
+
+def _with_reasons(box: ModuleBox, meta: Mapping[str, Any], row: ResultRow, site: Site) -> ModuleBox:
+    """The box leading with the rules that fired (the run's own rules on its own metrics)."""
+    if box.withheld:
+        return box
+    reasons = [
+        reason(f, _STATUS_VIEWS[f.verdict.status]) for f in fired(run_rules(meta, site), row)
+    ]
+    if not reasons:
+        return box
+    rest = message_rest(box.message, reasons)
+    return replace(box, reasons=reasons, message_rest="" if rest == box.message else rest)
 
 
 def _sources(sources: Mapping[str, str]) -> list[SourceRef]:

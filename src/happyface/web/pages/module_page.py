@@ -6,11 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from ...rules import Rule
 from ...status import Status
+from ...units import humanise
 from ..errors import bad_parameter
 from ..plots.curves import AskedInterval, iso_second, parse_interval, status_segments
+from ..plots.thresholds import metric_unit
 from ..viewdata import fields_of
-from .box_data import TableView
+from .box_data import ModuleBox, Reason, TableView
 from .details import view_of
 from .module_boxes import module_box, status_view, table_view
 from .page_data import (
@@ -23,10 +26,12 @@ from .page_data import (
     Segment,
     Share,
     Timeline,
+    ValueRow,
 )
 from .source_page import module_sources
 from .timemachine import Moment
 from .views import ViewContext, frame, modules_of, snapshot_of, unknown_at_run
+from .why import by_metric, fired, run_rules, with_since
 
 TABLE_ROWS = 100
 HISTORY_ROWS = 50
@@ -45,6 +50,12 @@ def module_view(
         raise unknown_at_run(ctx, snapshot, "module", module_id)
     row = ctx.store.result(run.id, module_id)
     box = module_box(meta, row, ctx.boxes, run.id, at, table_rows=None, params=params)
+    rules = run_rules(meta, ctx.site)
+    if box.reasons:
+        items = fired(rules, row)
+        box = replace(
+            box, reasons=with_since(box.reasons, items, ctx.store, module_id, run.started_at)
+        )
     page, table_name = _page(params)
     # the type's view may narrow its tables by its own query parameters (the jobs filter)
     detail = view_of(box)
@@ -69,9 +80,10 @@ def module_view(
             to_text=interval.end_text,
         ),
         timeline=_timeline(ctx, module_id, interval),
-        charts=_charts(ctx, module_id, interval),
+        charts=_charts(ctx, module_id, interval, box.reasons),
         history=_history(ctx, module_id, interval),
         table_links=_table_links(ctx, module_id, at, box.tables, detail.query()),
+        values=_values(ctx, module_id, box, rules, interval),
     )
 
 
@@ -118,15 +130,23 @@ def _share(segments: list[tuple[datetime, datetime, Status]], span: float) -> li
     ]
 
 
-def _charts(ctx: ViewContext, module_id: str, interval: AskedInterval) -> Charts:
+def _charts(
+    ctx: ViewContext, module_id: str, interval: AskedInterval, reasons: Sequence[Reason]
+) -> Charts:
+    """The metrics' charts, those a rule fired on first (with why and since when)."""
     start, end = iso_second(interval.start), iso_second(interval.end)
-    names = ctx.store.metric_names(module_id)
+    why = by_metric(reasons)
+    stored = ctx.store.metric_names(module_id)
+    names = [m for m in why if m in stored] + [n for n in stored if n not in why]
     charts = [
         Chart(
             metric=n,
             page=ctx.urls.plot([f"{module_id}:{n}"], start, end),
             json=ctx.urls.plot_json([f"{module_id}:{n}"], start, end),
             png=ctx.urls.plot_png([f"{module_id}:{n}"], start, end),
+            reason=why[n].text if n in why else "",
+            status=why[n].status.value if n in why else "",
+            since=why[n].since if n in why else None,
         )
         for n in names
     ]
@@ -135,6 +155,34 @@ def _charts(ctx: ViewContext, module_id: str, interval: AskedInterval) -> Charts
         more=charts[MAX_CHARTS:],
         status_plot=ctx.urls.plot([f"{module_id}:status"], start, end),
     )
+
+
+def _values(
+    ctx: ViewContext,
+    module_id: str,
+    box: ModuleBox,
+    rules: Sequence[Rule],
+    interval: AskedInterval,
+) -> list[ValueRow]:
+    """The result's metrics written in their units, those a rule fired on first."""
+    why = by_metric(box.reasons)
+    start, end = iso_second(interval.start), iso_second(interval.end)
+    rows = []
+    for name, value in box.metrics.items():
+        reason = why.get(name)
+        unit = reason.unit if reason else metric_unit(ctx.site, module_id, name, rules)
+        rows.append(
+            ValueRow(
+                metric=name,
+                value=value,
+                text=reason.value_text if reason else humanise(value, unit),
+                unit=unit,
+                fired=reason.status.value if reason else "",
+                limit=f"{reason.relation} {reason.threshold_text}" if reason else "",
+                plot=ctx.urls.plot([f"{module_id}:{name}"], start, end),
+            )
+        )
+    return sorted(rows, key=lambda r: (r.metric not in why, r.metric))
 
 
 def _history(ctx: ViewContext, module_id: str, interval: AskedInterval) -> list[HistoryEntry]:

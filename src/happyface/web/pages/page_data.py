@@ -94,12 +94,28 @@ class Timeline:
 
 @dataclass(frozen=True)
 class Chart:
-    """A metric's plot links."""
+    """A metric's plot links; for a metric a rule fired on, the reason and since when."""
 
     metric: str
     page: str
     json: str
     png: str
+    reason: str = ""
+    status: str = ""
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    """One metric of the shown result, in its unit; `fired` is the status a rule gave it."""
+
+    metric: str
+    value: float
+    text: str
+    unit: str
+    fired: str
+    limit: str
+    plot: str
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,8 @@ class ModuleView(Frame):
     history: list[HistoryEntry]
     table_links: dict[str, PageLinks]
     source_links: list[SourceLink] = field(default_factory=list)
+    #: the result's metrics in their units, those a rule fired on first
+    values: list[ValueRow] = field(default_factory=list)
 
 
 #: the pages built per run and marked with the alarm state (handlers.PAGES)

@@ -72,6 +72,7 @@ class Dashboard:
         self.archive = archive
         self.urls = Urls(site.settings.web.base_url)
         self.env = environment(self.urls, [type(m.module) for m in site.modules])
+        self.env.globals["matrix_link"] = self._matrix_link()
         self.cache = PageCache()
         self.latest: Memo[RunInfo | None] = Memo(store.latest_run, ttl=1.0)
         self.now = now
@@ -160,6 +161,13 @@ class Dashboard:
         return Response(
             body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
         )
+
+    def _matrix_link(self) -> str:
+        """The matrix page's URL for the navigation, when the site watches other instances."""
+        from .matrix import TYPE  # the matrix page builds on this module
+
+        watches = any(m.config.type == TYPE for m in self.site.modules)
+        return self.urls.matrix() if watches else ""
 
     async def live(self, request: Request) -> Response:
         """The tiny answer the live view polls: is there a newer run than the one shown?"""

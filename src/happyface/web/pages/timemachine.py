@@ -67,6 +67,22 @@ def parse_instant(text: str, name: str = "at") -> datetime:
     return parsed
 
 
+def parse_at(text: str, now: datetime) -> datetime:
+    """`at`: an ISO time, or a time relative to now as plots take it (`-6h`, `-1d12h`)."""
+    value = text.strip()
+    if not value.startswith("-"):
+        return parse_instant(value)
+    try:
+        moment = now - timedelta(seconds=parse_duration(value[1:]))
+    except (ValueError, OverflowError):
+        raise bad_parameter(
+            "at", text, "an ISO time such as 2026-11-25T12:00Z, or -6h, -2d before now"
+        ) from None
+    if moment < EARLIEST:
+        raise bad_parameter("at", text, f"a time after {EARLIEST.year}")
+    return moment
+
+
 def parse_step(text: str) -> float:
     """A step as HH:MM (the old form) or a duration such as 15m, 2h, 1d, in seconds."""
     match = _HHMM.match(text.strip())
@@ -110,7 +126,7 @@ def parse_time_query(params: Mapping[str, str], default_step: float, now: dateti
     if at_text and (params.get("date") or params.get("time")):
         raise WebError("Give either at= or date= and time=, not both.")
     if at_text:
-        return TimeQuery(parse_instant(at_text), step)
+        return TimeQuery(parse_at(at_text, now), step)
     if params.get("date") or params.get("time"):
         return TimeQuery(_old_style(params, now), step)
     return TimeQuery(None, step)

@@ -16,10 +16,12 @@ from ...config.site import Site
 from ...durations import parse_duration
 from ...instants import Interval
 from ...status import Status
+from ...units import axis_of
 from ..errors import WebError, bad_parameter, not_found
 from ..pages.timemachine import parse_instant
 from ..urls import Urls
-from .plot_data import Choice, MetricCurve, PlotLinks, PlotView, StatusCurve
+from .plot_data import Choice, ChoiceGroup, MetricCurve, PlotLinks, PlotView, StatusCurve
+from .thresholds import metric_unit, thresholds
 
 if TYPE_CHECKING:
     from ..access import ScopedStore
@@ -135,13 +137,17 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def metric_curve(store: ScopedStore, curve: Curve, interval: Interval, label: str) -> MetricCurve:
-    """A metric's points as [t_ms, value, min, max], never more than MAX_POINTS."""
+def metric_curve(
+    store: ScopedStore, curve: Curve, interval: Interval, label: str, site: Site | None = None
+) -> MetricCurve:
+    """A metric's points as [t_ms, value, min, max], never more than MAX_POINTS; with the
+    site, its unit and the limits the module's rules set on it."""
     points = store.metric_series(
         curve.module, curve.metric, interval.start, interval.end, max_points=MAX_POINTS
     )
     if len(points) > MAX_POINTS:  # a store that ignores the cap must not flood the browser
         points = points[:: -(-len(points) // MAX_POINTS)]
+    unit = metric_unit(site, curve.module, curve.metric) if site is not None else ""
     return MetricCurve(
         key=curve.key,
         module=curve.module,
@@ -149,6 +155,9 @@ def metric_curve(store: ScopedStore, curve: Curve, interval: Interval, label: st
         kind="metric",
         points=[(_ms(p.t), p.value, p.min, p.max) for p in points],
         label=label,
+        unit=unit,
+        axis=axis_of(unit),
+        thresholds=thresholds(site, curve.module, curve.metric) if site is not None else [],
     )
 
 
@@ -212,7 +221,7 @@ def plot_view(
         curves=[
             status_curve(store, c, interval, hold, _label(site, c))
             if c.is_status
-            else metric_curve(store, c, interval, _label(site, c))
+            else metric_curve(store, c, interval, _label(site, c), site)
             for c in curves
         ],
         links=PlotLinks(
@@ -236,10 +245,14 @@ def _label(site: Site, curve: Curve) -> str:
     return f"{title}: {curve.metric}"
 
 
-def choices(site: Site, store: ScopedStore) -> list[Choice]:
-    """Every curve one can add on the plot page, by module."""
-    options = []
+def choices(site: Site, store: ScopedStore) -> list[ChoiceGroup]:
+    """Every curve one can add on the plot page, grouped by module."""
+    groups = []
     for instance in site.modules:
-        for metric in ["status", *store.metric_names(instance.id)]:
-            options.append(Choice(f"{instance.id}:{metric}", f"{instance.config.title}: {metric}"))
-    return options
+        title = instance.config.title
+        options = [
+            Choice(f"{instance.id}:{metric}", f"{title}: {metric}", metric)
+            for metric in ["status", *store.metric_names(instance.id)]
+        ]
+        groups.append(ChoiceGroup(instance.id, title, options))
+    return groups

@@ -12,7 +12,9 @@ matplotlib.use("Agg")  # no display on a server; must precede any pyplot import 
 
 from matplotlib.dates import AutoDateFormatter, AutoDateLocator, date2num
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from ...units import axis_scale, distinct, humanise
 from .plot_data import MetricCurve, PlotView, StatusCurve
 
 COLORS = ["#2f6fdf", "#d9480f", "#2b8a3e", "#ae3ec9", "#0c8599", "#b08800", "#c2255c", "#5c7cfa"]
@@ -26,7 +28,18 @@ STATUS_COLORS = {
 }
 # hatching keeps the status band readable when printed in grey
 STATUS_HATCH = {"happy": "", "neutral": "..", "unhappy": "xx", "error": "//", "noinfo": "--"}
+STATUS_WORDS = {
+    "happy": "OK",
+    "neutral": "Warning",
+    "unhappy": "Problem",
+    "error": "Error",
+    "noinfo": "No data",
+}
+HATCH_INK = "#1a1a1a"
+#: a status segment gets its word written on it when it is at least this share of the plot
+LABEL_MIN_SHARE = 0.07
 MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
+
 WIDTH = 9.0  # inches, at 100 dpi
 #: inches: room for the value axis' tick labels; and the width of a character of a status label
 MIN_LEFT, LABEL_CHAR = 0.75, 0.065
@@ -44,30 +57,42 @@ def _time(ms: float) -> float:
 
 
 def render_image(view: PlotView, fmt: str, title: str) -> tuple[bytes, str]:
-    """The plot of `view` (as plot_view builds it) as image bytes and their media type."""
+    """The plot of `view` (as plot_view builds it) as image bytes and their media type.
+
+    Curves of one unit share a y-axis; two units get a left and a right axis, more a panel
+    each. The legend sits below the panels, never over the curves.
+    """
     metrics = [c for c in view.curves if isinstance(c, MetricCurve)]
     statuses = [c for c in view.curves if isinstance(c, StatusCurve)]
-    height = 3.6 + 0.35 * len(statuses)
+    groups = _panels(_by_axis(metrics))
+    legend_rows = -(-len(metrics) // 2)
+    height = 1.2 + 2.6 * max(1, len(groups)) * bool(metrics) + 0.35 * len(statuses)
+    height += 0.22 * legend_rows
     fig = Figure(figsize=(WIDTH, height), dpi=100)
-    heights = [4.0] * bool(metrics) + [0.45] * len(statuses)
+    heights = [4.0] * len(groups) + [0.45] * len(statuses)
     axes = fig.subplots(
         len(heights),
         1,
         sharex=True,
         squeeze=False,
-        gridspec_kw={"height_ratios": heights, **_margins(statuses, height)},
+        gridspec_kw={"height_ratios": heights, **_margins(statuses, height, legend_rows)},
     )[:, 0]
     start, end = _time(view.from_ms), _time(view.to_ms)
-    if metrics:
-        _draw_metrics(axes[0], metrics)
-    for ax, curve in zip(axes[1 if metrics else 0 :], statuses, strict=True):
-        _draw_status(ax, curve)
+    handles: list[Any] = []
+    for ax, group in zip(axes, groups, strict=False):
+        handles += _draw_panel(ax, group, metrics)
+    for ax, curve in zip(axes[len(groups) :], statuses, strict=True):
+        _draw_status(ax, curve, max(1, view.to_ms - view.from_ms))
     last = axes[-1]
     locator = AutoDateLocator()
     last.xaxis.set_major_locator(locator)
     last.xaxis.set_major_formatter(AutoDateFormatter(locator, tz=UTC))
     last.set_xlim(start, end)
     last.set_xlabel("UTC")
+    if handles:  # below everything: a legend never covers a curve
+        fig.legend(handles=handles, loc="lower center", ncols=2, fontsize=8, frameon=False)
+    if metrics and not any(c.points for c in metrics):
+        axes[0].text(0.5, 0.5, "no data in this interval", transform=axes[0].transAxes, ha="center")
     fig.suptitle(f"{title}: {view.from_text} to {view.to_text}", fontsize=10)
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else {}  # no timestamp: equal plots, equal bytes
@@ -75,8 +100,21 @@ def render_image(view: PlotView, fmt: str, title: str) -> tuple[bytes, str]:
     return buffer.getvalue(), MEDIA[fmt]
 
 
-def _margins(statuses: list[StatusCurve], height: float) -> dict[str, float]:
-    """Fixed margins, wide enough for the status labels on the left.
+def _by_axis(curves: list[MetricCurve]) -> list[list[MetricCurve]]:
+    """The curves grouped by the y-axis their unit is drawn on, in order of appearance."""
+    axes: dict[str, list[MetricCurve]] = {}
+    for curve in curves:
+        axes.setdefault(curve.axis, []).append(curve)
+    return list(axes.values())
+
+
+def _panels(axes: list[list[MetricCurve]]) -> list[list[list[MetricCurve]]]:
+    """Two units share a panel (left and right axes); more get a panel each."""
+    return [axes] if len(axes) <= 2 else [[a] for a in axes]
+
+
+def _margins(statuses: list[StatusCurve], height: float, legend_rows: int) -> dict[str, float]:
+    """Fixed margins, wide enough for the status labels on the left and the legend below.
 
     Matplotlib's constrained layout measured every text to find them: 40 % of a year's plot.
     """
@@ -84,48 +122,101 @@ def _margins(statuses: list[StatusCurve], height: float) -> dict[str, float]:
     left = max(MIN_LEFT, LABEL_CHAR * label + 0.2)
     return {
         "left": left / WIDTH,
-        "right": 1 - 0.25 / WIDTH,
+        "right": 1 - 0.85 / WIDTH,
         "top": 1 - 0.45 / height,
-        "bottom": 0.6 / height,
+        "bottom": (0.6 + 0.22 * legend_rows) / height,
         "hspace": 0.15,
     }
 
 
-def _draw_metrics(ax: Any, curves: list[MetricCurve]) -> None:
-    for i, curve in enumerate(curves):
-        points = curve.points
-        xs = [_time(p[0]) for p in points]
-        ax.plot(
-            xs,
-            [p[1] for p in points],
-            color=COLORS[i % len(COLORS)],
-            linestyle=DASHES[i % len(DASHES)],
-            linewidth=1.4,
-            label=f"{curve.label} ({len(points)} points)",
-        )
-        if any(p[2] != p[3] for p in points):  # a rollup: show the spread of each bucket
-            ax.fill_between(
-                xs,
-                [p[2] for p in points],
-                [p[3] for p in points],
-                color=COLORS[i % len(COLORS)],
-                alpha=0.15,
-                linewidth=0,
-            )
+def _draw_panel(ax: Any, group: list[list[MetricCurve]], every: list[MetricCurve]) -> list[Any]:
+    """One panel: its first unit on the left axis, a second on a right one; the legend lines."""
+    handles = []
+    for side, curves in enumerate(group):
+        target = ax if side == 0 else ax.twinx()
+        for curve in curves:
+            handles.append(_draw_curve(target, curve, every.index(curve)))
+            _draw_thresholds(target, curve)
+        unit = curves[0].axis  # hours and days drawn as seconds, a fraction as percent
+        target.yaxis.set_major_formatter(FuncFormatter(_tick_labels(target, unit)))
+        if unit:
+            target.set_ylabel(unit, fontsize=8)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
-    if not any(c.points for c in curves):
-        ax.text(0.5, 0.5, "no data in this interval", transform=ax.transAxes, ha="center")
+    return handles
 
 
-def _draw_status(ax: Any, curve: StatusCurve) -> None:
+def _tick_labels(ax: Any, unit: str) -> Any:
+    """A formatter writing the axis' ticks in its unit, with the detail that tells them apart."""
+
+    def label(value: float, position: int | None) -> str:
+        ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+        texts = dict(zip(ticks, distinct(ticks, unit), strict=True))
+        return texts.get(value, humanise(value, unit))
+
+    return label
+
+
+def _draw_curve(ax: Any, curve: MetricCurve, i: int) -> Any:
+    points, factor = curve.points, axis_scale(curve.unit)
+    xs = [_time(p[0]) for p in points]
+    (line,) = ax.plot(
+        xs,
+        [p[1] * factor for p in points],
+        color=COLORS[i % len(COLORS)],
+        linestyle=DASHES[i % len(DASHES)],
+        linewidth=1.4,
+        label=f"{curve.label} ({len(points)} points{', ' + curve.axis if curve.axis else ''})",
+    )
+    if any(p[2] != p[3] for p in points):  # a rollup: show the spread of each bucket
+        ax.fill_between(
+            xs,
+            [p[2] * factor for p in points],
+            [p[3] * factor for p in points],
+            color=COLORS[i % len(COLORS)],
+            alpha=0.15,
+            linewidth=0,
+        )
+    return line
+
+
+def _draw_thresholds(ax: Any, curve: MetricCurve) -> None:
+    for limit in curve.thresholds:
+        color = STATUS_COLORS["unhappy" if limit.level == "critical" else "neutral"]
+        y = limit.value * axis_scale(curve.unit)
+        ax.axhline(y, color=color, linestyle=(0, (6, 3)), linewidth=1.2)
+        ax.annotate(
+            f"{limit.level} {limit.op} {limit.text}",
+            (1, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 3),
+            textcoords="offset points",
+            ha="right",
+            fontsize=7,
+            color=color,
+        )
+
+
+def _draw_status(ax: Any, curve: StatusCurve, span_ms: float) -> None:
     for start, stop, status in curve.segments:
         ax.axvspan(
             _time(start),
             _time(stop),
-            color=STATUS_COLORS.get(status, "#999"),
+            facecolor=STATUS_COLORS.get(status, "#999"),
+            edgecolor=HATCH_INK,  # the hatch's colour: a texture that survives grey print
             hatch=STATUS_HATCH.get(status, ""),
             linewidth=0,
         )
+        if (stop - start) / span_ms > LABEL_MIN_SHARE:  # words where they fit
+            ax.text(
+                _time((start + stop) / 2),
+                0.5,
+                STATUS_WORDS.get(status, status),
+                ha="center",
+                va="center",
+                fontsize=7,
+                fontweight="bold",
+                transform=ax.get_xaxis_transform(),
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
     ax.set_yticks([])
     ax.set_ylabel(curve.label, rotation=0, ha="right", va="center", fontsize=8)

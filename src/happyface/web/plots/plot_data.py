@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ..viewdata import SiteRef
+from .thresholds import Threshold
 
 
 @dataclass(frozen=True)
 class MetricCurve:
-    """A metric's points as [t_ms, value, min, max]."""
+    """A metric's points as [t_ms, value, min, max], its unit and the limits rules set on it.
+
+    Curves of one `axis` share a y-axis; curves of different units never do.
+    """
 
     key: str
     module: str
@@ -18,6 +22,9 @@ class MetricCurve:
     kind: Literal["metric"]
     points: list[tuple[int, float, float, float]]
     label: str
+    unit: str = ""
+    axis: str = ""
+    thresholds: list[Threshold] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,20 @@ class PlotView:
 
 @dataclass(frozen=True)
 class Choice:
-    """A curve one can add on the plot page."""
+    """A curve one can add on the plot page; `metric` is its name within its module."""
 
     value: str
     label: str
+    metric: str = ""
+
+
+@dataclass(frozen=True)
+class ChoiceGroup:
+    """The curves of one module, grouped in the plot page's picker."""
+
+    module: str
+    title: str
+    choices: list[Choice]
 
 
 @dataclass(frozen=True)
@@ -68,5 +85,5 @@ class PlotPage(PlotView):
     """The plot page: the plot and the form to choose curves."""
 
     site: SiteRef
-    choices: list[Choice]
+    choices: list[ChoiceGroup]
     selected: list[str]

@@ -26,6 +26,10 @@
       if (now && next) now.innerHTML = next.innerHTML;
     });
     body.dataset.run = fresh.body.dataset.run || body.dataset.run;
+    // the tab shows the worst status too: its title and icon follow the fresh page
+    if (fresh.title) document.title = fresh.title;
+    var icon = document.querySelector("link[rel=icon]"), freshIcon = fresh.querySelector("link[rel=icon]");
+    if (icon && freshIcon) icon.setAttribute("href", freshIcon.getAttribute("href"));
     window.scrollTo(x, y);  // same layout as before: the reader stays where they were
     markUpdated();
     document.dispatchEvent(new CustomEvent("hf:swap", { detail: { root: document.getElementById("main") } }));
