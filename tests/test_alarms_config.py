@@ -192,8 +192,9 @@ def test_the_example_of_docs_alarms_md_is_valid() -> None:
     assert [ChannelEntry.model_validate(c).id for c in data["channel"]] == [
         "shift-mail", "chat", "experts"
     ]  # fmt: skip
-    (alarm,) = [AlarmRule.model_validate(a) for a in data["alarm"]]
+    alarm, collector = [AlarmRule.model_validate(a) for a in data["alarm"]]
     assert alarm.escalate[0].notify == ["experts"]
+    assert collector.sources == ["batch_gridka_de_*"] and collector.for_ == 30 * 60
     assert [DowntimeConfig.model_validate(d).id for d in data["downtime"]] == [
         "dcache-maintenance", "kernel-update", "gocdb"
     ]  # fmt: skip
