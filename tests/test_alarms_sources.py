@@ -7,7 +7,7 @@ server on loopback. One outage of the source must make one notification, whoever
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
@@ -63,10 +63,10 @@ class Watched:
     """A site of three modules on one source, its runner and its alarms, on a fake clock."""
 
     runner: Runner
-    alarms: AlarmService
     store: Store
     server: ChangingServer
     now: datetime = T0
+    alarms: AlarmService = field(init=False)  # its clock is this site's `now`
 
     async def run(self, answer: Answer) -> RunOutcome:
         self.server.answers["/squeue.json"] = answer
@@ -96,7 +96,7 @@ async def watched_site(
     site = load_site(write_site(tmp_path / "site", text), registry)
     store = open_store(site.database_url)
     fetcher = Fetcher(base_dir=site.root)
-    watched = Watched(Runner(site, store, fetcher, holder="test"), None, store, server)  # type: ignore[arg-type]
+    watched = Watched(Runner(site, store, fetcher, holder="test"), store, server)
     watched.alarms = AlarmService.build(site, store, fetcher, clock=lambda: watched.now)
     try:
         yield watched
