@@ -17,10 +17,13 @@ import pytest
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.run import Runner, RunOutcome
 from happyface.alarms import notification_log
+from happyface.alarms.coverage import coverage
 from happyface.alarms.service import AlarmService
+from happyface.config.alarms import AlarmRule
 from happyface.config.load import load_site
 from happyface.plugins import Registry
-from happyface.quality import Quality
+from happyface.quality import Quality, SourceReport
+from happyface.status import Status
 from happyface.storage import Store, open_store
 from tests.fixtures.changing import Answer, ChangingServer
 from tests.fixtures.site import write_site
@@ -222,3 +225,28 @@ async def test_a_source_whose_every_module_is_in_downtime_is_silenced(
             ("unreachable", "suppressed", "downtime")
         ]
         assert smtp_server.messages == []
+
+
+def rule(**given: object) -> AlarmRule:
+    return AlarmRule.model_validate({"id": "a", "notify": ["mail"], **given})
+
+
+def test_a_source_alarm_covers_a_source_only_in_the_states_it_reports() -> None:
+    own = {"a": Status.ERROR, "b": Status.ERROR, "c": Status.HAPPY, "solo": Status.ERROR}
+    shared = SourceReport(
+        "batch_squeue", "https://batch", Quality.UNREACHABLE, "HTTP 503",
+        modules=("a", "b", "c"), greyed={"a": Status.ERROR, "b": Status.ERROR},
+    )  # fmt: skip
+    alone = SourceReport("solo_src", "https://solo", Quality.UNPARSEABLE, modules=("solo",))
+    stale_only = rule(sources=["batch_*", "solo_*"], on=["stale"])
+    found = coverage([stale_only], [shared, alone], own)
+    # not covered: the two greyed modules in error are one outage; a sole reader keeps its error
+    assert found.silenced == frozenset() and list(found.outages) == ["batch_squeue"]
+    assert found.outages["batch_squeue"].modules == ("a", "b")
+    assert found.statuses(own) == {
+        "a": Status.NOINFO, "b": Status.NOINFO, "c": Status.HAPPY, "solo": Status.ERROR
+    }  # fmt: skip
+    every = rule(sources=["*"])
+    found = coverage([every], [shared, alone], own)
+    assert found.silenced == {"a", "b", "solo"} and found.outages == {}
+    assert found.statuses(own)["solo"] is Status.NOINFO

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from ..config.alarms import AlarmRule
 from ..offloop import off_loop
+from ..quality import Quality
 from ..status import Status
 from .ack import active, clear_recovered
 from .coverage import coverage, rolled_up, watches_module
@@ -158,19 +159,21 @@ class _Pass:
     def _outages(self, rule: AlarmRule) -> list[tuple[Subject, Level | None]]:
         """The sources a module alarm tells once instead of each module they left without data.
 
-        One that is over is watched (as ok) until its state has recovered, so its recovery is
-        told; a source the alarm has never been told about costs no state.
+        One told before is watched until the source is fresh again, so its recovery is told
+        (while a source alarm covers it instead, it is no information); a source the alarm has
+        never been told about costs no state.
         """
         category_of = self.service.calendar.category_of
         found: list[tuple[Subject, Level | None]] = []
-        for key in self.sources:
+        for key, report in self.sources.items():
             subject = Subject("source", key)
             outage = self.coverage.outages.get(key)
             if outage is not None:
                 if any(watches_module(rule, m, category_of.get(m, "")) for m in outage.modules):
                     found.append((subject, Level.ERROR))
             elif _unsettled(self.states.get((rule.id, subject))):
-                found.append((subject, Level.OK))
+                fresh = report.state is Quality.FRESH
+                found.append((subject, Level.OK if fresh else None))
         return found
 
     def _step(
