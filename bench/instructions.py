@@ -53,9 +53,10 @@ def count_instructions(script: Path, arguments: list[str], parts: int) -> list[i
             *arguments,
         ]
         env = dict(os.environ, PYTHONHASHSEED="0")
-        subprocess.run(
-            command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if done.returncode:
+            tail = done.stderr.decode(errors="replace").splitlines()[-15:]
+            raise SystemExit("the counted process failed:\n" + "\n".join(tail))
         dumps = sorted(Path(tmp).glob("callgrind.out.*"), key=lambda p: int(p.suffix[1:]))
         counts = [_summary(p.read_bytes()) for p in dumps]
     if len(counts) != parts:
