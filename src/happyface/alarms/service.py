@@ -117,7 +117,7 @@ class _Pass:
         self.states = load_states(conn)
         self.acked = {a.subject for a in active(conn, outcome.started_at)}
         site = service.site
-        # a greyed module's own status: what module alarms judged before sources were
+        # each module's own status, before a source greyed it
         greyed = {m: status for source in outcome.sources for m, status in source.greyed.items()}
         own = {r.module_id: greyed.get(r.module_id, r.status) for r in outcome.records}
         self.coverage = coverage(site.alarms.alarms, outcome.sources, own)
