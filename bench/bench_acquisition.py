@@ -8,17 +8,28 @@ source: it must end within their deadline + 1 s with no asyncio task left behind
 each source, greying, and storing the quality rows) against the same run without them:
 200 `jobs` modules over 100 authentic `squeue --json` documents of 40 jobs each, read from
 local files so that nothing but HappyFace's own work is measured. Goal: under 5 % more CPU.
+Measured as the median of paired differences of CPU time (runs with and without the checks
+alternating in one process), with the quartiles of those differences as their spread.
 
-Run: .venv/bin/python bench/bench_acquisition.py
+On a shared machine CPU time moves by ±15 % between two runs of the same work, so the
+difference is also counted in instructions with valgrind's callgrind (`--callgrind`), which
+gives the same count for the same work whatever the load: the runs are marked in the process
+and each one's instructions read from its own dump (bench/instructions.py).
+
+Run: .venv/bin/python bench/bench_acquisition.py  (`--quality`: part (c) only;
+`--callgrind`: part (c) in instructions, a few minutes)
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,12 +49,14 @@ from happyface.config.load import load_site
 from happyface.plugins import Registry
 from happyface.quality import Quality
 from happyface.storage import open_store
+from instructions import count_instructions, counted
 
 DISTINCT = 100
 MODULES = 200
 FASTEST, SLOWEST = 0.05, 2.5
 DEADLINE = 3.0
-QUALITY_RUNS = 25
+QUALITY_PAIRS = 40
+COUNTED_PAIRS = 2  # under callgrind a run costs 50-100 times its CPU time
 JOBS_PER_DOCUMENT = 40
 SQUEUE = Path(__file__).resolve().parents[1] / "tests" / "data" / "squeue.json"
 
@@ -116,11 +129,12 @@ async def one_run(folder: Path, server: MisbehavingServer, extra: list[str]) -> 
     return {"wall": wall, "errors": outcome.errors, "left": left, "modules": len(outcome.records)}
 
 
-def quality_site(folder: Path) -> Path:
+def quality_site(folder: Path, extract_timeout: float = 60) -> Path:
     """200 jobs modules over 100 squeue documents in files, each a little different."""
     document = json.loads(SQUEUE.read_text())
     jobs = document["jobs"]
     lines = ["[site]", 'title = "bench"', f'database = "sqlite:///{folder}/hf.db"']
+    lines.append(f"extract_timeout = {extract_timeout}")
     lines += ["[site.archive]", "enabled = false", "[[category]]", 'id = "c"', 'title = "c"']
     for i in range(DISTINCT):
         document["jobs"] = [dict(jobs[k % len(jobs)], job_id=k) for k in range(JOBS_PER_DOCUMENT)]
@@ -152,11 +166,29 @@ def check_quality_run(outcome: RunOutcome | None, judged: bool) -> None:
     assert (len(outcome.sources), states) == ((DISTINCT, {Quality.FRESH}) if judged else (0, set()))
 
 
-async def quality_cost() -> tuple[float, float]:
-    """The CPU seconds of a run without and with the quality checks.
+@dataclass(frozen=True)
+class PairedCost:
+    """CPU seconds of runs without the quality checks, and what the checks added, paired."""
 
-    The two runs alternate, so that the load of a shared machine weighs on both alike; the
-    first of each, which warms caches, is left out.
+    before: float  # the median run without them
+    added: float  # the median of the paired differences (with - without)
+    low: float  # the lower and upper quartiles of the paired differences
+    high: float
+    pairs: int
+
+    def percent(self, seconds: float) -> float:
+        return seconds / self.before * 100
+
+
+async def quality_cost(pairs: int = QUALITY_PAIRS) -> PairedCost:
+    """The CPU cost of the quality checks, as the median of paired differences.
+
+    Runs without and with the checks alternate in one process, each pair measured back to
+    back (which one goes first alternates too), so that a shared machine's load, which drifts
+    over seconds, weighs on both runs of a pair alike and cancels in their difference; the
+    median of the differences ignores the pairs a burst of load hit. Garbage is collected
+    before each run so that one run does not pay for the other's. The first pair, which warms
+    caches, is left out.
     """
     with tempfile.TemporaryDirectory() as tmp:
         runners, fetchers, stores = [], [], []
@@ -167,24 +199,86 @@ async def quality_cost() -> tuple[float, float]:
             stores.append(open_store(site.database_url))
             fetchers.append(Fetcher(base_dir=site.root))
             runners.append(Runner(site, stores[-1], fetchers[-1]))
-        times: list[list[float]] = [[], []]
+        measured: list[tuple[float, float]] = []
         try:
-            for _ in range(QUALITY_RUNS + 1):
-                for index, judge in enumerate((NoQuality, SourceJudge)):
-                    run_module.SourceJudge = judge  # type: ignore[misc]
-                    started = time.process_time()
-                    outcome = await runners[index].run()
-                    times[index].append(time.process_time() - started)
-                    check_quality_run(outcome, judged=judge is SourceJudge)
+            for pair in range(pairs + 1):
+                order = (0, 1) if pair % 2 else (1, 0)
+                times = [0.0, 0.0]
+                for index in order:
+                    times[index] = await _timed_run(runners[index], judged=index == 1)
+                measured.append((times[0], times[1]))
         finally:
             run_module.SourceJudge = SourceJudge  # type: ignore[misc]
             for fetcher, store in zip(fetchers, stores, strict=True):
                 await fetcher.aclose()
                 store.close()
-    # the least disturbed run of each: on a shared machine the median moves by ±20 % between
-    # two sittings, the minimum by a few per cent
-    before, after = (min(t[1:]) for t in times)
-    return before, after
+    measured = measured[1:]
+    differences = [after - before for before, after in measured]
+    low, _, high = statistics.quantiles(differences, n=4)
+    return PairedCost(
+        before=statistics.median(b for b, _ in measured),
+        added=statistics.median(differences),
+        low=low,
+        high=high,
+        pairs=len(measured),
+    )
+
+
+async def counted_runs() -> None:
+    """Runs without and with the checks, alternating, each between two callgrind marks.
+
+    The first pair warms up (the first judged run fingerprints every document) and is left
+    out by the caller. Under callgrind a run is 50-100 times slower: the deadlines of extracts
+    and fingerprints are stretched so that none is abandoned to run on into the next run.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        runners, fetchers, stores = [], [], []
+        for name in ("before", "after"):
+            folder = Path(tmp) / name
+            folder.mkdir()
+            site = load_site(quality_site(folder, extract_timeout=3600), Registry())
+            stores.append(open_store(site.database_url))
+            fetchers.append(Fetcher(base_dir=site.root))
+            runners.append(Runner(site, stores[-1], fetchers[-1]))
+        try:
+            for _ in range(COUNTED_PAIRS + 1):
+                for index in (0, 1):
+                    run_module.SourceJudge = SourceJudge if index else NoQuality  # type: ignore[misc]
+                    gc.collect()
+                    with counted():
+                        outcome = await runners[index].run()
+                    check_quality_run(outcome, judged=index == 1)
+        finally:
+            run_module.SourceJudge = SourceJudge  # type: ignore[misc]
+            for fetcher, store in zip(fetchers, stores, strict=True):
+                await fetcher.aclose()
+                store.close()
+
+
+def print_instruction_cost() -> None:
+    """Part (c) counted in instructions under callgrind: repeatable on a loaded machine."""
+    counts = count_instructions(Path(__file__), ["--counted-runs"], 2 * (COUNTED_PAIRS + 1))
+    first, counts = counts[:2], counts[2:]  # the warm-up pair
+    before, after = counts[0::2], counts[1::2]
+    added = [(a - b) / b * 100 for b, a in zip(before, after, strict=True)]
+    print(f"{'(c) instructions of a run without checks':<44} {statistics.median(before):>14,.0f}")
+    print(f"{'(c) instructions of a run with checks':<44} {statistics.median(after):>14,.0f}")
+    shown = ", ".join(f"{a:.2f}" for a in added)
+    print(
+        f"{'(c) added by the quality checks, %':<44} {statistics.median(added):>14.2f}  < 5"
+        f"  (pairs: {shown}; first pair, left out: {first[0]:,} / {first[1]:,})"
+    )
+
+
+async def _timed_run(runner: Runner, judged: bool) -> float:
+    """CPU seconds (all threads of the process) of one run, with or without the checks."""
+    run_module.SourceJudge = SourceJudge if judged else NoQuality  # type: ignore[misc]
+    gc.collect()
+    started = time.process_time()
+    outcome = await runner.run()
+    spent = time.process_time() - started
+    check_quality_run(outcome, judged=judged)
+    return spent
 
 
 async def main() -> None:
@@ -210,16 +304,31 @@ async def main() -> None:
     )
     print(f"{'(b) module errors (the two hostile sources)':<44} {hostile['errors']:>12.0f}  2")
     print(f"{'(b) asyncio tasks left behind':<44} {hostile['left']:>12.0f}  0")
-    before, after = await quality_cost()
+    await print_quality_cost()
+
+
+async def print_quality_cost() -> None:
+    """Part (c): what the quality checks add to a run, measured in paired runs."""
+    cost = await quality_cost()
     refresh = fingerprint_cost()
-    print(f"{'(c) run CPU without quality checks, s':<44} {before:>12.3f}")
-    print(f"{'(c) run CPU with quality checks, s':<44} {after:>12.3f}")
-    print(f"{'(c) added by the quality checks, %':<44} {(after / before - 1) * 100:>12.1f}  < 5")
+    print(f"{'(c) run CPU without quality checks, s':<44} {cost.before:>12.3f}  (median)")
+    print(f"{'(c) added by the quality checks, s':<44} {cost.added:>12.4f}")
+    print(
+        f"{'(c) added by the quality checks, %':<44} {cost.percent(cost.added):>12.1f}  < 5"
+        f"  (median of {cost.pairs} paired differences;"
+        f" quartiles {cost.percent(cost.low):.1f} to {cost.percent(cost.high):.1f} %)"
+    )
     print(
         f"{'(c) a refresh run: fingerprints of all, s':<44} {refresh:>12.3f}"
-        f"  (+{refresh / before * 100:.1f} % once per source per 6 h)"
+        f"  (+{cost.percent(refresh):.1f} % once per source per 6 h)"
     )
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if "--counted-runs" in sys.argv[1:]:  # the process callgrind watches (see instructions.py)
+        asyncio.run(counted_runs())
+    elif "--callgrind" in sys.argv[1:]:
+        print_instruction_cost()
+    else:
+        # `--quality`: only part (c), which needs no loopback server and no waiting
+        asyncio.run(print_quality_cost() if "--quality" in sys.argv[1:] else main())

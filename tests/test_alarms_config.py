@@ -192,8 +192,59 @@ def test_the_example_of_docs_alarms_md_is_valid() -> None:
     assert [ChannelEntry.model_validate(c).id for c in data["channel"]] == [
         "shift-mail", "chat", "experts"
     ]  # fmt: skip
-    (alarm,) = [AlarmRule.model_validate(a) for a in data["alarm"]]
+    alarm, collector = [AlarmRule.model_validate(a) for a in data["alarm"]]
     assert alarm.escalate[0].notify == ["experts"]
+    assert collector.sources == ["batch_gridka_de_*"] and collector.for_ == 30 * 60
     assert [DowntimeConfig.model_validate(d).id for d in data["downtime"]] == [
         "dcache-maintenance", "kernel-update", "gocdb"
     ]  # fmt: skip
+
+
+SOURCE_ALARMS = """
+[[channel]]
+id = "mail"
+type = "email"
+host = "smtp.gridka.example.org"
+sender = "happyface@gridka.example.org"
+to = ["shift@gridka.example.org"]
+
+[[alarm]]
+id = "batch-collector"
+sources = ["batch_*"]
+on = ["stale", "unreachable", "recovery"]
+for = "30min"
+notify = ["mail"]
+
+[[alarm]]
+id = "every-source"
+sources = ["*"]
+notify = ["mail"]
+"""
+
+
+def test_an_alarm_on_sources_loads_with_its_changes_and_duration(
+    tmp_path: Path, registry: Registry
+) -> None:
+    site = load_site(write_site(tmp_path, BASE + SOURCE_ALARMS), registry)
+    collector, every = site.alarms.alarms
+    assert collector.sources == ["batch_*"] and collector.for_ == 30 * 60
+    assert collector.reported == ("stale", "unreachable", "recovery")
+    assert every.for_ == 0
+    assert every.reported == (
+        "stale", "unreachable", "unparseable", "format_changed", "recovery", "flapping"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"sources": ["x"], "modules": ["m"]}, "names no modules or categories"),
+        ({"sources": ["x"], "on": ["unhappy"]}, "an alarm on sources reports"),
+        ({"modules": ["m"], "on": ["stale"]}, "an alarm on modules and categories reports"),
+        ({"sources": ["x"], "for": -300}, "a duration cannot be negative"),
+        ({}, "`sources = [...]`"),
+    ],
+)
+def test_an_alarm_mixing_the_two_axes_is_refused(given: dict[str, object], said: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(said)):
+        AlarmRule.model_validate({"id": "a", "notify": ["mail"], **given})

@@ -88,3 +88,41 @@ def test_a_recovery_nobody_heard_the_problem_of_is_not_told() -> None:
     assert out == [] and state.notified is BAD
     state, out = decide(replace(state, confirmed=OK), True, rule, T, "")
     assert out == [] and state.notified is OK
+
+
+def test_every_level_keeps_its_own_letter_in_the_stored_history() -> None:
+    letters = [level.letter for level in Level]
+    assert len(set(letters)) == len(letters)
+    state = State()
+    for run, level in enumerate(Level, start=1):
+        state = observe(state, level, run, Detection(flapping_window=20))
+    assert state.recent(len(Level)) == list(Level)
+
+
+def test_a_problem_with_for_counts_only_once_it_has_lasted_that_long() -> None:
+    params = Detection(confirm=1, lasting=30 * 60)
+    state = State()
+    seen = []
+    for run, minutes in enumerate((0, 15, 29, 30, 45), start=1):
+        state = observe(state, Level.UNREACHABLE, run, params, T + timedelta(minutes=minutes))
+        seen.append(state.confirmed)
+    # the first run that showed it is the start: 30 minutes later it counts
+    assert seen == [OK, OK, OK, Level.UNREACHABLE, Level.UNREACHABLE]
+    # a recovery needs `confirm` runs only, and a new problem starts its time again
+    state = observe(state, OK, 6, params, T + timedelta(minutes=60))
+    assert state.confirmed is OK
+    state = observe(state, Level.STALE, 7, params, T + timedelta(minutes=75))
+    assert state.confirmed is OK and state.candidate_since == T + timedelta(minutes=75)
+
+
+def test_a_broken_streak_starts_the_time_again() -> None:
+    params = Detection(confirm=1, lasting=30 * 60)
+    state = State()
+    for run, (minutes, level) in enumerate(
+        ((0, Level.UNREACHABLE), (15, OK), (30, Level.UNREACHABLE), (45, Level.UNREACHABLE)),
+        start=1,
+    ):
+        state = observe(state, level, run, params, T + timedelta(minutes=minutes))
+    assert state.confirmed is OK and state.candidate_since == T + timedelta(minutes=30)
+    state = observe(state, Level.UNREACHABLE, 5, params, T + timedelta(minutes=60))
+    assert state.confirmed is Level.UNREACHABLE

@@ -279,3 +279,20 @@ def test_pool_groups_cannot_select_within_a_rest_answer():
         DCachePools, data("dcache_poolgroup_space.json"), pool_groups=["cms-disk"]
     )
     assert "select it by URL" in words
+
+
+@pytest.mark.parametrize("module_type", TYPES)
+def test_the_freshest_pool_heartbeat_dates_the_info(module_type):
+    from datetime import timedelta
+
+    from tests.fixtures.modules import NOW
+
+    result = run(module_type, data("dcache_info.xml"))
+    assert result.source_time == NOW - timedelta(seconds=2.341)
+    silent = data("dcache_info.xml").replace(b">2341<", b">7200000<")
+    assert run(module_type, silent).source_time == NOW - timedelta(hours=2)
+    # a heartbeat from the future is passed on as such: the judge calls it a clock fault
+    ahead = data("dcache_info.xml").replace(b">2341<", b">-600000<")
+    assert run(module_type, ahead).source_time == NOW + timedelta(minutes=10)
+    without = data("dcache_info.xml").replace(b'name="last-heartbeat"', b'name="x"')
+    assert run(module_type, without).source_time is None

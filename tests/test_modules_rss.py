@@ -295,3 +295,31 @@ class _NoLinks:
 
     def archived(self) -> Mapping[str, str]:
         return {}
+
+
+def test_the_feed_carries_its_newest_time_for_the_staleness_check():
+    from datetime import UTC, datetime
+
+    # RSS: the newest item's pubDate (this feed has no lastBuildDate)
+    assert run(Rss, data("news.rss")).source_time == datetime(2024, 5, 31, 9, 0, tzinfo=UTC)
+    # Atom: the feed's own <updated>, newer than any entry
+    assert run(Rss, data("news.atom")).source_time == datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
+    built = data("news.rss").replace(
+        b"<channel>", b"<channel><lastBuildDate>Sat, 01 Jun 2024 12:30:00 GMT</lastBuildDate>"
+    )
+    assert run(Rss, built).source_time == datetime(2024, 6, 1, 12, 30, tzinfo=UTC)
+    # entries all older than the days shown still date the feed
+    assert run(Rss, data("news.rss"), days=0.01).source_time == datetime(
+        2024, 5, 31, 9, 0, tzinfo=UTC
+    )
+    undated = b'<rss version="2.0"><channel><title>t</title><item><title>a</title></item>'
+    assert run(Rss, undated + b"</channel></rss>").source_time is None
+
+
+def test_a_feed_is_stale_only_when_nothing_in_it_is_newer_than_the_days_it_shows():
+    from happyface.sources import Source
+
+    module = Rss(Rss.Settings(days=3), {"main": Source(url="https://news.example/feed")})
+    assert module.sources()["main"].max_age == 3 * 86400
+    own = Source(url="https://news.example/feed", max_age=3600)
+    assert Rss(Rss.Settings(), {"main": own}).sources()["main"].max_age == 3600

@@ -182,7 +182,7 @@ confirm = 1
 """
 
 
-async def test_module_alarms_still_hear_of_a_greyed_module_as_before(
+async def test_module_alarms_hear_of_a_shared_source_down_once_per_alarm(
     tmp_path: Path, registry: Registry, changing_server: ChangingServer
 ) -> None:
     from happyface.alarms.service import AlarmService
@@ -204,12 +204,16 @@ async def test_module_alarms_still_hear_of_a_greyed_module_as_before(
         down = await run_at(runner, changing_server, t1, Answer(b"gone", 503, "text/plain"))
         assert {r.status for r in down.records if r.module_id != "feed"} == {Status.NOINFO}
         planned = service.detect(down)
-        # until alarms on sources exist, the modules' own errors are told, as they were
-        assert sorted((p.alarm_id, p.subject.id, p.event) for p in planned) == [
-            ("categories", "batch", "error"),
-            ("modules", "jobs0", "error"),
-            ("modules", "jobs1", "error"),
+        # no alarm on sources covers it: each alarm tells of the source once, not of each
+        # module, and the category rolled up from greyed modules is no data, not an error
+        key = down.sources[0].key
+        assert sorted((p.alarm_id, str(p.subject), p.event) for p in planned) == [
+            ("categories", f"source {key}", "error"),
+            ("modules", f"source {key}", "error"),
         ]
+        body = planned[0].message.body
+        assert "unreachable" in body and "2 module(s): jobs0, jobs1" in body
+        assert f"/source/{key}?at=" in planned[0].message.link
     finally:
         await fetcher.aclose()
         store.close()

@@ -348,3 +348,44 @@ def test_hidden_subjects_stay_hidden_on_the_alarm_pages(tmp_path: Path) -> None:
         assert "secretjobs" in Browser(app, ADMIN).get("/alarms").text
     finally:
         populated.store.close()
+
+
+def test_a_source_alarm_shows_with_a_link_to_the_source_only_to_who_sees_everything(
+    tmp_path: Path,
+) -> None:
+    restricted = 'id = "storage"\ntitle = "Storage"\naccess = "restricted"\nallow = ["admins"]\n'
+    config = ALARM_CONFIG.replace('id = "storage"\ntitle = "Storage"\n', restricted) + (
+        '\n[[alarm]]\nid = "collector"\nsources = ["batch_*"]\nnotify = ["shift-mail"]\n'
+    )
+    (tmp_path / "happyface.toml").write_text(config)
+    site = load_site(tmp_path, web_registry())
+    store = open_store(site.database_url)
+    try:
+        write_run(store, site, BASE, 0)
+        subject = Subject("source", "batch_example_org_squeue")
+        message = Message("source down", "body", "/source/batch_example_org_squeue")
+        state = State(confirmed=Level.UNREACHABLE, notified=Level.UNREACHABLE, notified_at=NOW)
+        with AlarmStore(store).writing("test") as conn:
+            save_states(conn, {("collector", subject): state}, NOW)
+            add_notifications(
+                conn,
+                [Planned("collector", subject, "unreachable", "shift-mail", 1, BASE, message)],
+                NOW,
+            )
+        from happyface.web import create_app
+
+        app = create_app(site, store)
+        app.state.dashboard.now = lambda: NOW
+        seen = Browser(app, headers=ADMIN).get("/alarms.json").json()
+        (row,) = [s for s in seen["states"] if s["subject"]["kind"] == "source"]
+        assert row["state"] == "unreachable" and row["url"].endswith(
+            "/source/batch_example_org_squeue"
+        )
+        assert [e["subject"]["id"] for e in seen["log"]] == ["batch_example_org_squeue"]
+        assert Browser(app, headers=ADMIN).get("/alarms").status_code == 200
+        # the notification lists modules: a viewer who does not see them all is not shown it
+        hidden = Browser(app).get("/alarms.json").json()
+        assert all(s["subject"]["kind"] != "source" for s in hidden["states"])
+        assert hidden["log"] == []
+    finally:
+        store.close()

@@ -1,4 +1,4 @@
-"""Durations as the configuration writes them: 900, "15m", "1h30m", "2d"."""
+"""Durations as the configuration writes them: 900, "15m", "30min", "1h30m", "2d"."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s|ms)")
-_UNIT = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+# the longer units first, so that "30min" and "5ms" are not read as minutes and a rest
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|ms|d|h|m|s)")
+_UNIT = {"d": 86400.0, "h": 3600.0, "min": 60.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
 def parse_duration(value: object) -> float:

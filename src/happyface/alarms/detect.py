@@ -7,30 +7,54 @@ confirmed change, if any. Storing states and acting on changes is the caller's b
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from ..quality import Quality
 from ..status import Status
 
 
 class Level(StrEnum):
-    """What an alarm cares about in a status; `flapping` is a level of its own."""
+    """What an alarm cares about in a status or a source's quality; `flapping` is its own."""
 
     OK = "ok"
     UNHAPPY = "unhappy"
     ERROR = "error"
     FLAPPING = "flapping"
+    STALE = "stale"
+    UNREACHABLE = "unreachable"
+    UNPARSEABLE = "unparseable"
+    FORMAT_CHANGED = "format_changed"
 
     @property
     def letter(self) -> str:
-        return self.value[0]
+        """The level in a state's stored history, one letter each."""
+        return _LETTERS[self]
 
     @property
     def is_bad(self) -> bool:
         return self is not Level.OK
 
 
-_BY_LETTER = {level.letter: level for level in Level}
+# the first letter, except where two levels share it
+_LETTERS = {level: level.value[0] for level in Level} | {
+    Level.UNREACHABLE: "r",
+    Level.UNPARSEABLE: "p",
+    Level.FORMAT_CHANGED: "c",
+}
+_BY_LETTER = {letter: level for level, letter in _LETTERS.items()}
+_OF_QUALITY = {
+    Quality.FRESH: Level.OK,
+    Quality.STALE: Level.STALE,
+    Quality.UNREACHABLE: Level.UNREACHABLE,
+    Quality.UNPARSEABLE: Level.UNPARSEABLE,
+    Quality.FORMAT_CHANGED: Level.FORMAT_CHANGED,
+}
+
+
+def level_of_quality(quality: Quality) -> Level:
+    """The level a source's data quality means for an alarm on sources."""
+    return _OF_QUALITY[quality]
 
 
 def level_of(status: Status) -> Level | None:
@@ -51,6 +75,8 @@ class Detection:
     confirm: int = 2
     flapping_changes: int = 4
     flapping_window: int = 12
+    #: seconds a bad level must also have lasted, from the first run that showed it
+    lasting: float = 0.0
 
     @property
     def calm_changes(self) -> int:
@@ -65,6 +91,7 @@ class State:
     confirmed: Level = Level.OK
     candidate: Level | None = None
     streak: int = 0
+    candidate_since: datetime | None = None  # the start of the first run of the streak
     history: str = ""  # the levels of the last runs, oldest first, one letter each
     notified: Level = Level.OK
     notified_at: datetime | None = None
@@ -82,8 +109,13 @@ class State:
         return [_BY_LETTER[c] for c in self.history[-runs:]]
 
 
-def observe(state: State, level: Level | None, run_id: int, params: Detection) -> State:
-    """The state after one more run; `confirmed` holds the level that now counts."""
+def observe(
+    state: State, level: Level | None, run_id: int, params: Detection, t: datetime | None = None
+) -> State:
+    """The state after one more run (started at `t`); `confirmed` holds the level that counts.
+
+    `t` is needed only when `params.lasting` is set: without it a streak has no duration.
+    """
     if level is None:
         return replace(state, last_run_id=run_id)
     history = (state.history + level.letter)[-params.flapping_window :]
@@ -91,18 +123,37 @@ def observe(state: State, level: Level | None, run_id: int, params: Detection) -
     if state.confirmed is Level.FLAPPING:
         return _while_flapping(state, level, params)
     if state.changes >= params.flapping_changes:
-        return replace(state, confirmed=Level.FLAPPING, candidate=None, streak=0)
-    return _hysteresis(state, level, params)
+        return _settled(state, Level.FLAPPING)
+    return _hysteresis(state, level, params, t)
 
 
-def _hysteresis(state: State, level: Level, params: Detection) -> State:
-    """A different level counts once it has held for `confirm` runs in a row."""
+def _settled(state: State, confirmed: Level) -> State:
+    """`state` with `confirmed` counting and no candidate level left."""
+    return replace(state, confirmed=confirmed, candidate=None, streak=0, candidate_since=None)
+
+
+def _hysteresis(state: State, level: Level, params: Detection, t: datetime | None) -> State:
+    """A different level counts once it has held for `confirm` runs in a row.
+
+    A bad level must also have lasted `lasting` seconds since the first run of its streak.
+    """
     if level is state.confirmed:
-        return replace(state, candidate=None, streak=0)
-    streak = state.streak + 1 if level is state.candidate else 1
-    if streak >= params.confirm:
-        return replace(state, confirmed=level, candidate=None, streak=0)
-    return replace(state, candidate=level, streak=streak)
+        return _settled(state, state.confirmed)
+    if level is state.candidate:
+        streak, since = state.streak + 1, state.candidate_since
+    else:
+        streak, since = 1, t
+    if streak >= params.confirm and _lasted(level, since, t, params.lasting):
+        return _settled(state, level)
+    return replace(state, candidate=level, streak=streak, candidate_since=since)
+
+
+def _lasted(level: Level, since: datetime | None, t: datetime | None, lasting: float) -> bool:
+    if not lasting or not level.is_bad:
+        return True  # a recovery is confirmed by `confirm` alone
+    if since is None or t is None:
+        return False
+    return t - since >= timedelta(seconds=lasting)
 
 
 def _while_flapping(state: State, level: Level, params: Detection) -> State:
@@ -110,5 +161,5 @@ def _while_flapping(state: State, level: Level, params: Detection) -> State:
     settled = state.recent(params.confirm)
     calm = state.changes <= params.calm_changes
     if calm and len(settled) == params.confirm and all(s is level for s in settled):
-        return replace(state, confirmed=level, candidate=None, streak=0)
+        return _settled(state, level)
     return state

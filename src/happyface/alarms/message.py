@@ -13,6 +13,10 @@ from .records import Message, Subject
 _WHAT = {
     Event.UNHAPPY: "is unhappy",
     Event.ERROR: "is in error (fetching or reading its data fails)",
+    Event.STALE: "is stale (its own time is too old, or in the future)",
+    Event.UNREACHABLE: "is unreachable (connection, TLS, HTTP or time-out failure)",
+    Event.UNPARSEABLE: "cannot be read (not the format its modules expect)",
+    Event.FORMAT_CHANGED: "changed its format (parts its modules read are gone)",
     Event.RECOVERY: "has recovered",
     Event.FLAPPING: "is flapping (changing often); further changes are not reported one by one",
     Event.ESCALATION: "is still not happy; escalated",
@@ -43,12 +47,24 @@ def category_link(base_url: str, category_id: str, at: datetime, anchor: str = "
     return url + (f"#{quote(anchor)}" if anchor else "")
 
 
+def source_link(base_url: str, key: str, at: datetime) -> str:
+    """The source's page at a run: `{base_url}/source/<key>?at=<the run's start>`."""
+    query = urlencode({"at": format_at(at)}, safe=":")
+    return f"{base_url.rstrip('/')}/source/{quote(key)}?{query}"
+
+
+def _link(base_url: str, about: About, at: datetime) -> str:
+    if about.subject.kind == "source":
+        return source_link(base_url, about.subject.id, at)
+    anchor = about.subject.id if about.subject.kind == "module" else ""
+    return category_link(base_url, about.category_id, at, anchor)
+
+
 def compose(
     site_title: str, base_url: str, about: About, event: Event, alarm_id: str, run_time: datetime
 ) -> Message:
     """The title, body and link of one notification."""
-    anchor = about.subject.id if about.subject.kind == "module" else ""
-    link = category_link(base_url, about.category_id, run_time, anchor)
+    link = _link(base_url, about, run_time)
     name = f"{about.title} ({about.subject})"
     state = f" [{about.level}]" if event in (Event.ESCALATION, Event.REMINDER) else ""
     title = f"[{site_title}] {name}: {event.value}{state}"

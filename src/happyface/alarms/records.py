@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-SubjectKind = Literal["module", "category"]
+SubjectKind = Literal["module", "category", "source"]
 NotificationState = Literal["pending", "sent", "failed", "suppressed"]
 
 
 @dataclass(frozen=True, order=True)
 class Subject:
-    """What an alarm watches: one module or one category."""
+    """What an alarm watches: one module, one category or one source (by its key)."""
 
     kind: SubjectKind
     id: str

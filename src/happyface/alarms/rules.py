@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from ..config.alarms import AlarmRule, Event, matches
+from ..quality import Quality
 from ..status import Status
-from .detect import Detection, Level, State
+from .detect import Detection, Level, State, level_of_quality
 from .records import Subject
 
 DOWNTIME = "downtime"
@@ -19,12 +20,16 @@ _EVENT_OF_LEVEL = {
     Level.UNHAPPY: Event.UNHAPPY,
     Level.ERROR: Event.ERROR,
     Level.FLAPPING: Event.FLAPPING,
+    Level.STALE: Event.STALE,
+    Level.UNREACHABLE: Event.UNREACHABLE,
+    Level.UNPARSEABLE: Event.UNPARSEABLE,
+    Level.FORMAT_CHANGED: Event.FORMAT_CHANGED,
 }
 
 
 def detection(rule: AlarmRule) -> Detection:
     """The detector parameters an alarm asks for."""
-    return Detection(rule.confirm, rule.flapping_changes, rule.flapping_window)
+    return Detection(rule.confirm, rule.flapping_changes, rule.flapping_window, rule.for_)
 
 
 def watched(
@@ -36,6 +41,15 @@ def watched(
         (Subject("category", c), s) for c, s in categories.items() if matches(rule.categories, c)
     ]
     return found
+
+
+def watched_sources(rule: AlarmRule, sources: Mapping[str, Quality]) -> list[tuple[Subject, Level]]:
+    """The sources of one run that an alarm on data quality watches, with their level."""
+    return [
+        (Subject("source", key), level_of_quality(quality))
+        for key, quality in sources.items()
+        if matches(rule.sources, key)
+    ]
 
 
 @dataclass(frozen=True)
@@ -72,7 +86,7 @@ def _tell_change(
     event = _EVENT_OF_LEVEL[state.confirmed]
     if event is Event.RECOVERY:
         return _tell_recovery(state, changed, rule, quiet)
-    if event.value not in rule.on:
+    if event.value not in rule.reported:
         return replace(state, notified=state.confirmed, notified_at=None, stage=0), []
     if quiet:
         silenced = [Outgoing(event, tuple(rule.notify), suppressed=quiet)]
@@ -92,7 +106,7 @@ def _tell_recovery(
     state: State, changed: bool, rule: AlarmRule, quiet: str
 ) -> tuple[State, list[Outgoing]]:
     # a recovery is worth telling only to those who heard of the problem
-    if state.notified_at is None or Event.RECOVERY.value not in rule.on:
+    if state.notified_at is None or Event.RECOVERY.value not in rule.reported:
         return _recovered(state), []
     out = Outgoing(Event.RECOVERY, _reached(rule, state))
     if quiet == DOWNTIME:  # an acknowledgement, unlike a downtime, lets a recovery through

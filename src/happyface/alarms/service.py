@@ -12,8 +12,10 @@ from sqlalchemy import Connection
 
 from ..config.alarms import AlarmRule
 from ..offloop import off_loop
+from ..quality import Quality
 from ..status import Status
 from .ack import active, clear_recovered
+from .coverage import coverage, rolled_up, watches_module
 from .detect import Level, State, level_of, observe
 from .downtime import Calendar, calendar_of
 from .gocdb import FeedReader
@@ -21,7 +23,7 @@ from .message import About, compose
 from .notify import Channel, make_channel
 from .outbox import Backoff, Delivered, Outbox, retries_of
 from .records import Downtime, Planned, Subject
-from .rules import ACKNOWLEDGED, DOWNTIME, Outgoing, decide, detection, watched
+from .rules import ACKNOWLEDGED, DOWNTIME, Outgoing, decide, detection, watched, watched_sources
 from .store import AlarmStore, StateKey, add_notifications, load_states, save_states
 
 if TYPE_CHECKING:
@@ -114,10 +116,18 @@ class _Pass:
         self.conn = conn
         self.states = load_states(conn)
         self.acked = {a.subject for a in active(conn, outcome.started_at)}
-        # a module shown as no data because of its source is judged on its own status, as
-        # before sources were judged, until alarms on sources say such an outage once
-        own = {m: status for source in outcome.sources for m, status in source.greyed.items()}
-        self.modules = {r.module_id: own.get(r.module_id, r.status) for r in outcome.records}
+        site = service.site
+        # each module's own status, before a source greyed it
+        greyed = {m: status for source in outcome.sources for m, status in source.greyed.items()}
+        own = {r.module_id: greyed.get(r.module_id, r.status) for r in outcome.records}
+        self.coverage = coverage(site.alarms.alarms, outcome.sources, own)
+        self.modules = self.coverage.statuses(own)
+        self.categories = (
+            (outcome.own_categories or outcome.categories)
+            if self.coverage.empty
+            else rolled_up(site, self.modules)
+        )
+        self.sources = {s.key: s for s in outcome.sources}
         self.messages = {r.module_id: r.message for r in outcome.records}
 
     def run(self) -> list[Planned]:
@@ -125,32 +135,70 @@ class _Pass:
         changed: dict[StateKey, State] = {}
         planned: list[Planned] = []
         for rule in self.service.site.alarms.alarms:
-            categories = self.outcome.own_categories or self.outcome.categories
-            for subject, status in watched(rule, self.modules, categories):
-                step = self._step(rule, subject, status)
+            for subject, level in self._watched(rule):
+                step = self._step(rule, subject, level)
                 if step is not None:
                     changed[(rule.id, subject)], outgoing = step
-                    planned += self._plan(rule, subject, status, outgoing)
+                    planned += self._plan(rule, subject, level, outgoing)
         self.states.update(changed)
         clear_recovered(self.conn, self._recovered(), self.outcome.started_at)
         save_states(self.conn, changed, now)
         add_notifications(self.conn, planned, now)
         return planned
 
+    def _watched(self, rule: AlarmRule) -> list[tuple[Subject, Level | None]]:
+        """The subjects an alarm watches in this run, with the level each shows."""
+        if rule.sources:
+            qualities = {key: report.state for key, report in self.sources.items()}
+            return [(s, level) for s, level in watched_sources(rule, qualities)]
+        found = [
+            (s, level_of(status)) for s, status in watched(rule, self.modules, self.categories)
+        ]
+        return found + self._outages(rule)
+
+    def _outages(self, rule: AlarmRule) -> list[tuple[Subject, Level | None]]:
+        """The sources a module alarm tells once instead of each module they left without data.
+
+        One told before is watched until the source is fresh again, so its recovery is told
+        (while a source alarm covers it instead, it is no information); a source the alarm has
+        never been told about costs no state.
+        """
+        category_of = self.service.calendar.category_of
+        found: list[tuple[Subject, Level | None]] = []
+        for key, report in self.sources.items():
+            subject = Subject("source", key)
+            outage = self.coverage.outages.get(key)
+            if outage is not None:
+                if any(watches_module(rule, m, category_of.get(m, "")) for m in outage.modules):
+                    found.append((subject, Level.ERROR))
+            elif _unsettled(self.states.get((rule.id, subject))):
+                fresh = report.state is Quality.FRESH
+                found.append((subject, Level.OK if fresh else None))
+        return found
+
     def _step(
-        self, rule: AlarmRule, subject: Subject, status: Status
+        self, rule: AlarmRule, subject: Subject, level: Level | None
     ) -> tuple[State, list[Outgoing]] | None:
         old = self.states.get((rule.id, subject), State())
         if old.last_run_id >= self.outcome.run_id:
             return None  # seen already: a repeated observer call, or another process
-        new = observe(old, level_of(status), self.outcome.run_id, detection(rule))
         t = self.outcome.started_at
+        new = observe(old, level, self.outcome.run_id, detection(rule), t)
         return decide(new, new.confirmed is not old.confirmed, rule, t, self._quiet(subject))
 
     def _quiet(self, subject: Subject) -> str:
-        if self.service.calendar.covering(subject.id, self.outcome.started_at, self.windows):
+        if self._in_downtime(subject):
             return DOWNTIME
         return ACKNOWLEDGED if subject in self.acked else ""
+
+    def _in_downtime(self, subject: Subject) -> bool:
+        """A module or category in a downtime; a source whose every module is in one."""
+        calendar, t = self.service.calendar, self.outcome.started_at
+        if subject.kind != "source":
+            return bool(calendar.covering(subject.id, t, self.windows))
+        report = self.sources.get(subject.id)
+        modules = report.modules if report is not None else ()
+        return bool(modules) and all(calendar.covering(m, t, self.windows) for m in modules)
 
     def _recovered(self) -> list[Subject]:
         """Acknowledged subjects whose every alarm is back to ok."""
@@ -161,12 +209,12 @@ class _Pass:
         ]
 
     def _plan(
-        self, rule: AlarmRule, subject: Subject, status: Status, outgoing: list[Outgoing]
+        self, rule: AlarmRule, subject: Subject, level: Level | None, outgoing: list[Outgoing]
     ) -> list[Planned]:
         site, outcome = self.service.site, self.outcome
         planned = []
         for out in outgoing:
-            about = self._about(subject, status)
+            about = self._about(rule, subject, level)
             message = compose(
                 site.settings.title,
                 site.settings.web.base_url,
@@ -191,7 +239,10 @@ class _Pass:
             ]
         return planned
 
-    def _about(self, subject: Subject, status: Status) -> About:
+    def _about(self, rule: AlarmRule, subject: Subject, level: Level | None) -> About:
+        shown = level.value if level is not None else Status.NOINFO.value
+        if subject.kind == "source":
+            return self._about_source(rule, subject, shown)
         site = self.service.site
         if subject.kind == "module":
             instance = site.module(subject.id)
@@ -202,11 +253,37 @@ class _Pass:
                 config.category if config else "",
                 config.instruction if config else "",
                 self.messages.get(subject.id, ""),
-                status.value,
+                shown,
             )
         category = site.category(subject.id)
         members = {m.id for m in site.modules_of(subject.id)}
         troubled = sorted(m for m, s in self.modules.items() if m in members and s in _TROUBLED)
         note = f"modules not happy: {', '.join(troubled)}" if troubled else ""
         title = category.title if category else subject.id
-        return About(subject, title, subject.id, "", note, status.value)
+        return About(subject, title, subject.id, "", note, shown)
+
+    def _about_source(self, rule: AlarmRule, subject: Subject, shown: str) -> About:
+        """A source: its URL, its state and message, and the modules it leaves without data."""
+        report = self.sources.get(subject.id)
+        if report is None:
+            return About(subject, subject.id, "", "", "", shown)
+        outage = self.coverage.outages.get(subject.id)
+        if rule.sources:
+            modules, said = report.modules, "read by"
+        else:
+            modules, said = (outage.modules if outage else ()), "no data for"
+        note = f"{report.state.word}" + (f": {report.message}" if report.message else "")
+        if modules:
+            note += f"; {said} {len(modules)} module(s): {', '.join(modules)}"
+        return About(subject, report.url, "", "", note, shown)
+
+
+def _unsettled(state: State | None) -> bool:
+    """Whether a state still has something to confirm or to tell."""
+    if state is None:
+        return False
+    return (
+        state.confirmed is not Level.OK
+        or state.candidate is not None
+        or state.notified is not Level.OK
+    )

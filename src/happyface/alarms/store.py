@@ -124,7 +124,7 @@ def notification_log(
 
 def _any_of(subjects: Collection[Subject]) -> sa.ColumnElement[bool]:
     t = alarm_notifications
-    ids: dict[str, list[str]] = {"module": [], "category": []}
+    ids: dict[str, list[str]] = {"module": [], "category": [], "source": []}
     for subject in subjects:
         ids[subject.kind].append(subject.id)
     return sa.or_(
@@ -183,6 +183,7 @@ def _state(row: Any) -> State:
         confirmed=Level(row.confirmed),
         candidate=Level(row.candidate) if row.candidate else None,
         streak=row.streak,
+        candidate_since=row.candidate_since,
         history=row.history,
         notified=Level(row.notified),
         notified_at=row.notified_at,
@@ -201,6 +202,7 @@ def _state_row(key: StateKey, state: State, now: datetime) -> dict[str, Any]:
         "confirmed": state.confirmed.value,
         "candidate": state.candidate.value if state.candidate else None,
         "streak": state.streak,
+        "candidate_since": state.candidate_since,
         "history": state.history,
         "notified": state.notified.value,
         "notified_at": state.notified_at,

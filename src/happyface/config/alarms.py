@@ -27,14 +27,36 @@ class Event(StrEnum):
 
     UNHAPPY = "unhappy"
     ERROR = "error"
+    STALE = "stale"
+    UNREACHABLE = "unreachable"
+    UNPARSEABLE = "unparseable"
+    FORMAT_CHANGED = "format_changed"
     RECOVERY = "recovery"
     FLAPPING = "flapping"
     ESCALATION = "escalation"  # never listed in `on`: it comes from `[[alarm.escalate]]`
     REMINDER = "reminder"  # never listed in `on`: it comes from `reminder`
 
 
-Transition = Literal["unhappy", "error", "recovery", "flapping"]
-_ALL_TRANSITIONS: tuple[Transition, ...] = ("unhappy", "error", "recovery", "flapping")
+Transition = Literal[
+    "unhappy",
+    "error",
+    "stale",
+    "unreachable",
+    "unparseable",
+    "format_changed",
+    "recovery",
+    "flapping",
+]
+#: what an alarm on modules or categories reports, and what one on sources does
+MODULE_TRANSITIONS: tuple[Transition, ...] = ("unhappy", "error", "recovery", "flapping")
+SOURCE_TRANSITIONS: tuple[Transition, ...] = (
+    "stale",
+    "unreachable",
+    "unparseable",
+    "format_changed",
+    "recovery",
+    "flapping",
+)
 
 
 def is_pattern(text: str) -> bool:
@@ -153,20 +175,33 @@ class Escalation(BaseModel):
 
 
 class AlarmRule(BaseModel):
-    """One `[[alarm]]`: which modules or categories, which changes, told to whom."""
+    """One `[[alarm]]`: which modules, categories or sources, which changes, told to whom."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     id: str = Field(description="short unique name, shown in the notification log")
     modules: list[str] = Field(default_factory=list, description="module ids or glob patterns")
     categories: list[str] = Field(default_factory=list, description="category ids or glob patterns")
+    sources: list[str] = Field(
+        default_factory=list,
+        description="source keys or glob patterns (the key shown on /source/KEY and in "
+        "/api/v1/sources, e.g. `batch_example_org_squeue`): an alarm on data quality",
+    )
     on: list[Transition] = Field(
-        default_factory=lambda: list(_ALL_TRANSITIONS),
-        min_length=1,
-        description="changes reported: unhappy, error, recovery, flapping",
+        default_factory=list,
+        description="changes reported; modules and categories: unhappy, error, recovery, "
+        "flapping (default all); sources: stale, unreachable, unparseable, format_changed, "
+        "recovery, flapping (default all)",
     )
     notify: list[str] = Field(min_length=1, description="channel ids told first")
     confirm: int = Field(2, ge=1, description="runs in a row a new status must hold to count")
+    for_: Duration = Field(
+        0,
+        ge=0,
+        alias="for",
+        description="a problem counts only once it has lasted this long as well, e.g. "
+        '`"30min"` (measured from the first run that showed it); 0: `confirm` alone',
+    )
     flapping_changes: int = Field(
         4, ge=2, description="this many changes within `flapping_window` runs is flapping"
     )
@@ -178,11 +213,33 @@ class AlarmRule(BaseModel):
 
     @model_validator(mode="after")
     def _names_something(self) -> AlarmRule:
-        if not self.modules and not self.categories:
-            raise ValueError('give `modules = ["id or pattern"]` or `categories = [...]`')
+        if not self.modules and not self.categories and not self.sources:
+            raise ValueError(
+                'give `modules = ["id or pattern"]`, `categories = [...]` or `sources = [...]`'
+            )
+        if self.sources and (self.modules or self.categories):
+            raise ValueError(
+                "an alarm on `sources` is about data quality and names no modules or "
+                "categories: write a second [[alarm]] for those"
+            )
+        allowed = self.transitions
+        wrong = [event for event in self.on if event not in allowed]
+        if wrong:
+            kind = "sources" if self.sources else "modules and categories"
+            raise ValueError(f"`on` has {wrong}; an alarm on {kind} reports {list(allowed)}")
         if self.flapping_changes >= self.flapping_window:
             raise ValueError("`flapping_changes` must be smaller than `flapping_window`")
         return self
+
+    @property
+    def transitions(self) -> tuple[Transition, ...]:
+        """Every change an alarm of this kind can report."""
+        return SOURCE_TRANSITIONS if self.sources else MODULE_TRANSITIONS
+
+    @property
+    def reported(self) -> tuple[Transition, ...]:
+        """The changes this alarm reports: `on`, or every one of its kind."""
+        return tuple(self.on) or self.transitions
 
     def channels(self) -> set[str]:
         """Every channel id this alarm may use."""

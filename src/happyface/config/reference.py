@@ -109,7 +109,8 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
         "[[alarm]]",
         AlarmRule,
         "Which modules or categories raise notifications, on which "
-        "confirmed changes, to which channels; see docs/alarms.md.",
+        "confirmed changes, to which channels; or, with `sources`, which sources' data "
+        "quality does; see docs/alarms.md.",
     ),
     (
         "[[alarm.escalate]]",
@@ -143,7 +144,7 @@ def _table(model: type[BaseModel], prefix: str) -> str:
     rows = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
     nested: list[tuple[str, type[BaseModel]]] = []
     for name, field in model.model_fields.items():
-        key = f"{prefix}{name}"
+        key = f"{prefix}{field.alias or name}"  # `for`, a Python keyword, is the alias of `for_`
         sub = _nested_model(field)
         if sub is not None:
             nested.append((key, sub))

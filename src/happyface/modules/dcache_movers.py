@@ -15,7 +15,7 @@ from ..retired import BecameRule, Retired
 from ..rules import Rule
 from ..sources import Inputs
 from .common import metric_name, read_input
-from .dcacheinfo import Pool, PoolSelection, Queue, read_info, selected_pools
+from .dcacheinfo import Pool, PoolSelection, Queue, info_time, read_info, selected_pools
 
 
 class DCacheMoversSettings(PoolSelection):
@@ -87,6 +87,7 @@ class DCacheMovers(Module[DCacheMoversSettings]):
         metrics["pools_congested"] = len(congested)
         message = ", ".join(f"{n}: {q.active} active, {q.queued} queued" for n, q in sums.items())
         return Result(
+            source_time=info_time(info, now),
             message=message or "no mover queues reported",
             metrics=metrics,
             tables=(_queue_table(pools, list(sums)),),

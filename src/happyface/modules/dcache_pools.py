@@ -14,7 +14,15 @@ from ..retired import BecameRule, Renamed, Retired
 from ..rules import Rule
 from ..sources import Inputs, RawInput
 from .common import load_json, metric_name, read_input
-from .dcacheinfo import SPACE_KEYS, DCacheInfo, Pool, PoolSelection, read_info, selected_pools
+from .dcacheinfo import (
+    SPACE_KEYS,
+    DCacheInfo,
+    Pool,
+    PoolSelection,
+    info_time,
+    read_info,
+    selected_pools,
+)
 from .dcacherest import read_rest_space
 
 _TB = 1e12
@@ -91,6 +99,7 @@ class DCachePools(Module[DCachePoolsSettings]):
                 space = group.space or _sum_pools(info.pools, group.pools)
                 metrics.update(_space_metrics(metric_name("group", group.name), space))
         return Result(
+            source_time=info_time(info, now),
             message=_summary(len(info.pools), pools, overall, self._free(overall), low, full),
             metrics=metrics,
             tables=(_pool_table(info.pools, ratios, self.settings),),

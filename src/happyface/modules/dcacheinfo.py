@@ -1,13 +1,19 @@
 """A reader of the dCache info service XML (`/info`, namespace http://www.dcache.org/2008/01/Info).
 
-Only the parts the dCache module types use are read: each pool's space, pool groups and mover
-queues, and the pool groups' own space totals.
+Only the parts the dCache module types use are read: each pool's space, pool groups, mover
+queues and heartbeat, and the pool groups' own space totals.
+
+The info document carries no time of its own; its freshest sign of life is the pools'
+`last-heartbeat` (milliseconds since PoolManager last heard from the pool, when the info
+service collected it). `info_time` turns that into the document's time, so the source is
+judged stale when no pool has reported for longer than its `max_age`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from xml.etree.ElementTree import Element
 
 from pydantic import Field
@@ -39,6 +45,7 @@ class Pool:
     space: dict[str, float] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)
     queues: dict[str, Queue] = field(default_factory=dict)
+    heartbeat: float | None = None  # seconds since the pool's last heartbeat, if reported
 
     @property
     def total(self) -> float:
@@ -84,6 +91,19 @@ def read_info(content: bytes) -> DCacheInfo:
             if pool.name not in group.pools:
                 group.pools.append(pool.name)
     return DCacheInfo(pools=pools, groups=groups)
+
+
+def info_time(info: DCacheInfo, now: datetime) -> datetime | None:
+    """The time of the freshest pool heartbeat, read at `now`; None when no pool reports one.
+
+    A negative heartbeat age gives a time in the future, which is judged a data-quality
+    problem rather than accepted.
+    """
+    ages = [p.heartbeat for p in info.pools if p.heartbeat is not None]
+    if not ages:
+        return None
+    aware = now if now.tzinfo else now.replace(tzinfo=UTC)
+    return aware - timedelta(seconds=min(ages))
 
 
 class PoolSelection(ModuleSettings):
@@ -153,10 +173,12 @@ def _pool(element: Element) -> Pool:
         raise ExtractError("a <pool> in the dCache info XML has no name attribute")
     flags = metrics_of(element)
     refs = _find(element, "poolgroups")
+    heartbeat = to_float(flags.get("last-heartbeat"))
     return Pool(
         name=name,
         enabled=flags.get("enabled", "true").lower() != "false",
         read_only=flags.get("read-only", "false").lower() == "true",
+        heartbeat=heartbeat / 1000 if heartbeat is not None else None,
         space=_space(_find(element, "space")),
         groups=[r.get("name", "") for r in (refs if refs is not None else []) if r.get("name")],
         queues=_queues(_find(element, "queues")),

@@ -49,6 +49,7 @@ _FIELDS = frozenset(
         "encoded",
         "author",
         "creator",
+        "lastBuildDate",
         "pubDate",
         "published",
         "updated",

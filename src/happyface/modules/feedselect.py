@@ -18,6 +18,8 @@ from lxml import etree
 from .xmlsafe import local_name
 
 _DATES = ("pubDate", "published", "updated", "date", "issued", "modified")
+#: the dates of the feed itself: RSS `lastBuildDate`/`pubDate`, Atom `updated`, RSS 1.0 `dc:date`
+_FEED_DATES = ("lastBuildDate", *_DATES)
 
 
 def keep_shown(entries: list[etree._Element], now: datetime, days: float, max_entries: int) -> None:
@@ -51,3 +53,20 @@ def _date(text: str) -> datetime | None:
         except ValueError:
             return None
     return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def feed_time(root: etree._Element, entries: list[etree._Element]) -> datetime | None:
+    """The newest time the feed carries: its own build or update time, or its newest entry.
+
+    Read before the entries are chosen, so a feed whose entries are all older than the shown
+    days still has a time. None when the feed has no date that can be read.
+    """
+    containers = [root, *(c for c in root if local_name(c.tag) == "channel")]
+    times = [
+        found
+        for container in containers
+        for child in container
+        if local_name(child.tag) in _FEED_DATES and (found := _date(child.text or ""))
+    ]
+    times += [found for entry in entries if (found := _published(entry))]
+    return max(times, default=None)

@@ -18,11 +18,11 @@ from ..errors import ExtractError
 from ..hrefs import FEED_LINK_SCHEMES, safe_href
 from ..module import Module, ModuleSettings
 from ..result import Link, Result, Table
-from ..sources import Inputs
+from ..sources import Inputs, Source
 from ..status import Status
 from .common import read_input
 from .feedcut import reduce_feed
-from .feedselect import keep_shown
+from .feedselect import feed_time, keep_shown
 
 # What an entry's HTML may keep: text formatting and links, nothing that runs or loads.
 _TAGS = {"a", "b", "strong", "i", "em", "p", "br", "ul", "ol", "li", "code", "pre", "blockquote"}
@@ -58,9 +58,21 @@ class Rss(Module[RssSettings]):
 
         return feed_view(given)
 
+    def sources(self) -> Mapping[str, Source]:
+        """The feed; stale when nothing in it is newer than the `days` it shows, unless the
+        source sets its own `max_age`: a quiet news feed is not a broken one."""
+        days = self.settings.days * 86400
+        return {
+            name: source
+            if source.max_age is not None
+            else source.model_copy(update={"max_age": days})
+            for name, source in self.configured_sources.items()
+        }
+
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
         reduced = reduce_feed(read_input(inputs).content)
+        source_time = feed_time(reduced.root, reduced.entries)
         keep_shown(reduced.entries, now, self.settings.days, self.settings.max_entries)
         feed = _parse(reduced.xml())
         recent = [_entry(e) for e in self._shown(feed.entries, now)]
@@ -81,6 +93,7 @@ class Rss(Module[RssSettings]):
             status=status,
             message=message,
             metrics=metrics,
+            source_time=source_time,
             tables=(_table(recent),),
             links=(Link(title=title, url=link),) if link else (),
             details={

@@ -15,13 +15,15 @@ alarm_states = Table(
     "alarm_states",
     metadata,
     Column("alarm_id", String(64), nullable=False),
-    Column("subject_kind", String(8), nullable=False),  # "module" | "category"
+    Column("subject_kind", String(8), nullable=False),  # "module" | "category" | "source"
     Column("subject_id", String(200), nullable=False),
-    Column("confirmed", String(8), nullable=False),  # ok | unhappy | error | flapping
-    Column("candidate", String(8)),
+    # ok | unhappy | error | flapping, and for sources stale ... format_changed
+    Column("confirmed", String(16), nullable=False),
+    Column("candidate", String(16)),
     Column("streak", Integer, nullable=False),
+    Column("candidate_since", UTCDateTime),  # when the candidate's streak began
     Column("history", String(64), nullable=False),  # the last levels seen, one letter each
-    Column("notified", String(8), nullable=False),  # the level the recipients last heard of
+    Column("notified", String(16), nullable=False),  # the level the recipients last heard of
     Column("notified_at", UTCDateTime),  # when the current problem was first notified
     Column("stage", Integer, nullable=False),  # escalation stages already notified
     Column("last_sent_at", UTCDateTime),  # for reminders

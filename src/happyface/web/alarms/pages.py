@@ -144,6 +144,8 @@ def state_rows(dash: Dashboard, viewer: Viewer, sight: AlarmSight, subject: str)
 
 
 def _subject_url(dash: Dashboard, kind: str, ident: str) -> str:
+    if kind == "source":
+        return dash.urls.source(ident)
     return dash.urls.category(ident) if kind == "category" else dash.urls.module(ident)
 
 

@@ -49,7 +49,7 @@ def replay(rule: AlarmRule, history: list[Seen]) -> Replayed:
     state, since = State(), None
     for seen in history[-(rule.flapping_window + rule.confirm) :]:
         before = state.confirmed
-        state = observe(state, level_of(seen.status), seen.run_id, params)
+        state = observe(state, level_of(seen.status), seen.run_id, params, seen.started_at)
         if state.confirmed is not before:
             since = seen.started_at if state.confirmed.is_bad else None
     return Replayed(state.confirmed, since)

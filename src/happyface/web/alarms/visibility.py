@@ -49,7 +49,12 @@ class AlarmSight:
         return self.modules + self.categories
 
     def sees(self, kind: str, ident: str) -> bool:
-        """Whether the viewer sees a module or category in full (also one no longer configured)."""
+        """Whether the viewer sees a module or category in full (also one no longer configured).
+
+        A source's alarm names every module reading it: it is for those who see everything.
+        """
+        if kind == "source":
+            return self.everything
         return self._full(kind, ident)
 
     def sees_alarm_of(self, subject: Subject) -> bool:
