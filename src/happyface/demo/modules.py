@@ -61,6 +61,7 @@ def demo_module_configs(base_url: str) -> list[dict[str, Any]]:
                     "squid.hit_ratio": "$.squid.hit_ratio",
                 },
                 "aggregate": "sum",
+                "units": {"ce.*": "count", "squid.hit_ratio": "fraction"},
             },
             rules=[{"metric": "squid.hit_ratio", "op": "<", "warning": 0.8, "critical": 0.6}],
             timeout=15,
@@ -73,7 +74,7 @@ def demo_module_configs(base_url: str) -> list[dict[str, Any]]:
             f"{url}/broken",
             "Daily accounting summary (its producer is broken in the demo: always HTTP 500).",
             "If this stays in error, restart the accounting exporter on the batch collector.",
-            {"values": {"cpu_hours": "$.cpu_hours"}},
+            {"values": {"cpu_hours": "$.cpu_hours"}, "units": {"cpu_hours": "hours"}},
         ),
         _module(
             "dcache_pools",
