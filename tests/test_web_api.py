@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -149,3 +150,17 @@ def test_api_conforms_to_its_openapi(web_site: WebSite, mode: GenerationMode) ->
 
 def _has_parameters(operation: Any) -> bool:
     return bool(len(operation.query) or len(operation.path_parameters))
+
+
+def test_at_may_be_relative_to_now_as_on_the_pages(web_client: Client) -> None:
+    """`at=-6h` works in the API as it does on pages and plots (relative to the server's clock)."""
+    moment = datetime(
+        2026, 11, 25, 11, 20, tzinfo=UTC
+    )  # between two runs: a second's drift is nothing
+    seconds = round((datetime.now(UTC) - moment).total_seconds())
+    relative = web_client.get(f"/api/v1/status?at=-{seconds}s")
+    absolute = web_client.get("/api/v1/status?at=2026-11-25T11:20:00Z")
+    assert relative.status_code == 200
+    assert relative.json()["run"] == absolute.json()["run"]
+    refused = web_client.get("/api/v1/status?at=-soon")
+    assert refused.status_code == 422 and "-6h" in refused.text

@@ -48,8 +48,8 @@ At_ = Annotated[
     Time | None,
     Query(
         alias="at",
-        description="show the site as it was at this time (ISO 8601; naive is UTC); "
-        "omitted: the newest run",
+        description="show the site as it was at this time (ISO 8601, naive is UTC; or -6h,"
+        " -2d before now); omitted: the newest run",
     ),
 ]
 From = Annotated[Time | None, Query(alias="from", description="start; default: a day before `to`")]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from ...durations import parse_duration
 from ...instants import Interval
 from ...storage.store import BEGINNING, END
 from ..pages.timemachine import TimeQuery
@@ -19,12 +20,26 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def iso_only(value: object) -> object:
-    """Refuse what pydantic would also take as a time (Unix seconds): the API speaks ISO 8601."""
+    """An ISO 8601 time, or one relative to now as the pages take it (`-6h`, `-1d12h`).
+
+    What pydantic would also take as a time (Unix seconds) is refused: the API speaks ISO 8601.
+    """
+    if isinstance(value, str) and value.startswith("-"):
+        return _before_now(value)
     if not isinstance(value, str | datetime) or (
         isinstance(value, str) and not _ISO_DATE.match(value)
     ):
-        raise ValueError("expected an ISO 8601 time such as 2026-11-25T12:00:00Z")
+        raise ValueError(
+            "expected an ISO 8601 time such as 2026-11-25T12:00:00Z, or -6h before now"
+        )
     return value
+
+
+def _before_now(text: str) -> datetime:
+    try:
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(text[1:]))
+    except (ValueError, OverflowError):
+        raise ValueError(f"{text!r} is no time before now: write -6h, -2d or -1d12h") from None
 
 
 def instant(value: datetime) -> datetime:
