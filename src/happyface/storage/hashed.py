@@ -42,8 +42,8 @@ def stored_ids(
 
 def _insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, object]]) -> dict[str, int]:
     """Insert these rows but those whose hash is taken; the ids of those inserted."""
-    stmt = dialect_insert(conn, table).on_conflict_do_nothing()
-    stmt = stmt.returning(table.c.hash, table.c.id)
+    insert = dialect_insert(conn, table).on_conflict_do_nothing()
+    stmt = insert.returning(table.c.hash, table.c.id)
     found: dict[str, int] = {}
     for batch in in_batches(rows):
         found.update({h: int(i) for h, i in conn.execute(stmt, list(batch))})
