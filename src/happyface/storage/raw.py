@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
-from typing import NamedTuple
+from datetime import datetime
+from itertools import pairwise
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, String, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Select, String, func, select, type_coerce
 
 from .packing import Layout, parse_layout
 from .read import not_of_configs
@@ -30,38 +31,44 @@ def raw_points(
     excluded: Collection[int] = (),
 ) -> list[Point]:
     """The metric's value in every visible run started in [since, until], oldest first."""
-    # Two range reads, no join: the runs' times from their index, then the module's rows as
-    # one primary-key range (a join would look up a run, and a layout, for every row).
-    in_range = runs.c.state == "ok", runs.c.started_at.between(since, until)
-    # the times as the driver gives them: parsing 2,880 of them one by one through the column
-    # type cost more than the rest of the curve
-    started = type_coerce(runs.c.started_at, String).label("started_at")
-    of_runs = select(runs.c.id, started).where(*in_range, not_of_configs(excluded))
-    times = {run_id: _as_utc(t) for run_id, t in conn.execute(of_runs)}
-    if not times:
-        return []
-    stmt = select(results.c.run_id, results.c.layout_id, results.c.metrics).where(
-        results.c.module_id == ref.module, results.c.run_id.between(min(times), max(times))
-    )
-    rows = conn.execute(stmt).all()
-    layouts = layouts_by_id(conn, {layout for _, layout, _ in rows if layout is not None})
+    sqlite = conn.dialect.name == "sqlite"
+    rows = conn.execute(_rows_of(ref.module, since, until, excluded, sqlite)).all()
+    # SQLite's naive UTC text, made ISO 8601 with its offset by the query: parsed by one call
+    parse = datetime.fromisoformat if sqlite else utc
+    layouts = layouts_by_id(conn, {layout for _, layout, _ in rows})
+    fields = {i: layout.fields.get(ref.metric) for i, layout in layouts.items()}
     points = []
-    for run_id, layout, packed in rows:
-        t = times.get(run_id)
-        if t is None or layout is None:  # a failed run's id, or a result without metrics
-            continue
-        value = layouts[layout].value_of(ref.metric, packed)
-        if value is not None:  # None: the module did not report this metric in that run
-            points.append(Point(t, value, value, value))
-    points.sort(key=lambda p: p.t)  # ids follow time but for runs recorded for a past time
+    for started, layout, packed in rows:
+        field = fields[layout]
+        if field is not None:  # None: the module did not report this metric in that run
+            value = float(field[1].unpack_from(packed, field[0])[0])
+            points.append(Point(parse(started), value, value, value))
+    if any(a.t > b.t for a, b in pairwise(points)):
+        points.sort()  # ids follow time but for runs recorded for a past time
     return points
 
 
-def _as_utc(stored: str | datetime) -> datetime:
-    """A run's start as stored: SQLite's naive UTC text, or the driver's datetime."""
-    if isinstance(stored, str):
-        return datetime.fromisoformat(stored).replace(tzinfo=UTC)
-    return utc(stored)
+def _rows_of(
+    module: int, since: datetime, until: datetime, excluded: Collection[int], sqlite: bool
+) -> Select[tuple[Any, int, bytes]]:
+    """(run start, layout id, packed metrics) of a module's results in visible runs of a span.
+
+    The module's rows are one primary-key range, from the first to the last run of the span,
+    each joined to its run by the run's key: the database does per row what Python did.
+    """
+    in_range = (runs.c.state == "ok", runs.c.started_at.between(since, until))
+    first = select(func.min(runs.c.id)).where(*in_range).scalar_subquery()
+    last = select(func.max(runs.c.id)).where(*in_range).scalar_subquery()
+    # not through the column type, whose parsing of each row cost more than the rest
+    started: ColumnElement[str] = type_coerce(runs.c.started_at, String)
+    if sqlite:
+        started = started + "+00:00"
+    return (
+        select(started, results.c.layout_id, results.c.metrics)
+        .join(runs, runs.c.id == results.c.run_id)
+        .where(results.c.module_id == module, results.c.run_id.between(first, last))
+        .where(*in_range, results.c.layout_id.is_not(None), not_of_configs(excluded))
+    )
 
 
 def layouts_by_id(conn: Connection, ids: Collection[int]) -> dict[int, Layout]:
