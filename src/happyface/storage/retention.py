@@ -19,7 +19,7 @@ from .curves import SAMPLES_FROM, level_key
 from .packing import parse_layout
 from .quality.write import delete_source_quality
 from .records import utc
-from .rollup import LEVELS, bucket_of, bucket_start, written_until
+from .rollup import LEVELS, bucket_of, bucket_start, complete_before, written_until
 from .schema import (
     config_versions,
     dialect_insert,
@@ -43,6 +43,8 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
     counts = dict.fromkeys(
         ("runs", "results", "categories", "samples", "details", "hourly", "daily", "configs"), 0
     )
+    with engine.begin() as conn:
+        complete_before(conn, now)
     open_from = _open_from(engine)
     # what an open bucket is computed from stays: the raw samples of the open hour, and the
     # hours of the open day, however short the retention

@@ -6,6 +6,7 @@ written when the first run after it begins: hours from the raw samples packed in
 days from the hours. Until then it is *open*, and readers compute it from the finer data
 (see buckets.py), so a curve shows the same points either way.
 
+Retention first writes the buckets whose time has passed though no run began since.
 `meta` records for each level where its written buckets end (`written_key`). A run recorded
 for a time whose bucket is already written (a backfill, a run stored late) is folded into the
 stored bucket as before. Retention keeps what an open bucket is computed from.
@@ -13,7 +14,7 @@ stored bucket as before. Retention keeps what an open bucket is computed from.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -23,7 +24,7 @@ from .batches import in_batches
 from .bulk import insert_rows
 from .raw import layouts_by_id
 from .records import utc
-from .schema import dialect_insert, meta, results, rollups_daily, rollups_hourly, runs
+from .schema import dialect_insert, meta, results, rollups_daily, rollups_hourly, runs, series
 
 HOUR = 3600
 DAY = 86400
@@ -34,8 +35,6 @@ LEVELS: tuple[tuple[Table, int], ...] = ((rollups_hourly, HOUR), (rollups_daily,
 
 COLUMNS = ("series_id", "bucket", "n", "sum", "min", "max")
 
-SeriesKey = tuple[int, str]  # (module id, metric name)
-SeriesIds = Callable[[Connection, Iterable[SeriesKey]], Mapping[SeriesKey, int]]
 Aggregate = list[float]  # [n, sum, min, max]
 K = TypeVar("K")
 
@@ -66,9 +65,7 @@ def written_until(conn: Connection) -> dict[str, int]:
     return marks
 
 
-def record_run(
-    conn: Connection, t: datetime, samples: Sequence[tuple[int, float]], series_ids: SeriesIds
-) -> None:
+def record_run(conn: Connection, t: datetime, samples: Sequence[tuple[int, float]]) -> None:
     """Bring both levels up to a run started at `t` with `samples` (series id, value).
 
     Writes the buckets the run completes, or folds the samples of a run whose bucket is
@@ -80,18 +77,33 @@ def record_run(
         bucket, mark = bucket_of(t, width), marks.get(table.name)
         if mark is not None and bucket < mark:
             _fold(conn, table, bucket, samples)
-            continue
+        elif mark != bucket:
+            _advance(conn, level, mark, bucket)
+
+
+def complete_before(conn: Connection, t: datetime) -> None:
+    """Write the buckets that ended before `t`, though no run has begun since (retention's
+    first step: what is complete is rolled up before the raw samples may go)."""
+    marks = written_until(conn)
+    for level, (table, width) in enumerate(LEVELS):
+        bucket, mark = bucket_of(t, width), marks.get(table.name)
         if mark is not None and bucket > mark:
-            _write(conn, level, mark, bucket, series_ids)
-        if mark != bucket:
-            _set_mark(conn, table, bucket_start(bucket, width))
+            _advance(conn, level, mark, bucket)
 
 
-def _write(conn: Connection, level: int, first: int, end: int, series_ids: SeriesIds) -> None:
+def _advance(conn: Connection, level: int, mark: int | None, bucket: int) -> None:
+    """Write a level's buckets from `mark` to before `bucket`, and mark `bucket` open."""
+    table, width = LEVELS[level]
+    if mark is not None:
+        _write(conn, level, mark, bucket)
+    _set_mark(conn, table, bucket_start(bucket, width))
+
+
+def _write(conn: Connection, level: int, first: int, end: int) -> None:
     """Write the buckets [first, end) of a level, now complete, from the level below it."""
     table, width = LEVELS[level]
     if level == 0:
-        rows = _from_raw(conn, first, end, width, series_ids)
+        rows = _from_raw(conn, first, end, width)
         insert_rows(conn, table, COLUMNS, rows, _on_conflict(conn, table, replace=True))
         return
     finer, finer_width = LEVELS[level - 1]
@@ -109,7 +121,7 @@ def _write(conn: Connection, level: int, first: int, end: int, series_ids: Serie
 
 
 def _from_raw(
-    conn: Connection, first: int, end: int, width: int, series_ids: SeriesIds
+    conn: Connection, first: int, end: int, width: int
 ) -> list[tuple[int, int, int, float, float, float]]:
     """Rows of the buckets [first, end) of `width` seconds, folded from the runs' results."""
     since, before = bucket_start(first, width), bucket_start(end, width)
@@ -127,11 +139,22 @@ def _from_raw(
             bucket = bucket_of_run[run_id]
             for name, value in layouts[layout].unpack(packed).items():
                 fold_into(folded, (module, name, bucket), 1, value, value, value)
-    ids = series_ids(conn, {(module, name) for module, name, _ in folded})
+    ids = _series_ids(conn, {module for module, _, _ in folded})
     return [
         (ids[(module, name)], bucket, int(agg[0]), agg[1], agg[2], agg[3])
         for (module, name, bucket), agg in sorted(folded.items())
     ]
+
+
+def _series_ids(conn: Connection, module_ids: Collection[int]) -> dict[tuple[int, str], int]:
+    """The series of these modules by (module id, metric): each run stored its own."""
+    found = {}
+    for batch in in_batches(sorted(module_ids)):
+        stmt = select(series.c.module_id, series.c.name, series.c.id)
+        found.update(
+            {(m, n): i for m, n, i in conn.execute(stmt.where(series.c.module_id.in_(batch)))}
+        )
+    return found
 
 
 def fold_into(

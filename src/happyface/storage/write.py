@@ -177,7 +177,7 @@ def _store_rollups(
     ]
     series_ids = catalogue.series_ids(conn, (key for key, _ in keyed))
     samples = [(series_ids[key], value) for key, value in keyed]
-    rollup.record_run(conn, started_at, samples, catalogue.series_ids)
+    rollup.record_run(conn, started_at, samples)
 
 
 def fail_run(conn: Connection, run_id: int, finished_at: datetime, error: str) -> None:
