@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table, select
 from ..status import Status
 from .buckets import level_points
 from .raw import SeriesRef, raw_points
-from .read import config_spans, count_ok_runs, not_of_configs
+from .read import config_spans, not_of_configs, ok_run_span
 from .records import STATUS_OF_CODE, Point, utc
 from .rollup import LEVELS, bucket_of, written_until
 from .schema import meta, modules, results, runs, series
@@ -72,10 +72,10 @@ def metric_series(
         return []
     ref = SeriesRef(found.id, found.module_id, metric)
     complete_from = horizons(conn)
-    if _covers(complete_from.get(SAMPLES_FROM), since) and (
-        count_ok_runs(conn, since, until) <= max_points
-    ):
-        return raw_points(conn, ref, since, until, excluded)
+    if _covers(complete_from.get(SAMPLES_FROM), since):
+        span = ok_run_span(conn, since, until)
+        if span.total <= max_points:
+            return raw_points(conn, ref, since, until, excluded, span)
     spans = config_spans(conn, excluded)
     marks = written_until(conn)
     chosen = len(LEVELS) - 1  # when nothing fits: the coarsest there is

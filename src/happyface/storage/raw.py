@@ -7,10 +7,10 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Select, String, func, select, type_coerce
+from sqlalchemy import ColumnElement, Connection, Select, String, select, type_coerce
 
 from .packing import Layout, parse_layout
-from .read import not_of_configs
+from .read import RunSpan, not_of_configs, ok_run_span
 from .records import Point, utc
 from .schema import metric_layouts, results, runs
 
@@ -29,10 +29,18 @@ def raw_points(
     since: datetime,
     until: datetime,
     excluded: Collection[int] = (),
+    span: RunSpan | None = None,
 ) -> list[Point]:
-    """The metric's value in every visible run started in [since, until], oldest first."""
+    """The metric's value in every visible run started in [since, until], oldest first.
+
+    `span`: those runs' `ok_run_span`, when the caller has it already.
+    """
+    span = span or ok_run_span(conn, since, until)
+    if span.first_id is None or span.last_id is None:
+        return []
     sqlite = conn.dialect.name == "sqlite"
-    rows = conn.execute(_rows_of(ref.module, since, until, excluded, sqlite)).all()
+    ids = span.first_id, span.last_id
+    rows = conn.execute(_rows_of(ref.module, (since, until), ids, excluded, sqlite)).all()
     # SQLite's naive UTC text, made ISO 8601 with its offset by the query: parsed by one call
     parse = datetime.fromisoformat if sqlite else utc
     layouts = layouts_by_id(conn, {layout for _, layout, _ in rows})
@@ -49,16 +57,19 @@ def raw_points(
 
 
 def _rows_of(
-    module: int, since: datetime, until: datetime, excluded: Collection[int], sqlite: bool
+    module: int,
+    times: tuple[datetime, datetime],
+    ids: tuple[int, int],
+    excluded: Collection[int],
+    sqlite: bool,
 ) -> Select[tuple[Any, int, bytes]]:
     """(run start, layout id, packed metrics) of a module's results in visible runs of a span.
 
     The module's rows are one primary-key range, from the first to the last run of the span,
-    each joined to its run by the run's key: the database does per row what Python did.
+    each joined to its run by the run's key: the database does per row what Python did. The
+    bounds are values, not subqueries, so PostgreSQL's planner sees how few rows they hold.
     """
-    in_range = (runs.c.state == "ok", runs.c.started_at.between(since, until))
-    first = select(func.min(runs.c.id)).where(*in_range).scalar_subquery()
-    last = select(func.max(runs.c.id)).where(*in_range).scalar_subquery()
+    in_range = (runs.c.state == "ok", runs.c.started_at.between(*times))
     # not through the column type, whose parsing of each row cost more than the rest
     started: ColumnElement[str] = type_coerce(runs.c.started_at, String)
     if sqlite:
@@ -66,7 +77,7 @@ def _rows_of(
     return (
         select(started, results.c.layout_id, results.c.metrics)
         .join(runs, runs.c.id == results.c.run_id)
-        .where(results.c.module_id == module, results.c.run_id.between(first, last))
+        .where(results.c.module_id == module, results.c.run_id.between(*ids))
         .where(*in_range, results.c.layout_id.is_not(None), not_of_configs(excluded))
     )
 
