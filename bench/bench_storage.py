@@ -158,31 +158,84 @@ def big_run(rng: random.Random, run: int) -> list[ModuleRecord]:
 def bench_finish_run(backend: str, url: str, runs: int) -> Figures:
     """Milliseconds per finish_run of a 200-module run, and the database's growth per run."""
     store = open_store(url)
+    statements = count_statements(store.engine)
     rng = random.Random(1)
     categories = {f"cat{c}": Status.HAPPY for c in range(CATEGORIES)}
-    timings, size_before = [], 0
+    timings, cpu, per_run, size_before, tables_before = [], [], [], 0, {}
+    day: list[tuple[datetime, float]] = []  # one metric's values so far today
     for i in range(runs + 1):
         t = START + i * STEP
         records = big_run(rng, i)
         run_id = store.begin_run(t, "bench", CONFIG)
         assert run_id is not None
-        began = time.perf_counter()
+        statements.clear()
+        began, began_cpu = time.perf_counter(), time.process_time()
         store.finish_run(run_id, records, categories, t)
         if i:  # the first run also creates the catalogue of names
             timings.append((time.perf_counter() - began) * 1000)
+            cpu.append((time.process_time() - began_cpu) * 1000)
+            per_run.append(len(statements))
         else:
             size_before = relation_bytes(store.engine)
+            tables_before = table_bytes(store.engine)
         check_stored(store, run_id, records)
+        day = [x for x in day if x[0].date() == t.date()] + [(t, records[0].result.metrics["m0"])]
+        check_curve(store, day)
         vacuum(store.engine)
-    per_run = (relation_bytes(store.engine) - size_before) / runs
+    growth = (relation_bytes(store.engine) - size_before) / runs
+    tables = table_bytes(store.engine)
     store.close()
     label = f"(a) {backend}: finish_run, 200 modules x 5 metrics"
+    largest = sorted(tables, key=lambda n: tables_before.get(n, 0) - tables[n])[:4]
+    by_table = ", ".join(
+        f"{n} {(tables[n] - tables_before.get(n, 0)) / runs / 1000:.1f}" for n in largest
+    )
     return [
-        (f"{label}: p50 ms", f"{statistics.median(timings):.1f}"),
+        (
+            f"{label}: p50 ms (CPU)",
+            f"{statistics.median(timings):.1f} ({statistics.median(cpu):.1f})",
+        ),
         (f"{label}: max ms", f"{max(timings):.1f}"),
-        (f"(a) {backend}: database growth per run KB", f"{per_run / 1000:.1f}"),
-        (f"(a) {backend}: per year of 15-minute runs GB", f"{per_run * RUNS_PER_YEAR / 1e9:.2f}"),
+        (f"{label}: statements p50 (max)", f"{statistics.median(per_run):.0f} ({max(per_run)})"),
+        (f"(a) {backend}: database growth per run KB", f"{growth / 1000:.1f}"),
+        (f"(a) {backend}: growth per run by table KB", by_table),
+        (f"(a) {backend}: per year of 15-minute runs GB", f"{growth * RUNS_PER_YEAR / 1e9:.2f}"),
     ]
+
+
+def count_statements(engine: sa.Engine) -> list[str]:
+    """A list that gets every statement `engine` sends (a round trip each on PostgreSQL)."""
+    sent: list[str] = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _sent(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(statement)
+
+    return sent
+
+
+def table_bytes(engine: sa.Engine) -> dict[str, int]:
+    """Bytes on disk of each table with its indexes."""
+    with engine.connect() as conn:
+        names = sa.inspect(conn).get_table_names()
+    return {name: relation_bytes(engine, name) for name in names}
+
+
+def check_curve(store: Store, samples: list[tuple[datetime, float]]) -> None:
+    """One metric's day so far reads back, hour by hour (written hours and the open one),
+    as the mean, min and max of the values stored."""
+    first, last = samples[0][0], samples[-1][0]
+    hours: dict[datetime, list[float]] = {}
+    for t, value in samples:
+        hours.setdefault(t.replace(minute=0), []).append(value)
+    if len(samples) <= len(hours):
+        return  # as many runs as hours: the curve is the raw samples
+    points = store.metric_series("module000", "m0", first, last, max_points=len(hours))
+    expected = [(t, sum(v) / len(v), min(v), max(v)) for t, v in sorted(hours.items())]
+    assert [(p.t, p.min, p.max) for p in points] == [(t, lo, hi) for t, _, lo, hi in expected]
+    assert all(
+        math.isclose(p.value, mean) for p, (_, mean, _, _) in zip(points, expected, strict=True)
+    )
 
 
 def vacuum(engine: sa.Engine) -> None:

@@ -1,8 +1,9 @@
 """Bulk-loading synthetic history for bench_storage.py, in the store's own layout.
 
-Rows go in as runs would have written them (time order; rollups folded from the exact
-values), a day of runs per statement, through the store's bulk insert: on PostgreSQL one
-array-unnest statement per table and day, on SQLite a plain executemany.
+Rows go in as runs would have written them: in time order, every rollup bucket but the last
+run's open hour and day written, folded from the exact values. A day of runs per statement,
+through the store's bulk insert: on PostgreSQL one array-unnest statement per table and day,
+on SQLite a plain executemany.
 """
 
 from __future__ import annotations
@@ -19,10 +20,19 @@ from happyface.storage.bulk import insert_rows
 from happyface.storage.details import compress, dumps
 from happyface.storage.hashed import content_hash
 from happyface.storage.packing import pack_metrics
-from happyface.storage.rollup import COLUMNS, DAY, HOUR, bucket_of
+from happyface.storage.rollup import (
+    COLUMNS,
+    DAY,
+    HOUR,
+    LEVELS,
+    bucket_of,
+    bucket_start,
+    written_key,
+)
 from happyface.storage.schema import (
     categories,
     config_versions,
+    meta,
     metric_layouts,
     modules,
     result_details,
@@ -85,9 +95,12 @@ def bulk_load(
                         _fold(hourly, m, bucket_of(t, HOUR), values)
                         _fold(daily, m, bucket_of(t, DAY), values)
             insert_rows(conn, results, RESULT_COLUMNS, rows)
-            insert_rows(conn, rollups_hourly, COLUMNS, list(_rows(hourly)))
-            hourly.clear()
-        insert_rows(conn, rollups_daily, COLUMNS, list(_rows(daily)))
+            open_hour = bucket_of(times[-1], HOUR)  # the last run's: not written until complete
+            insert_rows(conn, rollups_hourly, COLUMNS, list(_rows(hourly, open_hour)))
+            hourly = {key: agg for key, agg in hourly.items() if key[1] == open_hour}
+        last = start + (days * per_day - 1) * step
+        insert_rows(conn, rollups_daily, COLUMNS, list(_rows(daily, bucket_of(last, DAY))))
+        _mark_open(conn, last)
     _analyse(engine)
     engine.dispose()
     return days * per_day, time.perf_counter() - began
@@ -162,9 +175,24 @@ def _fold(buckets: Buckets, module: int, bucket: int, values: dict[str, float]) 
             agg[3] = max(agg[3], value)
 
 
-def _rows(buckets: Buckets) -> Iterator[tuple[int, int, int, float, float, float]]:
+def _rows(
+    buckets: Buckets, open_bucket: int
+) -> Iterator[tuple[int, int, int, float, float, float]]:
     for (series_id, bucket), (n, total, low, high) in sorted(buckets.items()):
-        yield series_id, bucket, int(n), total, low, high
+        if bucket < open_bucket:
+            yield series_id, bucket, int(n), total, low, high
+
+
+def _mark_open(conn: sa.Connection, last: datetime) -> None:
+    """The last run's hour and day are open, as finish_run would have left them."""
+    marks = [
+        {
+            "key": written_key(table),
+            "value": bucket_start(bucket_of(last, width), width).isoformat(),
+        }
+        for table, width in LEVELS
+    ]
+    conn.execute(sa.insert(meta), marks)
 
 
 def _analyse(engine: sa.Engine) -> None:

@@ -104,7 +104,7 @@ def test_a_failure_inside_finish_run_leaves_nothing_visible(
         other.close()
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(rollup, "add_samples", fail_after_results)
+    monkeypatch.setattr(rollup, "record_run", fail_after_results)
     run_id = store.begin_run(T0 + timedelta(minutes=15), "host-a", CONFIG)
     with pytest.raises(RuntimeError, match="disk full"):
         store.finish_run(run_id, [record("jobs", 5.0)], {"batch": Status.UNHAPPY}, T0)

@@ -137,3 +137,33 @@ def test_0006_downgrades_to_the_old_rows(database_url: str) -> None:
     assert len(stored) == 6 and samples == 6
     for run_id, module_id, data in stored:
         assert json.loads(data) == payloads[run_id - 1][names[module_id]]
+
+
+def key_index(conn: sa.Connection) -> str:
+    """PostgreSQL's definition of the results' key index."""
+    return str(conn.exec_driver_sql("SELECT pg_get_indexdef('pk_results'::regclass)").scalar())
+
+
+def test_0008_covers_the_results_key_on_postgresql_and_keeps_every_row(database_url: str) -> None:
+    migrate(database_url, "0005")
+    fill_as_0005(database_url)
+    migrate(database_url, "0007")
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        before = conn.execute(sa.text("SELECT * FROM results ORDER BY module_id, run_id")).all()
+    migrate(database_url, "0008")
+    with engine.connect() as conn:
+        after = conn.execute(sa.text("SELECT * FROM results ORDER BY module_id, run_id")).all()
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        if engine.dialect.name == "postgresql":
+            assert key_index(conn).endswith("(module_id, run_id) INCLUDE (layout_id, metrics)")
+    migrate(database_url, "0007", down=True)
+    with engine.connect() as conn:
+        assert (
+            conn.execute(sa.text("SELECT * FROM results ORDER BY module_id, run_id")).all()
+            == before
+        )
+        if engine.dialect.name == "postgresql":
+            assert key_index(conn).endswith("(module_id, run_id)")
+    engine.dispose()
+    assert after == before and len(before) == 6

@@ -8,11 +8,11 @@ content meanwhile; its id is as good as ours.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from sqlalchemy import Connection, Table, select
 
-from .batches import execute_in_batches, in_batches
+from .batches import in_batches
 from .schema import dialect_insert
 
 
@@ -33,8 +33,20 @@ def stored_ids(
     missing = sorted(contents.keys() - found.keys())
     if missing:
         rows = [{"hash": h, column: encode(contents[h])} for h in missing]
-        execute_in_batches(conn, dialect_insert(conn, table).on_conflict_do_nothing(), rows)
-        found.update(_find(conn, table, missing))
+        found.update(_insert(conn, table, rows))
+    raced = [h for h in missing if h not in found]  # another writer stored them meanwhile
+    if raced:
+        found.update(_find(conn, table, raced))
+    return found
+
+
+def _insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, object]]) -> dict[str, int]:
+    """Insert these rows but those whose hash is taken; the ids of those inserted."""
+    insert = dialect_insert(conn, table).on_conflict_do_nothing()
+    stmt = insert.returning(table.c.hash, table.c.id)
+    found: dict[str, int] = {}
+    for batch in in_batches(rows):
+        found.update({h: int(i) for h, i in conn.execute(stmt, list(batch))})
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
@@ -316,9 +316,21 @@ def config_spans(conn: Connection, versions: Collection[int]) -> list[tuple[date
     return spans
 
 
-def count_ok_runs(conn: Connection, since: datetime, until: datetime) -> int:
-    """How many visible runs started in [since, until]: one index range count."""
-    stmt = (
-        select(func.count()).select_from(runs).where(_OK, runs.c.started_at.between(since, until))
-    )
-    return int(conn.execute(stmt).scalar_one())
+class RunSpan(NamedTuple):
+    """The visible runs started in a span: how many, and their smallest and largest id."""
+
+    total: int
+    first_id: int | None
+    last_id: int | None
+
+
+def ok_run_span(conn: Connection, since: datetime, until: datetime) -> RunSpan:
+    """How many visible runs started in [since, until], with their id bounds: one index range.
+
+    The count keeps PostgreSQL from answering min(id) by walking the runs' key from the start
+    and filtering (a walk that grew with the history).
+    """
+    in_span = _OK, runs.c.started_at.between(since, until)
+    stmt = select(func.count(), func.min(runs.c.id), func.max(runs.c.id)).where(*in_span)
+    count, first, last = conn.execute(stmt).one()
+    return RunSpan(int(count), first, last)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..result import Link, Result, Table
 from ..status import Status
@@ -90,9 +90,12 @@ class ResultRow:
     error: str = ""
 
 
-@dataclass(frozen=True)
-class Point:
-    """One point of a metric curve; for a rollup `value` is the mean of the bucket."""
+class Point(NamedTuple):
+    """One point of a metric curve; for a rollup `value` is the mean of the bucket.
+
+    A named tuple, not a frozen dataclass: a 30-day curve builds 2,880 of them, and a frozen
+    dataclass took 4 µs each to build (a third of the curve), a tuple a tenth of that.
+    """
 
     t: datetime
     value: float

@@ -19,7 +19,7 @@ from .curves import SAMPLES_FROM, level_key
 from .packing import parse_layout
 from .quality.write import delete_source_quality
 from .records import utc
-from .rollup import LEVELS, bucket_of
+from .rollup import LEVELS, bucket_of, bucket_start, complete_before, written_until
 from .schema import (
     config_versions,
     dialect_insert,
@@ -43,11 +43,21 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
     counts = dict.fromkeys(
         ("runs", "results", "categories", "samples", "details", "hourly", "daily", "configs"), 0
     )
-    results_cut = _cut(now, retention.results_days)
-    for (table, width), (kind, days) in zip(
-        LEVELS, (("hourly", retention.hourly_days), ("daily", retention.daily_days)), strict=True
+    with engine.begin() as conn:
+        complete_before(conn, now)
+    open_from = _open_from(engine)
+    # what an open bucket is computed from stays: the raw samples of the open hour, and the
+    # hours of the open day, however short the retention
+    results_cut = _earliest(_cut(now, retention.results_days), open_from[0])
+    for level, ((table, width), (kind, days)) in enumerate(
+        zip(
+            LEVELS,
+            (("hourly", retention.hourly_days), ("daily", retention.daily_days)),
+            strict=True,
+        )
     ):
-        level_cut = _cut(now, days)
+        above = open_from[level + 1] if level + 1 < len(LEVELS) else None
+        level_cut = _earliest(_cut(now, days), above)
         if level_cut is not None:
             counts[kind] = _delete_rollups(engine, table, width, level_cut)
     if results_cut is not None:
@@ -62,6 +72,23 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
 
 def _cut(now: datetime, days: float) -> datetime | None:
     return None if days <= 0 else now - timedelta(days=days)
+
+
+def _open_from(engine: Engine) -> list[datetime | None]:
+    """For each rollup level, when its first open (not yet written) bucket begins."""
+    with engine.connect() as conn:
+        marks = written_until(conn)
+    return [
+        None if table.name not in marks else bucket_start(marks[table.name], width)
+        for table, width in LEVELS
+    ]
+
+
+def _earliest(cut: datetime | None, keep_from: datetime | None) -> datetime | None:
+    """The cut, moved back to `keep_from` when it would delete what must stay."""
+    if cut is None or keep_from is None:
+        return cut
+    return min(cut, keep_from)
 
 
 def _series_batches(engine: Engine) -> list[Sequence[int]]:

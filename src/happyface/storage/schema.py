@@ -123,7 +123,10 @@ metric_layouts = Table(
 
 # One row per (module, run). The row holds the module's metrics as packed samples: plots read
 # them from here, so a sample costs its few bytes and no row of its own. Keyed by module
-# first, so a module's history (its curves) is one primary-key range.
+# first, so a module's history (its curves) is one primary-key range. On SQLite the rows live
+# in that key's B-tree; PostgreSQL keeps them in insertion order, a run's rows together, so a
+# module's 30 days lay on 2,880 heap pages: its key index carries the packed metrics too
+# (INCLUDE), and a curve is read from a few index pages alone.
 results = Table(
     "results",
     metadata,
@@ -139,7 +142,7 @@ results = Table(
     Column("fetch_seconds", Float, nullable=False),
     Column("extract_seconds", Float, nullable=False),
     Column("error", Text, nullable=False),
-    PrimaryKeyConstraint("module_id", "run_id"),
+    PrimaryKeyConstraint("module_id", "run_id", postgresql_include=["layout_id", "metrics"]),
     # the site at a run, and retention deleting whole runs
     Index("ix_results_run_id", "run_id"),
     # retention: is a details row still referenced?

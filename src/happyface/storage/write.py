@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, or_, select, update
+from sqlalchemy import Connection, and_, exists, or_, select, update
 
 from ..errors import StorageError
 from ..quality import SourceReport
@@ -77,42 +77,40 @@ def finish_run(
     finished_at: datetime,
     sources: Sequence[SourceReport] = (),
 ) -> None:
-    """Store every result, category status, sample and rollup of a run and mark it 'ok'.
+    """Store every result, category status and sample of a run, mark it 'ok', roll up.
 
     The caller commits; nothing of the run is visible to readers before that.
     """
-    started_at = _running_run_start(conn, run_id)
+    started_at = _mark_ok(conn, run_id, finished_at)
     module_ids = catalogue.module_ids(conn, (r.module_id for r in records))
     category_ids = catalogue.category_ids(
         conn, [r.category_id for r in records] + list(category_statuses)
     )
     _store_results(conn, catalogue, run_id, records, module_ids, category_ids)
-    if category_statuses:
-        conn.execute(
-            insert(run_categories),
-            [
-                {"run_id": run_id, "category_id": category_ids[c], "status": STATUS_CODES[s]}
-                for c, s in category_statuses.items()
-            ],
-        )
+    rows = [(run_id, category_ids[c], STATUS_CODES[s]) for c, s in category_statuses.items()]
+    insert_rows(conn, run_categories, ("run_id", "category_id", "status"), rows)
     _store_rollups(conn, catalogue, started_at, records, module_ids)
     write_source_quality(conn, run_id, started_at, sources)
+
+
+def _mark_ok(conn: Connection, run_id: int, finished_at: datetime) -> datetime:
+    """Mark a running run 'ok' (seen by nobody before the commit); when it started.
+
+    First, not last: one statement both checks the run and marks it, and holds its row, so a
+    next lock holder abandoning stale runs waits for this transaction instead of racing it.
+    """
     done = conn.execute(
         update(runs)
         .where(runs.c.id == run_id, runs.c.state == "running")
         .values(state="ok", finished_at=finished_at)
-    )
-    if done.rowcount != 1:
-        raise StorageError(f"run {run_id} stopped being 'running' while it was being stored")
-
-
-def _running_run_start(conn: Connection, run_id: int) -> datetime:
-    row = conn.execute(select(runs.c.started_at, runs.c.state).where(runs.c.id == run_id)).first()
+        .returning(runs.c.started_at)
+    ).first()
+    if done is not None:
+        return utc(done.started_at)
+    row = conn.execute(select(runs.c.state).where(runs.c.id == run_id)).first()
     if row is None:
         raise StorageError(f"run {run_id} does not exist; begin it with begin_run first")
-    if row.state != "running":
-        raise StorageError(f"run {run_id} is {row.state}, not running; its results are dropped")
-    return utc(row.started_at)
+    raise StorageError(f"run {run_id} is {row.state}, not running; its results are dropped")
 
 
 RESULT_COLUMNS = (
@@ -171,15 +169,15 @@ def _store_rollups(
     records: Sequence[ModuleRecord],
     module_ids: Mapping[str, int],
 ) -> None:
+    """Give each metric its series, then bring the rollups up to this run."""
     keyed = [
         ((module_ids[r.module_id], name), value)
         for r in records
         for name, value in r.result.metrics.items()
     ]
-    if not keyed:
-        return
     series_ids = catalogue.series_ids(conn, (key for key, _ in keyed))
-    rollup.add_samples(conn, started_at, [(series_ids[key], value) for key, value in keyed])
+    samples = [(series_ids[key], value) for key, value in keyed]
+    rollup.record_run(conn, started_at, samples)
 
 
 def fail_run(conn: Connection, run_id: int, finished_at: datetime, error: str) -> None:

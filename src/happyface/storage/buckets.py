@@ -1,0 +1,58 @@
+"""Rollup buckets as a curve reads them: the written ones stored, the open ones computed.
+
+The newest buckets of a level are not written until complete (see rollup.py). A reader asking
+for them folds the level below over the same time: an open hour from the raw samples of its
+runs, an open day from its hours (written ones, and the open hour from raw). Whole buckets
+either way, so a written bucket and the open one it was before hold the same runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy import Connection, select
+
+from .raw import SeriesRef, raw_points
+from .records import Point
+from .rollup import LEVELS, Aggregate, bucket_of, bucket_start, fold_into
+
+_INSTANT = timedelta(microseconds=1)
+
+
+def level_points(
+    conn: Connection, level: int, ref: SeriesRef, first: int, last: int, marks: Mapping[str, int]
+) -> list[Point]:
+    """The points of buckets [first, last] of a level, oldest first; `marks`: written_until."""
+    _, width = LEVELS[level]
+    folded = _aggregates(conn, level, ref, first, last, marks)
+    return [
+        Point(bucket_start(bucket, width), total / n, low, high)
+        for bucket, (n, total, low, high) in sorted(folded.items())
+    ]
+
+
+def _aggregates(
+    conn: Connection, level: int, ref: SeriesRef, first: int, last: int, marks: Mapping[str, int]
+) -> dict[int, Aggregate]:
+    table, width = LEVELS[level]
+    mark = marks.get(table.name)
+    stored_last = last if mark is None else min(last, mark - 1)
+    stmt = select(table.c.bucket, table.c.n, table.c.sum, table.c.min, table.c.max).where(
+        table.c.series_id == ref.id, table.c.bucket.between(first, stored_last)
+    )
+    rows = conn.execute(stmt)
+    folded: dict[int, Aggregate] = {b: [n, total, low, high] for b, n, total, low, high in rows}
+    if mark is None or last < mark:
+        return folded
+    open_first = max(first, mark)
+    if level == 0:
+        since, until = bucket_start(open_first, width), bucket_start(last + 1, width) - _INSTANT
+        for p in raw_points(conn, ref, since, until):
+            fold_into(folded, bucket_of(p.t, width), 1, p.value, p.value, p.value)
+        return folded
+    ratio = width // LEVELS[level - 1][1]
+    finer = _aggregates(conn, level - 1, ref, open_first * ratio, (last + 1) * ratio - 1, marks)
+    for bucket, (n, total, low, high) in finer.items():
+        fold_into(folded, bucket // ratio, n, total, low, high)
+    return folded
