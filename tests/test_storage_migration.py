@@ -144,20 +144,20 @@ def key_index(conn: sa.Connection) -> str:
     return str(conn.exec_driver_sql("SELECT pg_get_indexdef('pk_results'::regclass)").scalar())
 
 
-def test_0008_covers_the_results_key_on_postgresql_and_keeps_every_row(database_url: str) -> None:
+def test_0009_covers_the_results_key_on_postgresql_and_keeps_every_row(database_url: str) -> None:
     migrate(database_url, "0005")
     fill_as_0005(database_url)
-    migrate(database_url, "0007")
+    migrate(database_url, "0008")
     engine = sa.create_engine(database_url)
     with engine.connect() as conn:
         before = conn.execute(sa.text("SELECT * FROM results ORDER BY module_id, run_id")).all()
-    migrate(database_url, "0008")
+    migrate(database_url, "0009")
     with engine.connect() as conn:
         after = conn.execute(sa.text("SELECT * FROM results ORDER BY module_id, run_id")).all()
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         if engine.dialect.name == "postgresql":
             assert key_index(conn).endswith("(module_id, run_id) INCLUDE (layout_id, metrics)")
-    migrate(database_url, "0007", down=True)
+    migrate(database_url, "0008", down=True)
     with engine.connect() as conn:
         assert (
             conn.execute(sa.text("SELECT * FROM results ORDER BY module_id, run_id")).all()

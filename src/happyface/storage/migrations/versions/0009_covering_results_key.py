@@ -1,7 +1,7 @@
 """On PostgreSQL, the results' primary key carries the packed metrics: curves read the index.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01
 
 PostgreSQL stores rows in insertion order, so a module's rows over 30 days lie on as many
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
