@@ -349,10 +349,10 @@ async def test_one_client_per_tls_setting(tls_server: MisbehavingServer, pki: Pk
         assert all(isinstance(a, RawInput) for a in answers.values())
         # pools are per TLS setting (and host, spread over shards), never per source; the
         # SSL context, whose CA loading is the slow part, is made once per setting
-        settings = {key[0] for key in fetcher._clients}
+        settings = {key[0] for key in fetcher._transports}
         assert len(settings) == 2
         assert len(fetcher._contexts) == 2
-        assert len(fetcher._clients) <= 2 * POOL_SHARDS
+        assert len(fetcher._transports) <= 2 * POOL_SHARDS
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
