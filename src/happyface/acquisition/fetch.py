@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import mimetypes
@@ -189,7 +190,7 @@ class Fetcher:
         auth = auth_headers(source)
         cert = source.cert is not None or source.proxy is not None
         try:
-            url = httpx.URL(source.url)
+            url = _parsed(source.url)
         except httpx.InvalidURL as exc:
             raise FetchError(f"{shown_url(source.url)} is not a valid URL: {exc}") from exc
         home = url.host
@@ -401,6 +402,17 @@ def _phrase(response: httpx.Response) -> str:
         return response.reason_phrase or "(unknown status)"
 
 
+#: the URLs a site's sources name, parsed once per process rather than at every run (and a
+#: few more: redirect targets pass through `shown_url`)
+_URLS = 16384
+
+
+@functools.lru_cache(maxsize=_URLS)
+def _parsed(url: str) -> httpx.URL:
+    return httpx.URL(url)
+
+
+@functools.lru_cache(maxsize=_URLS)
 def shown_url(url: str) -> str:
     """`url` as it may appear in messages, logs and archives: without user name and password."""
     parts = urlsplit(url)
