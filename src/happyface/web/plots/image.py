@@ -10,9 +10,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; must precede any pyplot import elsewhere
 
-from matplotlib.dates import AutoDateFormatter, AutoDateLocator, date2num
-from matplotlib.figure import Figure
+from matplotlib.dates import date2num
 
+from .figures import Layout, borrowed
 from .plot_data import MetricCurve, PlotView, StatusCurve
 
 COLORS = ["#2f6fdf", "#d9480f", "#2b8a3e", "#ae3ec9", "#0c8599", "#b08800", "#c2255c", "#5c7cfa"]
@@ -27,7 +27,6 @@ STATUS_COLORS = {
 # hatching keeps the status band readable when printed in grey
 STATUS_HATCH = {"happy": "", "neutral": "..", "unhappy": "xx", "error": "//", "noinfo": "--"}
 MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
-WIDTH = 9.0  # inches, at 100 dpi
 #: inches: room for the value axis' tick labels; and the width of a character of a status label
 MIN_LEFT, LABEL_CHAR = 0.75, 0.065
 
@@ -47,48 +46,24 @@ def render_image(view: PlotView, fmt: str, title: str) -> tuple[bytes, str]:
     """The plot of `view` (as plot_view builds it) as image bytes and their media type."""
     metrics = [c for c in view.curves if isinstance(c, MetricCurve)]
     statuses = [c for c in view.curves if isinstance(c, StatusCurve)]
-    height = 3.6 + 0.35 * len(statuses)
-    fig = Figure(figsize=(WIDTH, height), dpi=100)
-    heights = [4.0] * bool(metrics) + [0.45] * len(statuses)
-    axes = fig.subplots(
-        len(heights),
-        1,
-        sharex=True,
-        squeeze=False,
-        gridspec_kw={"height_ratios": heights, **_margins(statuses, height)},
-    )[:, 0]
-    start, end = _time(view.from_ms), _time(view.to_ms)
-    if metrics:
-        _draw_metrics(axes[0], metrics)
-    for ax, curve in zip(axes[1 if metrics else 0 :], statuses, strict=True):
-        _draw_status(ax, curve)
-    last = axes[-1]
-    locator = AutoDateLocator()
-    last.xaxis.set_major_locator(locator)
-    last.xaxis.set_major_formatter(AutoDateFormatter(locator, tz=UTC))
-    last.set_xlim(start, end)
-    last.set_xlabel("UTC")
-    fig.suptitle(f"{title}: {view.from_text} to {view.to_text}", fontsize=10)
-    buffer = io.BytesIO()
-    metadata = {"Date": None} if fmt == "svg" else {}  # no timestamp: equal plots, equal bytes
-    fig.savefig(buffer, format=fmt, metadata=metadata)
+    with borrowed(Layout(bool(metrics), len(statuses), _left(statuses))) as canvas:
+        axes = canvas.axes
+        if metrics:
+            _draw_metrics(axes[0], metrics)
+        for ax, curve in zip(axes[1 if metrics else 0 :], statuses, strict=True):
+            _draw_status(ax, curve)
+        axes[-1].set_xlim(_time(view.from_ms), _time(view.to_ms))
+        canvas.figure.suptitle(f"{title}: {view.from_text} to {view.to_text}", fontsize=10)
+        buffer = io.BytesIO()
+        metadata = {"Date": None} if fmt == "svg" else {}  # no timestamp: equal plots, bytes
+        canvas.figure.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue(), MEDIA[fmt]
 
 
-def _margins(statuses: list[StatusCurve], height: float) -> dict[str, float]:
-    """Fixed margins, wide enough for the status labels on the left.
-
-    Matplotlib's constrained layout measured every text to find them: 40 % of a year's plot.
-    """
+def _left(statuses: list[StatusCurve]) -> float:
+    """The left margin in inches: room for the value axis' ticks, or the status labels."""
     label = max((len(c.label) for c in statuses), default=0)
-    left = max(MIN_LEFT, LABEL_CHAR * label + 0.2)
-    return {
-        "left": left / WIDTH,
-        "right": 1 - 0.25 / WIDTH,
-        "top": 1 - 0.45 / height,
-        "bottom": 0.6 / height,
-        "hspace": 0.15,
-    }
+    return max(MIN_LEFT, LABEL_CHAR * label + 0.2)
 
 
 def _draw_metrics(ax: Any, curves: list[MetricCurve]) -> None:
@@ -115,6 +90,7 @@ def _draw_metrics(ax: Any, curves: list[MetricCurve]) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     if not any(c.points for c in curves):
+        ax.set_ylim(0, 1)  # as a new axes has
         ax.text(0.5, 0.5, "no data in this interval", transform=ax.transAxes, ha="center")
 
 
@@ -127,5 +103,4 @@ def _draw_status(ax: Any, curve: StatusCurve) -> None:
             hatch=STATUS_HATCH.get(status, ""),
             linewidth=0,
         )
-    ax.set_yticks([])
     ax.set_ylabel(curve.label, rotation=0, ha="right", va="center", fontsize=8)
