@@ -69,9 +69,7 @@ def _insert_sources(
     """
     empty = {"last_good_at": None, "fingerprint_at": None, "fingerprint": None}
     rows = [
-        {"key": r.key, "url": r.url, "state": r.state.value, "since": at}
-        | empty
-        | _good(r, at)
+        {"key": r.key, "url": r.url, "state": r.state.value, "since": at} | empty | _good(r, at)
         for r in reports
     ]
     execute_in_batches(conn, dialect_insert(conn, sources).on_conflict_do_nothing(), rows)
