@@ -5,12 +5,18 @@ with latencies spread evenly from 50 ms to 2 s. Goal for each size up to 2,000: 
 slowest source + 1 s and no module errored; the CPU time of the run is printed beside it. Each
 run's stored outcome is checked: every module has a record, each rated from the body it fetched.
 
+Two runs per size, on the event loop `serve` uses (uvloop) with its GIL switch interval: a
+site's first run (its sources new to the database, the fetcher's pools new), then the next one
+after the idle connections expired, as a scheduled run finds them. On a shared machine the wall
+time follows the CPU others leave: the 1-minute load average is printed with each size.
+
 Run: .venv/bin/python bench/bench_scale_acquisition.py [sizes...]
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,6 +28,7 @@ from happyface import Inputs, Module, Result
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.run import Runner
 from happyface.archive.runs import Archive
+from happyface.cli.serve import SWITCH_INTERVAL, event_loop_factory
 from happyface.config.load import load_site
 from happyface.plugins import Registry
 from happyface.storage import open_store
@@ -30,7 +37,9 @@ FASTEST, SLOWEST = 0.05, 2.0
 SIZES = (200, 1000, 2000, 10000)
 HERE = Path(__file__).resolve().parent
 HOSTS = 16  # as bench/slow_sources.py serves
-ROW = "{:>8} {:>8} {:>8} {:>10} {:>7} {:>7} {:>7} {:>7}"
+ROW = "{:>8} {:>8} {:>6} {:>8} {:>10} {:>7} {:>7} {:>7} {:>7} {:>6}"
+# the next run starts once httpx's idle connections have expired (httpx.Limits' default)
+KEEPALIVE_EXPIRY = 5.0
 
 
 class BodySize(Module):  # type: ignore[type-arg]
@@ -54,7 +63,8 @@ def site_toml(port: int, database: str, modules: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def one_run(folder: Path, port: int, modules: int) -> dict[str, float]:
+async def runs(folder: Path, port: int, modules: int) -> list[dict[str, float]]:
+    """The figures of a new site's first run and of its next one."""
     registry = Registry()
     registry.register("body_size", BodySize)
     (folder / "happyface.toml").write_text(site_toml(port, f"sqlite:///{folder}/hf.db", modules))
@@ -64,15 +74,24 @@ async def one_run(folder: Path, port: int, modules: int) -> dict[str, float]:
     store = open_store(site.database_url)
     fetcher = Fetcher(base_dir=site.root)
     runner = Runner(site, store, fetcher, Archive(folder / "archive"))
+    try:
+        first = await one_run(runner)
+        await asyncio.sleep(KEEPALIVE_EXPIRY + 0.5)
+        after = await one_run(runner)
+    finally:
+        await fetcher.aclose()
+        store.close()
+    return [first | {"load": load_seconds}, after | {"load": 0.0}]
+
+
+async def one_run(runner: Runner) -> dict[str, float]:
     cpu, started = time.process_time(), time.perf_counter()
     outcome = await runner.run()
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    await fetcher.aclose()
     assert outcome is not None
     rated = [r for r in outcome.records if r.result.metrics.get("bytes", 0) > 2000]
-    store.close()
     return {"wall": wall, "cpu": cpu, "errors": outcome.errors, "records": len(outcome.records),
-            "rated": len(rated), "load": load_seconds}  # fmt: skip
+            "rated": len(rated)}  # fmt: skip
 
 
 async def main(sizes: tuple[int, ...]) -> None:
@@ -82,20 +101,25 @@ async def main(sizes: tuple[int, ...]) -> None:
     )  # fmt: skip
     assert server.stdout is not None and server.stdin is not None
     port = int(server.stdout.readline())
-    columns = ("modules", "sources", "wall s", "- slowest", "CPU s", "errors", "rated", "load s")
+    columns = ("modules", "sources", "run", "wall s", "- slowest", "CPU s", "errors", "rated",
+               "load s", "loadavg")  # fmt: skip
     print(ROW.format(*columns), "  goal: wall - slowest <= 1, 0 errors, load_site <= 0.3 s")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for modules in sizes:
                 folder = Path(tmp) / str(modules)
                 folder.mkdir()
-                r = await one_run(folder, port, modules)
-                assert r["records"] == modules, r
-                # each module either read the body it fetched or errored: nothing timed was empty
-                assert r["rated"] + r["errors"] == modules, r
-                over = r["wall"] - SLOWEST
-                figures = (r["wall"], over, r["cpu"], r["errors"], r["rated"], r["load"])
-                print(ROW.format(modules, modules // 2, *(f"{f:.2f}" for f in figures)))
+                for name, r in zip(
+                    ("first", "next"), await runs(folder, port, modules), strict=True
+                ):
+                    assert r["records"] == modules, r
+                    # each module read the body it fetched or errored: nothing timed was empty
+                    assert r["rated"] + r["errors"] == modules, r
+                    over = r["wall"] - SLOWEST
+                    figures = (f"{r['wall']:.2f}", f"{over:.2f}", f"{r['cpu']:.2f}",
+                               int(r["errors"]), int(r["rated"]), f"{r['load']:.2f}",
+                               f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+                    print(ROW.format(modules, modules // 2, name, *figures), flush=True)
     finally:
         server.stdin.close()
         server.wait(10)
@@ -103,4 +127,6 @@ async def main(sizes: tuple[int, ...]) -> None:
 
 if __name__ == "__main__":
     chosen = tuple(int(a) for a in sys.argv[1:]) or SIZES
-    asyncio.run(main(chosen))
+    sys.setswitchinterval(SWITCH_INTERVAL)  # as `serve` runs its scheduler
+    with asyncio.Runner(loop_factory=event_loop_factory()) as loop:
+        loop.run(main(chosen))

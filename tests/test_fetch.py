@@ -17,6 +17,7 @@ import pytest
 from cryptography import x509
 
 from happyface import FetchError, RawInput, SecretRef, Source
+from happyface.acquisition import netio
 from happyface.acquisition.fetch import POOL_SHARDS, Fetcher
 from happyface.acquisition.fetch import _Progress as Progress
 from happyface.acquisition.reasons import describe_transport_error
@@ -66,6 +67,51 @@ async def test_user_agent_and_extra_headers_are_sent(misbehaving_server: Misbeha
     sent = raw.json()
     assert sent["user-agent"].startswith("HappyFace/")
     assert sent["x-site"] == "GridKa"
+    assert "gzip" in sent["accept-encoding"]  # a compressed answer is welcome, and decoded
+
+
+async def test_connections_are_made_on_asyncio_sockets(
+    misbehaving_server: MisbehavingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pools connect through acquisition/netio.py, not through httpx's own backend."""
+    opened: list[tuple[str, int]] = []
+    real_open = netio._open
+
+    async def counted(host: str, port: int, *args: Any) -> netio.AsyncioStream:
+        opened.append((host, port))
+        return await real_open(host, port, *args)
+
+    monkeypatch.setattr(netio, "_open", counted)
+    assert (await fetch(misbehaving_server.url("/payload"))).content == PAYLOAD
+    assert opened == [("127.0.0.1", misbehaving_server.port)]
+
+
+async def _recording_proxy(requests: list[bytes]) -> asyncio.Server:
+    """A loopback HTTP proxy that records each request line and answers it itself."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        requests.append(head.split(b"\r\n", 1)[0])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nvia proxy")
+        await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(answer, "127.0.0.1", 0)
+
+
+async def test_a_proxy_of_the_environment_is_used(
+    misbehaving_server: MisbehavingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requests: list[bytes] = []
+    async with await _recording_proxy(requests) as proxy:
+        port = proxy.sockets[0].getsockname()[1]
+        monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("no_proxy", "127.0.0.1")
+        assert (await fetch("http://127.0.0.2:9/data")).content == b"via proxy"
+        assert requests == [b"GET http://127.0.0.2:9/data HTTP/1.1"]
+        # a host named in no_proxy is asked directly
+        assert (await fetch(misbehaving_server.url("/payload"))).content == PAYLOAD
+        assert len(requests) == 1
 
 
 @pytest.mark.parametrize("path", ["/empty", "/garbage"])
@@ -349,10 +395,10 @@ async def test_one_client_per_tls_setting(tls_server: MisbehavingServer, pki: Pk
         assert all(isinstance(a, RawInput) for a in answers.values())
         # pools are per TLS setting (and host, spread over shards), never per source; the
         # SSL context, whose CA loading is the slow part, is made once per setting
-        settings = {key[0] for key in fetcher._clients}
+        settings = {key[0] for key in fetcher._transports}
         assert len(settings) == 2
         assert len(fetcher._contexts) == 2
-        assert len(fetcher._clients) <= 2 * POOL_SHARDS
+        assert len(fetcher._transports) <= 2 * POOL_SHARDS
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
@@ -11,6 +12,8 @@ import pytest
 from happyface.status import Status
 from happyface.web.errors import WebError
 from happyface.web.plots.curves import MAX_POINTS, parse_interval, status_segments
+from happyface.web.plots.image import render_image
+from happyface.web.plots.plot_data import MetricCurve, PlotLinks, PlotView, StatusCurve
 from tests.fixtures.web import NOW, Client, WebSite, populate
 
 RANGE = "from=2026-11-25T09:00Z&to=2026-11-25T12:00Z"
@@ -128,3 +131,47 @@ def _many_runs(site: WebSite, count: int, step: timedelta) -> None:
     t = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(count):
         write_run(site.store, site.site, t + step * i, i)
+
+
+def _view(curves: list[MetricCurve | StatusCurve]) -> PlotView:
+    start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    links = PlotLinks(page="", json="", png="", svg="", static="")
+    return PlotView(
+        from_="", to="", from_ms=start, to_ms=start + 365 * DAY_MS, from_text="a", to_text="b",
+        curves=curves, links=links,
+    )  # fmt: skip
+
+
+DAY_MS = 86_400_000
+
+
+def _metric(points: int, level: float) -> MetricCurve:
+    start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    values = [(start + i * DAY_MS, level + i % 7, level - 5, level + 9) for i in range(points)]
+    return MetricCurve("m:v", "m", "v", "metric", values, "m: v")
+
+
+def _status(label: str) -> StatusCurve:
+    start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    return StatusCurve(
+        "m:status", "m", "status", "status", [(start, start + DAY_MS, "happy")], label
+    )
+
+
+def test_a_reused_figure_draws_as_a_new_one() -> None:
+    """Figures are kept and emptied between images: nothing of an earlier plot may remain,
+    neither its curves, its legend, its value range nor its labels."""
+    year = _view([_metric(366, 50.0), _status("m: status")])
+    first = render_image(year, "png", "T")[0]
+    # the same layout, other curves and limits, then one with no data at all
+    render_image(_view([_metric(30, 5000.0), _status("other: status")]), "png", "T")
+    render_image(_view([_metric(0, 0.0), _status("empty: status")]), "png", "T")
+    assert render_image(year, "png", "T")[0] == first
+
+
+def test_images_drawn_at_once_in_threads_are_each_right() -> None:
+    views = [_view([_metric(50 + 40 * i, 10.0 * i)]) for i in range(4)]
+    alone = [render_image(v, "png", "T")[0] for v in views]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda v: render_image(v, "png", "T")[0], views * 3))
+    assert together == alone * 3

@@ -10,6 +10,7 @@ per-host bound keeps one run from opening hundreds of connections to a single se
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import resource
 from collections.abc import AsyncIterator
@@ -41,6 +42,7 @@ class FetchSlots:
             yield
 
 
+@functools.lru_cache(maxsize=16384)  # asked twice per fetch, of the same few URLs every run
 def host_of(url: str) -> tuple[str, int | None]:
     """The (host, port) a URL connects to; a URL that cannot be split counts as one host."""
     try:

@@ -25,10 +25,10 @@ RETRY_SECONDS = 30.0
 # and render pages, and waits this long at each turn: 1 ms keeps its lag under 20 ms while a
 # large run is stored (bench/bench_loop_lag.py), for a little more switching between threads.
 SWITCH_INTERVAL = 0.001
-# The HTTP parser for plain HTTP: httptools (a C parser) costs about half the CPU per answer of
-# h11 (pure Python), the largest part of a cached answer's cost (docs/design.md, "Serving").
-# Served over TLS, HappyFace keeps its h11 protocol, which reads the client certificate.
-PLAIN_HTTP = "httptools"
+# Plain HTTP is uvicorn's httptools protocol (a C parser: about half the CPU per answer of
+# h11, pure Python) writing each answer's head and body at once (web/joinedwrites.py; see
+# docs/design.md, "Serving"). Served over TLS, HappyFace keeps its h11 protocol, which reads
+# the client certificate.
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -109,7 +109,9 @@ def _protocol_options(site: Site) -> dict[str, Any]:
     """Uvicorn's HTTP protocol: HTTPS with client certificates when configured, else plain."""
     tls = site.settings.web.tls
     if tls.certfile is None:
-        return {"http": PLAIN_HTTP}
+        from ..web.joinedwrites import JoinedWritesProtocol
+
+        return {"http": JoinedWritesProtocol}
     from ..web.access.tls import TlsH11Protocol, server_context
 
     context = server_context(tls, site.root)

