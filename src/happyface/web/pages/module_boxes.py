@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ...config.site import Site
 from ...hrefs import safe_href
 from ...result import Table
-from ...status import Status
+from ...status import Kind, Status, needs_attention
 from ..urls import Urls
 from ..viewdata import StatusView
 from .box_data import ArchiveFile, BoxLink, Brief, ModuleBox, SourceRef, TableView, Timing
@@ -77,6 +77,7 @@ def module_brief(
     status = row.status if row is not None else Status.NOINFO
     withheld = str(meta.get("withheld", ""))
     category = meta.get("category", "")
+    kind = meta.get("kind", "rated")
     brief = Brief(
         id=meta["id"],
         title=meta.get("title") or meta["id"],
@@ -87,9 +88,9 @@ def module_brief(
         instruction=meta.get("instruction", ""),
         url=ctx.urls.module(meta["id"], at),
         category_url=ctx.urls.category(category, at, anchor=meta["id"]),
-        kind=meta.get("kind", "rated"),
+        kind=kind,
     )
-    return brief, status is not Status.HAPPY and not withheld
+    return brief, needs_attention(status, Kind(kind)) and not withheld
 
 
 def module_box(
