@@ -16,6 +16,7 @@ from ..urls import Urls
 from ..viewdata import StatusView
 from .box_data import ArchiveFile, BoxLink, Brief, ModuleBox, SourceRef, TableView, Timing
 from .details import Shown, add_view, template_of
+from .since import SinceView
 from .why import fired, message_rest, reason, run_rules
 
 if TYPE_CHECKING:
@@ -67,7 +68,11 @@ _STATUS_VIEWS = {s: StatusView(s.value, WORDS[s], MEANINGS[s]) for s in Status}
 
 
 def module_brief(
-    meta: Mapping[str, Any], row: ResultRow | None, ctx: BoxContext, at: datetime | None
+    meta: Mapping[str, Any],
+    row: ResultRow | None,
+    ctx: BoxContext,
+    at: datetime | None,
+    since: SinceView | None = None,
 ) -> tuple[Brief, bool]:
     """What a list shows of a module, and whether it needs attention; a box builds on it.
 
@@ -89,6 +94,7 @@ def module_brief(
         url=ctx.urls.module(meta["id"], at),
         category_url=ctx.urls.category(category, at, anchor=meta["id"]),
         kind=kind,
+        since=since if row is not None and not withheld else None,
     )
     return brief, needs_attention(status, Kind(kind)) and not withheld
 
@@ -101,12 +107,13 @@ def module_box(
     at: datetime | None,
     table_rows: int | None,
     params: Mapping[str, str] | None = None,
+    since: SinceView | None = None,
 ) -> ModuleBox:
     """The view data of one module at one run; `meta` is its entry in the run's config.
 
     `params` is the query of the module's own page, for its type's detail view; None elsewhere.
     """
-    brief, troubled = module_brief(meta, row, ctx, at)
+    brief, troubled = module_brief(meta, row, ctx, at, since)
     parts = _result_parts(meta["id"], row, ctx, run_id, table_rows)
     box = ModuleBox(
         **vars(brief),
