@@ -50,11 +50,11 @@ def test_worst_takes_unhappy_over_error_and_error_over_happy() -> None:
 
 def test_unrated_and_plots_count_as_a_warning_at_most() -> None:
     rated = members(H)
-    assert category_status(rated + [Rated(H, Kind.UNRATED), Rated(NI, Kind.PLOTS)], WORST) is H
-    assert category_status(rated + [Rated(U, Kind.UNRATED)], WORST) is N
-    assert category_status(rated + [Rated(E, Kind.PLOTS)], WORST) is N
-    assert category_status(members(U) + [Rated(H, Kind.UNRATED)], WORST) is U
-    assert category_status(members(E, E) + [Rated(H, Kind.UNRATED)], WORST) is E
+    assert category_status([*rated, Rated(H, Kind.UNRATED), Rated(NI, Kind.PLOTS)], WORST) is H
+    assert category_status([*rated, Rated(U, Kind.UNRATED)], WORST) is N
+    assert category_status([*rated, Rated(E, Kind.PLOTS)], WORST) is N
+    assert category_status([*members(U), Rated(H, Kind.UNRATED)], WORST) is U
+    assert category_status([*members(E, E), Rated(H, Kind.UNRATED)], WORST) is E
 
 
 @pytest.mark.parametrize("kind", list(Kind))

@@ -85,9 +85,7 @@ def record_statuses(conn: Connection, at: datetime, statuses: Mapping[Subject, S
             continue
         if found is not None:
             conn.execute(
-                update(state_periods)
-                .where(_is(subject), t.since == found[0])
-                .values(until=at)
+                update(state_periods).where(_is(subject), t.since == found[0]).values(until=at)
             )
         opened.append({"subject_kind": subject[0], "subject_id": subject[1], "since": at,
                        "until": None, "status": code})  # fmt: skip

@@ -17,12 +17,12 @@ from . import curves, lock, periods, read, shift_notes, write
 from .catalogue import Catalogue
 from .engine import make_engine, parse_url, translated, upgrade
 from .lock import LockHolder, LockInfo
+from .periods import Period, Subject
 from .quality import read as quality_read
 from .quality.read import SourceState
-from .periods import Period, Subject
 from .records import ModuleRecord, Point, ResultRow, RunInfo, utc
-from .shift_notes import ShiftNote
 from .retention import cleanup as cleanup_history
+from .shift_notes import ShiftNote
 
 T = TypeVar("T")
 

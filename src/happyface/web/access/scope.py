@@ -26,8 +26,8 @@ from .versions import StoredAccess
 if TYPE_CHECKING:
     from ...storage import Point, ResultRow, RunInfo, Store
     from ...storage.periods import Period, Subject
-    from ...storage.shift_notes import ShiftNote
     from ...storage.quality.read import SourceState
+    from ...storage.shift_notes import ShiftNote
 
 
 def scoped_site(site: Site, policy: Policy) -> Site:

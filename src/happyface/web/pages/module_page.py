@@ -15,6 +15,7 @@ from ..plots.thresholds import metric_unit
 from ..viewdata import fields_of
 from .box_data import ModuleBox, Reason, TableView
 from .details import view_of
+from .history_rows import collapsed_history
 from .module_boxes import module_box, status_view, table_view
 from .page_data import (
     Chart,
@@ -29,7 +30,6 @@ from .page_data import (
 )
 from .source_page import module_sources
 from .timemachine import Moment
-from .history_rows import collapsed_history
 from .views import Durations, ViewContext, frame, modules_of, snapshot_of, unknown_at_run
 from .why import by_metric, fired, run_rules, with_since
 

@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.Column("since", UTCDateTime, nullable=False),
         sa.Column("until", UTCDateTime),
         sa.Column("status", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint(
-            "subject_kind", "subject_id", "since", name="pk_state_periods"
-        ),
+        sa.PrimaryKeyConstraint("subject_kind", "subject_id", "since", name="pk_state_periods"),
     )
     op.create_index("ix_state_periods_until", "state_periods", ["until"], unique=False)
     op.create_table(
@@ -53,9 +51,16 @@ def upgrade() -> None:
 def _fill(periods: sa.Table) -> None:
     """One period per stretch of equal statuses in the stored history of each subject."""
     conn = op.get_bind()
-    runs = sa.table("runs", sa.column("id"), sa.column("state"), sa.column("started_at", UTCDateTime()))
-    for kind, rows_table, names in (("module", "results", "modules"), ("category", "run_categories", "categories")):
-        rows = sa.table(rows_table, sa.column("run_id"), sa.column(f"{kind}_id"), sa.column("status"))
+    runs = sa.table(
+        "runs", sa.column("id"), sa.column("state"), sa.column("started_at", UTCDateTime())
+    )
+    for kind, rows_table, names in (
+        ("module", "results", "modules"),
+        ("category", "run_categories", "categories"),
+    ):
+        rows = sa.table(
+            rows_table, sa.column("run_id"), sa.column(f"{kind}_id"), sa.column("status")
+        )
         named = sa.table(names, sa.column("id"), sa.column("name"))
         query = (
             sa.select(named.c.name, runs.c.started_at, rows.c.status)
