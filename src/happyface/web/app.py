@@ -28,6 +28,7 @@ from .errors import WebError, internal_error, storage_unavailable
 from .exports.routes import add_export_routes
 from .headers import SecurityHeadersMiddleware, secured
 from .outage import outage_answer
+from .pages.handover_routes import add_handover_routes
 from .pages.module_boxes import ArchiveReader
 from .pages.routes import Dashboard, cancel_all
 from .recent import RecentAnswers
@@ -71,6 +72,7 @@ def create_app(
     add_alarm_routes(app, dash)
     add_login_routes(app, dash.access)
     dash.env.globals["account_link"] = ACCOUNT_MARK
+    add_handover_routes(app, dash)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app, dash)
     # outermost, so every route (also those added later) knows its viewer
