@@ -35,7 +35,7 @@ from .since import duration_text
 
 if TYPE_CHECKING:
     from ...storage import RunInfo, Store
-    from ..access import ScopedStore
+    from ..access import AccessControl, ScopedStore, Viewer
     from ..alarms.visibility import AlarmSight
 
 #: the longest interval a digest covers: its reads stay bounded
@@ -81,6 +81,32 @@ def parse_since(text: str, now: datetime, default: datetime) -> datetime:
             hint="Ask for a later time, or read the module pages' history.",
         )
     return since
+
+
+def digest_of(
+    site: Site,
+    store: Store,
+    access: AccessControl,
+    sight: AlarmSight,
+    viewer: Viewer,
+    urls: Urls,
+    interval: tuple[datetime, datetime],
+) -> HandoverDigest:
+    """The digest of the interval as `viewer` may see it (`sight` is that viewer's)."""
+    since, until = interval
+    return build_digest(
+        DigestInput(
+            site=access.site_for(viewer),
+            store=access.store_for(store, viewer),
+            sight=sight,
+            alarms=store,
+            urls=urls,
+            latest=store.run_at(until),
+            since=since,
+            until=until,
+            notes_since=site.settings.shifts.current_start(since - timedelta(microseconds=1)),
+        )
+    )
 
 
 def build_digest(inp: DigestInput) -> HandoverDigest:

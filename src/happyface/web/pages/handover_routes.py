@@ -8,7 +8,7 @@ checks as the alarm forms, and a redirect back so reloading never posts twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
@@ -25,7 +25,7 @@ from ..cache import Rendered
 from ..errors import WebError
 from ..render import render_html, render_json
 from ..viewdata import SiteRef
-from .handover import DigestInput, build_digest, parse_since
+from .handover import digest_of, parse_since
 from .handover_data import HandoverDigest, HandoverView, NoteForm
 from .routes import query_params
 
@@ -35,20 +35,8 @@ if TYPE_CHECKING:
 
 def digest_for(dash: Dashboard, viewer: Viewer, since: datetime, until: datetime) -> HandoverDigest:
     """The digest of [since, until] as `viewer` may see it."""
-    shifts = dash.site.settings.shifts
-    return build_digest(
-        DigestInput(
-            site=dash.access.site_for(viewer),
-            store=dash.access.store_for(dash.store, viewer),
-            sight=dash.alarms.sight_of(viewer),
-            alarms=dash.store,
-            urls=dash.urls,
-            latest=dash.store.latest_run(),
-            since=since,
-            until=until,
-            notes_since=shifts.current_start(since - timedelta(microseconds=1)),
-        )
-    )
+    sight = dash.alarms.sight_of(viewer)
+    return digest_of(dash.site, dash.store, dash.access, sight, viewer, dash.urls, (since, until))
 
 
 def handover_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) -> HandoverView:
