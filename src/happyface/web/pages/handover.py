@@ -77,7 +77,7 @@ def parse_since(text: str, now: datetime, default: datetime) -> datetime:
         raise bad_parameter("since", text, "a time in the past, e.g. 8h or 2026-11-25T06:00Z")
     if now - since > MAX_SPAN:
         raise WebError(
-            f"A digest covers at most {MAX_SPAN.days} days; {text!r} is further back.",
+            f"since={text!r} is further back than the {MAX_SPAN.days} days a digest covers.",
             hint="Ask for a later time, or read the module pages' history.",
         )
     return since
