@@ -137,6 +137,9 @@ def _routes(app: FastAPI, dash: Dashboard) -> None:
     async def source(request: Request) -> Response:
         return await dash.page(request, "source", request.path_params["ident"])
 
+    async def wall(request: Request) -> Response:
+        return await dash.page(request, "wall")
+
     def plot(fmt: str) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
             return await dash.plot(request, fmt)
@@ -154,6 +157,8 @@ def _routes(app: FastAPI, dash: Dashboard) -> None:
         ("/category/{ident}", category),
         ("/module/{ident}", module),
         ("/source/{ident}", source),
+        ("/wall", wall),
+        ("/wall.json", wall),
         ("/plot", plot("html")),
         ("/plot.json", plot("json")),
         ("/plot.png", plot("png")),
