@@ -65,7 +65,7 @@ def test_the_digest_of_the_shift_says_what_happened(day: ShiftDay) -> None:
     started = [(s["id"], s["status"]["value"], s["since"][11:16]) for s in found["started"]]
     assert started == [("jobs", "unhappy", "08:00"), ("transfers", "error", "12:00")]
     (ended,) = found["ended"]
-    assert (ended["id"], ended["until"][11:16], ended["duration"]) == ("jobs", "10:00", "2 h 0 min")
+    assert (ended["id"], ended["until"][11:16], ended["duration"]) == ("jobs", "10:00", "2 h")
     (still,) = found["still_open"]
     assert (still["id"], still["duration"], still["message"]) == (
         "transfers", "1 h 50 min", "door unreachable")  # fmt: skip

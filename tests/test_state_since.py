@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from happyface import Result, Status
 from happyface.storage import ModuleRecord, Retention, Store, open_store
 from happyface.storage.periods import Period
+from happyface.web.pages.since import duration_text
 from tests.fixtures.web import NOW, Client, WebSite
 from tests.test_storage_migration import migrate
 
@@ -134,3 +136,18 @@ def test_the_history_collapses_repeated_results(web_client: Client) -> None:
     # jobs: happy, happy, happy, unhappy ... each change starts a row
     jobs = web_client.get("/module/jobs.json?from=-1d").json()
     assert [h["runs"] for h in jobs["history"]] == [1, 1, 1, 1, 1, 1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (30, "under a minute"),
+        (300, "5 min"),
+        (7200, "2 h"),
+        (7800, "2 h 10 min"),
+        (86400 * 3, "3 d"),
+        (86400 * 3 + 4 * 3600 + 60, "3 d 4 h"),
+    ],
+)
+def test_durations_read_like_people_say_them(seconds: float, text: str) -> None:
+    assert duration_text(seconds) == text

@@ -25,16 +25,16 @@ class SinceView:
 
 
 def duration_text(seconds: float) -> str:
-    """A duration for people: "under a minute", "12 min", "2 h 10 min", "3 d 4 h"."""
+    """A duration for people: "under a minute", "12 min", "2 h", "2 h 10 min", "3 d 4 h"."""
     minutes = int(max(0.0, seconds) // 60)
     if minutes < 1:
         return "under a minute"
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     if days:
-        return f"{days} d {hours} h"
+        return f"{days} d {hours} h" if hours else f"{days} d"
     if hours:
-        return f"{hours} h {minutes} min"
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     return f"{minutes} min"
 
 
