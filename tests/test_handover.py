@@ -11,13 +11,16 @@ from typing import Any
 import pytest
 
 from happyface.alarms.service import AlarmService
+from happyface.config.load import load_site
 from happyface.config.shifts import ShiftSettings
+from happyface.errors import ConfigError
 from happyface.web import create_app
 from happyface.web.pages.handover_mail import HandoverMailer
 from tests.fixtures.access import ADMIN_DN, USER_DN, proxy_headers
 from tests.fixtures.browser import Browser
-from tests.fixtures.shift_day import DAY, NOTE, NOW, ShiftDay, make_day
+from tests.fixtures.shift_day import CONFIG, DAY, NOTE, NOW, ShiftDay, make_day
 from tests.fixtures.smtp import SmtpServer
+from tests.fixtures.web import web_registry
 
 OUTSIDER = proxy_headers("/C=DE/O=GermanGrid/OU=KIT/CN=Nick Nobody")
 
@@ -166,3 +169,16 @@ def test_the_digest_is_mailed_once_when_the_shift_changes(
     assert "VAULT" not in body  # what an anonymous viewer may see
     clock[0] = DAY + timedelta(hours=15, minutes=30)  # too late for the 14:00 digest
     assert mailer.plan() == []
+
+
+def test_mailing_to_an_unknown_channel_is_a_config_error(tmp_path: Path) -> None:
+    config = CONFIG.format(smtp_port=25).replace('mail = ["shift-mail"]', 'mail = ["shift-mial"]')
+    (tmp_path / "happyface.toml").write_text(config)
+    with pytest.raises(ConfigError) as raised:
+        load_site(tmp_path, web_registry())
+    line = config.splitlines().index('mail = ["shift-mial"]') + 1
+    (problem,) = raised.value.problems
+    assert (
+        f"happyface.toml:{line}: site.shifts.mail: channel 'shift-mial' does not exist" in problem
+    )
+    assert "did you mean 'shift-mail'?" in problem
