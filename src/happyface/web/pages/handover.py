@@ -134,10 +134,11 @@ def problem_stretches(inp: DigestInput) -> list[Stretch]:
         return []
     periods = inp.store.periods_between(inp.latest.id, inp.since, inp.until)
     messages = {r.module_id: r.message for r in inp.store.results(inp.latest.id, payload=False)}
+    # an open period of a module no longer in the runs (removed from the config) is not news
     return [
         _stretch(inp, p, messages.get(p.id, "") if p.until is None else "")
         for p in periods
-        if p.kind == "module" and p.status in _NOT_OK
+        if p.kind == "module" and p.status in _NOT_OK and (p.until or p.id in messages)
     ]
 
 
