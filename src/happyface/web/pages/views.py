@@ -33,6 +33,7 @@ from .timemachine import Moment, time_view
 
 if TYPE_CHECKING:
     from ...storage import ResultRow
+    from ...storage.periods import Period, Subject
     from ..access import ScopedStore
 
 CATEGORY_TABLE_ROWS = 20
@@ -118,7 +119,7 @@ def frame(
 class Durations:
     """Since when each module and category of a page's run is in its status, read once."""
 
-    periods: Mapping[tuple[str, str], Any]
+    periods: Mapping[Subject, Period]
     shown_at: datetime
 
     @classmethod
