@@ -49,6 +49,8 @@ def test_a_period_opens_at_each_change_and_closes_at_the_next(database_url: str)
     # the period at a past run is that run's own; the category has its own periods
     assert store.periods_at(T0 + 3 * HOUR)[("module", "pool")].since == T0 + 2 * HOUR
     assert store.periods_at(T0 + 9 * HOUR)[("category", "storage")].since == T0 + 6 * HOUR
+    # a page reads the periods of the modules it shows, and of the categories
+    assert set(store.periods_at(T0, ["other"])) == {("category", "storage")}
     # only a change writes: the periods of a day are as many as its changes
     assert len(store.periods_between(T0, T0 + 10 * HOUR)) == 2 * 4
     store.close()

@@ -8,7 +8,7 @@ an open period keeps its start, and only periods that ended before the cut are d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -98,12 +98,18 @@ def _is(subject: Subject) -> ColumnElement[bool]:
     return and_(t.subject_kind == subject[0], t.subject_id == subject[1])
 
 
-def periods_at(conn: Connection, at: datetime) -> dict[Subject, Period]:
-    """The period each subject was in at time `at` (at a run's start: the run's own)."""
+def periods_at(
+    conn: Connection, at: datetime, module_ids: Collection[str] | None = None
+) -> dict[Subject, Period]:
+    """The period each subject was in at time `at` (at a run's start: the run's own).
+
+    With `module_ids`, of those modules only (and every category): a page reads what it shows.
+    """
     t = state_periods.c
-    rows = conn.execute(
-        select(state_periods).where(t.since <= at, or_(t.until.is_(None), t.until > at))
-    )
+    query = select(state_periods).where(t.since <= at, or_(t.until.is_(None), t.until > at))
+    if module_ids is not None:
+        query = query.where(or_(t.subject_kind == "category", t.subject_id.in_(sorted(module_ids))))
+    rows = conn.execute(query)
     return {(r.subject_kind, r.subject_id): _period(r) for r in rows}
 
 

@@ -308,9 +308,11 @@ class Store:
 
     # -- since when: state periods ------------------------------------------------------------
 
-    def periods_at(self, t: datetime) -> dict[Subject, Period]:
-        """The status period each module and category was in at `t`, by (kind, id)."""
-        return self.read("reading since when", lambda c: periods.periods_at(c, utc(t)))
+    def periods_at(
+        self, t: datetime, module_ids: Collection[str] | None = None
+    ) -> dict[Subject, Period]:
+        """The status period each module (or `module_ids`) and category was in at `t`."""
+        return self.read("reading since when", lambda c: periods.periods_at(c, utc(t), module_ids))
 
     def periods_between(self, since: datetime, until: datetime) -> list[Period]:
         """The status periods that began, ended or lasted in [since, until], oldest first."""

@@ -165,11 +165,13 @@ class ScopedStore:
                 shown[cat_id] = self._rollup(config, cat_id, rows)
         return shown
 
-    def periods_at(self, run_id: int, at: datetime) -> dict[Subject, Period]:
-        """Since when each module and category the viewer sees in full is in its status at
-        `at`, as run `run_id`'s configuration allowed; a category seen only in part is left
-        out, as its stored status is not the one the viewer is shown."""
-        periods = self._store.periods_at(at)
+    def periods_at(
+        self, run_id: int, at: datetime, module_ids: Collection[str] | None = None
+    ) -> dict[Subject, Period]:
+        """Since when each module (or `module_ids`) and category the viewer sees in full is in
+        its status at `at`, as run `run_id`'s configuration allowed; a category seen only in
+        part is left out, as its stored status is not the one the viewer is shown."""
+        periods = self._store.periods_at(at, module_ids)
         return {key: p for key, p in periods.items() if self._sees_period(run_id, key)}
 
     def periods_between(self, run_id: int, since: datetime, until: datetime) -> list[Period]:

@@ -48,7 +48,7 @@ def module_view(
     if meta is None:
         raise unknown_at_run(ctx, snapshot, "module", module_id)
     row = ctx.store.result(run.id, module_id)
-    since = Durations.of(ctx, moment).of_module(module_id, row)
+    since = Durations.of(ctx, moment, [module_id]).of_module(module_id, row)
     box = module_box(meta, row, ctx.boxes, run.id, at, None, params, since)
     rules = run_rules(meta, ctx.site)
     if box.reasons:

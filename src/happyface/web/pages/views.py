@@ -123,11 +123,14 @@ class Durations:
     shown_at: datetime
 
     @classmethod
-    def of(cls, ctx: ViewContext, moment: Moment) -> Durations:
-        """The periods at the shown run, measured to now when live, else to the run's start."""
+    def of(
+        cls, ctx: ViewContext, moment: Moment, module_ids: Collection[str] | None = None
+    ) -> Durations:
+        """The periods at the shown run (of `module_ids` only, when given), measured to now
+        when live, else to the run's start."""
         run = moment.run
         shown_at = ctx.now if moment.live else run.started_at
-        return cls(ctx.store.periods_at(run.id, run.started_at), shown_at)
+        return cls(ctx.store.periods_at(run.id, run.started_at, module_ids), shown_at)
 
     def of_module(self, module_id: str, row: ResultRow | None) -> SinceView | None:
         if row is None:
@@ -214,7 +217,7 @@ def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> Categor
         raise unknown_at_run(ctx, snapshot, "category", category_id)
     members = modules_of(snapshot, category_id)
     rows = _rows(ctx, run.id, [m["id"] for m in members])
-    durations = Durations.of(ctx, moment)
+    durations = Durations.of(ctx, moment, [m["id"] for m in members])
     boxes = [
         module_box(
             m,
