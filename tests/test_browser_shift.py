@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -93,9 +94,9 @@ def test_durations_on_the_pages_and_the_wall_cycles(tmp_path: Path, chromium: An
         page = new_page(chromium)
         page.goto(served.url("/category/batch"))
         since = page.locator("#jobs .box-head .since")
-        sync_api.expect(since).to_have_text(
-            f"since {site.times[-1]:%H:%M} UTC (1 min)", use_inner_text=True
-        )
+        # a minute or two ago, depending on how long the machine took to get here
+        expected = re.compile(rf"since {site.times[-1]:%H:%M} UTC \(\d min\)")
+        sync_api.expect(since).to_have_text(expected, use_inner_text=True)
         page.goto(served.url("/"))
         assert "since" in page.locator(".troubled li", has_text="Running jobs").inner_text()
         page.goto(served.url("/module/queue"))
@@ -108,7 +109,7 @@ def test_durations_on_the_pages_and_the_wall_cycles(tmp_path: Path, chromium: An
         sync_api.expect(label).to_have_text("page 1 of 2")
         assert wall.locator("#wall-batch").is_visible()
         assert not wall.locator("#wall-storage").is_visible()
-        sync_api.expect(label).to_have_text("page 2 of 2", timeout=5000)
+        sync_api.expect(label).to_have_text("page 2 of 2", timeout=15000)
         assert wall.locator("#wall-storage").is_visible()
         assert wall.locator("a, button, input, form").count() == 0  # nothing to click or fill
         assert page.errors == [] and wall.errors == []
@@ -206,7 +207,7 @@ def test_the_wall_survives_a_restart_and_a_lost_network(
         sync_api.expect(status).to_have_text("OK", timeout=30000)
         process.kill()  # a crash: no goodbye
         process.wait()
-        sync_api.expect(lost).to_be_visible(timeout=5000)
+        sync_api.expect(lost).to_be_visible(timeout=15000)
         assert lost.inner_text().startswith("Connection lost since ")
         assert status.inner_text() == "OK"  # what it showed stays until it knows better
     values.write_text(json.dumps({"held": 500, "free": 5}))
@@ -218,9 +219,9 @@ def test_the_wall_survives_a_restart_and_a_lost_network(
         assert "Held jobs" in held.inner_text() and "since" in held.inner_text()
         wall.screenshot(path=str(images / "wall.png"))
         wall.context.set_offline(True)
-        sync_api.expect(lost).to_be_visible(timeout=5000)
+        sync_api.expect(lost).to_be_visible(timeout=15000)
         wall.context.set_offline(False)
-        sync_api.expect(lost).to_be_hidden(timeout=5000)
+        sync_api.expect(lost).to_be_hidden(timeout=15000)
         assert wall.evaluate("window.hfMarker") == "never reloaded"
         assert process.poll() is None
     assert wall.errors == []
