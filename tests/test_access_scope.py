@@ -15,6 +15,7 @@ import pytest
 
 from happyface.storage import Store
 from happyface.storage.engine import parse_url
+from happyface.storage.shift_notes import ShiftNote
 from happyface.storage.store import BEGINNING, END
 from happyface.web.access.policy import Policy
 from happyface.web.access.scope import ScopedStore
@@ -61,12 +62,15 @@ MODULE_READS: dict[str, Probe] = {
     "status_series": lambda s, run: _each(lambda m: s.status_series(m, BEGINNING, END)),
     "run_sources": lambda s, run: s.run_sources(run),
     "source_history": lambda s, run: _each(lambda m: s.source_history(f"{m}_source", run)),
+    "periods_at": lambda s, run: s.periods_at(run, END),
+    "periods_between": lambda s, run: s.periods_between(run, BEGINNING, END),
 }
 #: reads about runs: when they ran and whether they succeeded, the same for every viewer
 RUN_READS: dict[str, Probe] = {
     "latest_run": lambda s, run: s.latest_run(),
     "run": lambda s, run: s.run(run),
     "runs": lambda s, run: s.runs(),
+    "shift_notes": lambda s, run: s.shift_notes(BEGINNING, END),
 }
 
 
@@ -100,6 +104,8 @@ def test_the_reads_about_runs_are_the_same_for_every_viewer(
     access_site: AccessSite, name: str
 ) -> None:
     probe, newest = RUN_READS[name], access_site.ids[-1]
+    if not access_site.store.shift_notes(BEGINNING, END):
+        access_site.store.add_shift_note(ShiftNote(END.replace(year=2026), "crew", "all quiet"))
     anonymous = probe(scoped(access_site), newest)
     assert anonymous and leaks(anonymous) == []
     assert anonymous == probe(scoped(access_site, *ADMIN_GROUPS), newest)
@@ -115,6 +121,8 @@ def test_per_module_reads_answer_nothing_of_a_closed_module(access_site: AccessS
         assert store.metric_series(module_id, _metric(module_id), BEGINNING, END) == []
         assert store.status_series(module_id, BEGINNING, END) == []
     assert store.result(newest, "jobs") is not None
+    since = {p.id for p in store.periods_between(newest, BEGINNING, END)}
+    assert "jobs" in since and since.isdisjoint(CLOSED)
 
 
 def test_a_roll_up_is_of_the_members_the_viewer_sees(access_site: AccessSite) -> None:

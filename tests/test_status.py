@@ -3,9 +3,10 @@
 import pytest
 
 from happyface import Algorithm, Kind, Status
-from happyface.status import Rated, category_status
+from happyface.status import Rated, category_status, counted_status, needs_attention
 
 H, N, U, E, NI = Status.HAPPY, Status.NEUTRAL, Status.UNHAPPY, Status.ERROR, Status.NOINFO
+WORST = Algorithm.WORST
 
 
 def members(*statuses: Status, kind: Kind = Kind.RATED) -> list[Rated]:
@@ -27,9 +28,18 @@ def test_all_failed_is_error_not_happy(algorithm: Algorithm) -> None:
 
 
 @pytest.mark.parametrize("algorithm", list(Algorithm))
-def test_no_rated_member_is_noinfo(algorithm: Algorithm) -> None:
-    assert category_status(members(U, kind=Kind.UNRATED), algorithm) is NI
+def test_no_member_with_data_is_noinfo(algorithm: Algorithm) -> None:
+    assert category_status(members(NI, kind=Kind.UNRATED), algorithm) is NI
     assert category_status([], algorithm) is NI
+
+
+@pytest.mark.parametrize("algorithm", list(Algorithm))
+def test_only_unrated_members_decide_as_far_as_a_warning(algorithm: Algorithm) -> None:
+    # the news category: its only module is unrated and shows a warning
+    assert category_status(members(N, kind=Kind.UNRATED), algorithm) is N
+    assert category_status(members(U, kind=Kind.UNRATED), algorithm) is N
+    assert category_status(members(H, kind=Kind.UNRATED), algorithm) is H
+    assert category_status(members(E, kind=Kind.PLOTS), algorithm) is N
 
 
 def test_worst_takes_unhappy_over_error_and_error_over_happy() -> None:
@@ -38,10 +48,23 @@ def test_worst_takes_unhappy_over_error_and_error_over_happy() -> None:
     assert category_status(members(H, N), Algorithm.WORST) is N
 
 
-def test_unrated_and_plots_never_count() -> None:
+def test_unrated_and_plots_count_as_a_warning_at_most() -> None:
     rated = members(H)
-    others = [Rated(U, Kind.UNRATED), Rated(E, Kind.PLOTS)]
-    assert category_status(rated + others, Algorithm.WORST) is H
+    assert category_status([*rated, Rated(H, Kind.UNRATED), Rated(NI, Kind.PLOTS)], WORST) is H
+    assert category_status([*rated, Rated(U, Kind.UNRATED)], WORST) is N
+    assert category_status([*rated, Rated(E, Kind.PLOTS)], WORST) is N
+    assert category_status([*members(U), Rated(H, Kind.UNRATED)], WORST) is U
+    assert category_status([*members(E, E), Rated(H, Kind.UNRATED)], WORST) is E
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("status", list(Status))
+def test_a_module_needs_attention_exactly_when_it_keeps_its_category_from_happy(
+    kind: Kind, status: Status
+) -> None:
+    alone = category_status([Rated(H), Rated(status, kind)], WORST)
+    assert needs_attention(status, kind) is (alone is not H)
+    assert (counted_status(status, kind) is None) is (kind is not Kind.RATED and status is NI)
 
 
 def test_weighted_averages_by_weight() -> None:

@@ -185,6 +185,7 @@ def test_cleanup_keeps_each_level_as_long_as_retention_says(store: Store) -> Non
         "hourly": 2 * 70,
         "daily": 0,
         "configs": 0,
+        "periods": 0,
     }
     assert store.run(failed) is None and store.run(ids[39]) is None
     assert store.first_run() == store.run(ids[40])

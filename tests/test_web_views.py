@@ -28,6 +28,8 @@ PAGE_KINDS: dict[str, tuple[str, Callable[[bool], Any], str]] = {
     "downtimes": ("downtimes.html", views.downtimes, "In downtime now"),
     "error": ("error.html", views.error, "There is no module"),
     "norun": ("norun.html", views.norun, "No run yet"),
+    "handover": ("handover.html", views.handover, "1 of 2 modules have a problem"),
+    "wall": ("wall.html", views.wall, "Batch system"),
 }
 
 
@@ -56,8 +58,11 @@ def test_a_full_view_shows_its_optional_parts(env: Environment) -> None:
     assert 'href="/archive/7/jobs/main.xml"' in page  # archived inputs
     assert "fetch 0.25 s, extract 0.50 s" in page  # timing
     assert "You are looking at the past" in page and "a note on the time shown" in page
+    assert "since 12:00 UTC (2 h 10 min)" in page  # since when, in the box's header
+    assert "9 runs" in page  # a collapsed row of the history
     overview = render_html(env, "overview.html", views.overview(True)).decode()
     assert "in Batch system" in overview  # the troubled list names the category
+    assert overview.count("since 12:00 UTC") == 2  # the card and the troubled list
 
 
 def test_the_module_box_macro_renders_a_box_alone(env: Environment) -> None:

@@ -65,11 +65,11 @@ _SEVERITY = {
 
 
 class Kind(StrEnum):
-    """How a module counts towards its category."""
+    """How a module counts towards its category (see `counted_status`)."""
 
-    RATED = "rated"  # rated and counted
-    UNRATED = "unrated"  # shown with its own status, never counted
-    PLOTS = "plots"  # shows plots: available or not, never counted
+    RATED = "rated"  # rated and counted in full
+    UNRATED = "unrated"  # shown with its own status, counted as a warning at most
+    PLOTS = "plots"  # shows plots: counted like an unrated module
 
 
 class Algorithm(StrEnum):
@@ -88,13 +88,50 @@ class Rated:
     weight: float = 1.0
 
 
-def category_status(members: Iterable[Rated], algorithm: Algorithm) -> Status:
-    """Roll the rated members up into one status; unrated and plot modules never count.
+def counted_status(status: Status, kind: Kind) -> Status | None:
+    """What one module brings to its category: the one rule for modules that are not rated.
 
-    A category with no rated member has no information. A category whose rated members all
-    failed is an error, and one with a failed member is never happy.
+    A rated module brings its own status. A module of another kind is shown with its own
+    status, and whatever it shows is not ignored: a warning, problem or failure of it makes
+    its category a warning (never a problem or an error, as it is not rated), a happy one
+    counts as happy, and one without data brings nothing. The overview's list of modules that
+    need attention, the category pages, the API, the exports and the alarms all follow this.
     """
+    if kind is Kind.RATED:
+        return status
+    if status is Status.NOINFO:
+        return None
+    return Status.HAPPY if status is Status.HAPPY else Status.NEUTRAL
+
+
+def needs_attention(status: Status, kind: Kind) -> bool:
+    """True when the module keeps its category from being happy (see `counted_status`)."""
+    counted = counted_status(status, kind)
+    return counted is not None and counted is not Status.HAPPY
+
+
+def category_status(members: Iterable[Rated], algorithm: Algorithm) -> Status:
+    """Roll the members up into one status, each as `counted_status` says it counts.
+
+    The rated members are rolled up by the algorithm. A category with no rated member that
+    has data is as its other members say (no information without any); otherwise they can
+    only make it worse, as far as a warning. A category whose rated members all failed is an
+    error, and one with a failed member is never happy.
+    """
+    members = list(members)
     rated = [m for m in members if m.kind is Kind.RATED]
+    others = [
+        counted
+        for m in members
+        if m.kind is not Kind.RATED and (counted := counted_status(m.status, m.kind)) is not None
+    ]
+    status = _rated_status(rated, algorithm)
+    if status is Status.NOINFO and others:
+        return max(others, key=lambda s: s.severity)
+    return max([status, *others], key=lambda s: s.severity)
+
+
+def _rated_status(rated: list[Rated], algorithm: Algorithm) -> Status:
     if not rated:
         return Status.NOINFO
     ratings = [m for m in rated if m.status.is_rating]

@@ -19,6 +19,7 @@ from ..archive.runs import Archive
 from ..config.site import Site
 from ..errors import StorageError
 from ..storage import Store, open_store
+from ..web.pages.handover_mail import HandoverMailer
 
 log = logging.getLogger("happyface")
 
@@ -78,6 +79,11 @@ def build_service(site: Site, store: Store | None = None) -> Service:
     )
     if site.alarms.alarms or any(d.feed for d in site.alarms.downtimes):
         runner.observers.append(AlarmService.build(site, store, fetcher))
+    if site.settings.shifts.mail:
+        # the digest goes out through the alarm outbox; a site without alarms builds one here
+        service = next((o for o in runner.observers if isinstance(o, AlarmService)), None)
+        service = service or AlarmService.build(site, store, fetcher)
+        runner.observers.append(HandoverMailer(site, store, service, lambda: datetime.now(UTC)))
     maintenance = Maintenance(site.settings, store, archive)
     scheduler = Scheduler(runner=runner, pending=pending, maintenance=maintenance)
     return Service(site, store, fetcher, archive, runner, scheduler)

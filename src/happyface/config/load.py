@@ -202,6 +202,7 @@ def _assemble(
     uploads = _uploads(documents, access, problems)
     if settings is None:
         return None
+    _check_shift_mail(main, settings.shifts.mail, {c.id for c in alarms.channels}, problems)
     root = config_path.parent.resolve()
     if check_sources:
         for instance, where in built:
@@ -215,6 +216,22 @@ def _assemble(
         access=access,
         uploads=uploads,
     )
+
+
+def _check_shift_mail(
+    doc: _Document, mail: list[str], channels: set[str], problems: _Problems
+) -> None:
+    """Every channel the handover digest is mailed to must be a `[[channel]]`."""
+    line = doc.line_of_key("site.shifts", "mail")
+    where = f"{doc.path}:{line}" if line else str(doc.path)
+    for name in mail:
+        if name not in channels:
+            known = ", ".join(sorted(channels)) or "none"
+            problems.add(
+                where,
+                f"site.shifts.mail: channel {name!r} does not exist (channels: {known})"
+                f"{did_you_mean(name, channels)}",
+            )
 
 
 def _access(

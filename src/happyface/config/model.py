@@ -55,7 +55,11 @@ class ModuleConfig(BaseModel):
     title: str = Field(description="title shown to the shift crew")
     description: str = Field("", description="what this module watches")
     instruction: str = Field("", description="what the shift crew should do when it is not happy")
-    kind: Kind = Field(Kind.RATED, description="rated | unrated | plots")
+    kind: Kind = Field(
+        Kind.RATED,
+        description="rated (counted in full), unrated or plots (shown, and counted as a "
+        "warning at most)",
+    )
     weight: float = Field(1.0, ge=0, description="weight in a `weighted` category")
     access: Access = Field("open", description="open | restricted | hidden")
     allow: list[str] = Field(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError
 
 from ..durations import Duration
 from .access import ServerTls
+from .shifts import ShiftSettings
 
 # The shortest interval the scheduler keeps: a run needs its slot, its lock and its records.
 MIN_INTERVAL = 10.0
@@ -158,6 +159,10 @@ class SiteSettings(BaseModel):
     web: WebSettings = Field(default_factory=WebSettings, description="the web server")
     upload: UploadSettings = Field(
         default_factory=UploadSettings, description="files pushed to HappyFace"
+    )
+    shifts: ShiftSettings = Field(
+        default_factory=ShiftSettings,
+        description="when shifts begin: the handover digest and its mail",
     )
 
     @field_validator("interval")

@@ -17,6 +17,7 @@ from ..config.settings import RetentionSettings as Retention
 from .batches import in_batches
 from .curves import SAMPLES_FROM, level_key
 from .packing import parse_layout
+from .periods import delete_ended_before
 from .quality.write import delete_source_quality
 from .records import utc
 from .rollup import LEVELS, bucket_of, bucket_start, complete_before, written_until
@@ -41,7 +42,18 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
     """Delete what `retention` no longer keeps; returns how many rows of each kind went."""
     now = utc(now)
     counts = dict.fromkeys(
-        ("runs", "results", "categories", "samples", "details", "hourly", "daily", "configs"), 0
+        (
+            "runs",
+            "results",
+            "categories",
+            "samples",
+            "details",
+            "hourly",
+            "daily",
+            "configs",
+            "periods",
+        ),
+        0,
     )
     with engine.begin() as conn:
         complete_before(conn, now)
@@ -62,6 +74,9 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
             counts[kind] = _delete_rollups(engine, table, width, level_cut)
     if results_cut is not None:
         _delete_runs(engine, results_cut, counts)
+        with engine.begin() as conn:
+            # a period still open, or one that ended after the cut, keeps its true start
+            counts["periods"] = delete_ended_before(conn, results_cut)
         _advance(engine, SAMPLES_FROM, results_cut)  # raw samples went with their runs
     with engine.begin() as conn:
         used = select(runs.c.config_id).where(runs.c.config_id.is_not(None)).distinct()

@@ -13,14 +13,16 @@ from sqlalchemy.engine import URL
 from ..config.settings import RetentionSettings as Retention
 from ..quality import SourceReport
 from ..status import Status
-from . import curves, lock, read, write
+from . import curves, lock, periods, read, shift_notes, write
 from .catalogue import Catalogue
 from .engine import make_engine, parse_url, translated, upgrade
 from .lock import LockHolder, LockInfo
+from .periods import Period, Subject
 from .quality import read as quality_read
 from .quality.read import SourceState
 from .records import ModuleRecord, Point, ResultRow, RunInfo, utc
 from .retention import cleanup as cleanup_history
+from .shift_notes import ShiftNote
 
 T = TypeVar("T")
 
@@ -302,6 +304,35 @@ class Store:
         return self.read(
             "reading a status history",
             lambda c: curves.status_series(c, module_id, since, until, excluded),
+        )
+
+    # -- since when: state periods ------------------------------------------------------------
+
+    def periods_at(
+        self, t: datetime, module_ids: Collection[str] | None = None
+    ) -> dict[Subject, Period]:
+        """The status period each module (or `module_ids`) and category was in at `t`."""
+        return self.read("reading since when", lambda c: periods.periods_at(c, utc(t), module_ids))
+
+    def periods_between(self, since: datetime, until: datetime) -> list[Period]:
+        """The status periods that began, ended or lasted in [since, until], oldest first."""
+        return self.read(
+            "reading status periods",
+            lambda c: periods.periods_between(c, utc(since), utc(until)),
+        )
+
+    # -- shift notes ----------------------------------------------------------------------------
+
+    def add_shift_note(self, note: ShiftNote) -> None:
+        """Store a note for the next shift."""
+        with self.writing("storing a shift note") as conn:
+            shift_notes.add_note(conn, note)
+
+    def shift_notes(self, since: datetime, until: datetime) -> list[ShiftNote]:
+        """The shift notes written in [since, until], oldest first."""
+        return self.read(
+            "reading shift notes",
+            lambda c: shift_notes.notes_between(c, utc(since), utc(until)),
         )
 
     # -- data quality of sources -------------------------------------------------------------

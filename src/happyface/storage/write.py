@@ -17,6 +17,7 @@ from .catalogue import Catalogue
 from .details import details_ids, details_key, dumps
 from .hashed import content_hash
 from .packing import pack_metrics
+from .periods import record_statuses
 from .quality.write import write_source_quality
 from .records import STATUS_CODES, ModuleRecord, utc
 from .schema import config_versions, dialect_insert, locks, results, run_categories, runs
@@ -90,6 +91,12 @@ def finish_run(
     rows = [(run_id, category_ids[c], STATUS_CODES[s]) for c, s in category_statuses.items()]
     insert_rows(conn, run_categories, ("run_id", "category_id", "status"), rows)
     _store_rollups(conn, catalogue, started_at, records, module_ids)
+    record_statuses(
+        conn,
+        started_at,
+        {("module", r.module_id): r.status for r in records}
+        | {("category", c): s for c, s in category_statuses.items()},
+    )
     write_source_quality(conn, run_id, started_at, sources)
 
 

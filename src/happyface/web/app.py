@@ -28,6 +28,7 @@ from .errors import WebError, internal_error, storage_unavailable
 from .exports.routes import add_export_routes
 from .headers import SecurityHeadersMiddleware, secured
 from .outage import outage_answer
+from .pages.handover_routes import add_handover_routes
 from .pages.module_boxes import ArchiveReader
 from .pages.routes import Dashboard, cancel_all
 from .recent import RecentAnswers
@@ -71,6 +72,7 @@ def create_app(
     add_alarm_routes(app, dash)
     add_login_routes(app, dash.access)
     dash.env.globals["account_link"] = ACCOUNT_MARK
+    add_handover_routes(app, dash)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _error_pages(app, dash)
     # outermost, so every route (also those added later) knows its viewer
@@ -135,6 +137,9 @@ def _routes(app: FastAPI, dash: Dashboard) -> None:
     async def source(request: Request) -> Response:
         return await dash.page(request, "source", request.path_params["ident"])
 
+    async def wall(request: Request) -> Response:
+        return await dash.page(request, "wall")
+
     def plot(fmt: str) -> Callable[[Request], Awaitable[Response]]:
         async def handler(request: Request) -> Response:
             return await dash.plot(request, fmt)
@@ -152,6 +157,8 @@ def _routes(app: FastAPI, dash: Dashboard) -> None:
         ("/category/{ident}", category),
         ("/module/{ident}", module),
         ("/source/{ident}", source),
+        ("/wall", wall),
+        ("/wall.json", wall),
         ("/plot", plot("html")),
         ("/plot.json", plot("json")),
         ("/plot.png", plot("png")),

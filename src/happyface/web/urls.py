@@ -155,6 +155,24 @@ class Urls:
     def cancel_downtime(self, downtime_id: int) -> str:
         return self._build(f"/downtimes/{downtime_id}/cancel")
 
+    def handover(
+        self, since: datetime | None = None, until: datetime | None = None, json: bool = False
+    ) -> str:
+        """The handover digest since `since` (default: the shift's start), as a page or JSON."""
+        query = [
+            ("since", format_at(since) if since else ""),
+            ("until", format_at(until) if until else ""),
+        ]
+        return self._build("/handover.json" if json else "/handover", query)
+
+    def shift_note(self) -> str:
+        """Where the shift note form posts."""
+        return self._build("/handover/note")
+
+    def wall(self, json: bool = False) -> str:
+        """The wall display: categories and troubled modules in large type, nothing to click."""
+        return self._build("/wall.json" if json else "/wall")
+
 
 def absolute(origin: str, url: str) -> str:
     """`url` (a path built here) made absolute on `origin` ("https://host:port")."""

@@ -25,7 +25,9 @@ from .versions import StoredAccess
 
 if TYPE_CHECKING:
     from ...storage import Point, ResultRow, RunInfo, Store
+    from ...storage.periods import Period, Subject
     from ...storage.quality.read import SourceState
+    from ...storage.shift_notes import ShiftNote
 
 
 def scoped_site(site: Site, policy: Policy) -> Site:
@@ -162,6 +164,34 @@ class ScopedStore:
                 rows = self.results(run_id, payload=False) if rows is None else rows
                 shown[cat_id] = self._rollup(config, cat_id, rows)
         return shown
+
+    def periods_at(
+        self, run_id: int, at: datetime, module_ids: Collection[str] | None = None
+    ) -> dict[Subject, Period]:
+        """Since when each module (or `module_ids`) and category the viewer sees in full is in
+        its status at `at`, as run `run_id`'s configuration allowed; a category seen only in
+        part is left out, as its stored status is not the one the viewer is shown."""
+        periods = self._store.periods_at(at, module_ids)
+        return {key: p for key, p in periods.items() if self._sees_period(run_id, key)}
+
+    def periods_between(self, run_id: int, since: datetime, until: datetime) -> list[Period]:
+        """The status periods in [since, until] of what the viewer sees in full at run `run_id`."""
+        periods = self._store.periods_between(since, until)
+        return [p for p in periods if self._sees_period(run_id, (p.kind, p.id))]
+
+    def _sees_period(self, run_id: int, key: Subject) -> bool:
+        kind, ident = key
+        _, seen = self._seen(run_id)
+        if kind == "module":
+            return self._sight(run_id, ident, "") is Sight.FULL
+        sight = seen.categories.get(ident)
+        if sight is None:
+            sight = self._policy.category(ident)
+        return sight is Sight.FULL and ident not in seen.partial
+
+    def shift_notes(self, since: datetime, until: datetime) -> list[ShiftNote]:
+        """The shift notes of [since, until]: the crew's own words, shown to every viewer."""
+        return self._store.shift_notes(since, until)
 
     def run_sources(self, run_id: int) -> list[SourceState]:
         """The sources of a run that the viewer sees a module of, told of those modules only."""

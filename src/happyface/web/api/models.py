@@ -60,7 +60,9 @@ class ModuleStatus(_Model):
     id: str = Field(description="module instance id")
     title: str = Field(description="title shown to the shift crew")
     category: str = Field(description="id of its category")
-    kind: Kind = Field(description="rated (counted), unrated (never counted) or plots")
+    kind: Kind = Field(
+        description="rated (counted), unrated or plots (counted as a warning at most)"
+    )
     status: Status = Field(
         description="happy, neutral, unhappy, error (monitoring failed) or noinfo"
     )
@@ -68,6 +70,12 @@ class ModuleStatus(_Model):
     message: str = Field(description="one-line summary of the result")
     time: datetime = Field(description="time of the run the status is from (UTC)")
     url: str = Field(description="absolute URL of the module's page at that time")
+    since: datetime | None = Field(
+        None, description="since when the module is in this status (UTC); null when unknown"
+    )
+    duration: float | None = Field(
+        None, description="seconds in this status by the time shown (now, or the run's time)"
+    )
 
 
 class Category(_Model):
@@ -80,6 +88,12 @@ class Category(_Model):
     score: float = Field(description="the classic float of `status`")
     type: Literal["rated", "plots"] = Field(description="plots when it holds plot modules only")
     url: str = Field(description="absolute URL of the category's page at that time")
+    since: datetime | None = Field(
+        None, description="since when the category is in this status (UTC); null when unknown"
+    )
+    duration: float | None = Field(
+        None, description="seconds in this status by the time shown (now, or the run's time)"
+    )
     modules: list[ModuleStatus] = Field(description="its modules in their configured order")
 
 

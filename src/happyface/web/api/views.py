@@ -55,6 +55,8 @@ def _category(at: At, view: CategoryCard) -> m.Category:
         score=status.score,
         type=category_type([b.kind for b in view.modules]),
         url=at.absolute(at.ctx.urls.category(view.id, at.moment.run.started_at)),
+        since=view.since.since if view.since else None,
+        duration=view.since.seconds if view.since else None,
         modules=[m.ModuleStatus(**_module_fields(at, b)) for b in view.modules],
     )
 
@@ -72,6 +74,8 @@ def _module_fields(at: At, box: Brief | ModuleBox) -> dict[str, Any]:
         "message": box.message,
         "time": run_time,
         "url": at.absolute(at.ctx.urls.module(box.id, run_time)),
+        "since": box.since.since if box.since else None,
+        "duration": box.since.seconds if box.since else None,
     }
 
 

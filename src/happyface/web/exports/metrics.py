@@ -91,7 +91,43 @@ def run_families(store: ScopedStore, run: RunInfo, kinds: dict[str, Kind]) -> li
     )
     for name, status in sorted(statuses.items()):
         category.add_metric([name], status.score)
-    return [module, category, fetch, extract, *_run_gauges(run, rows), *source_families(store, run)]
+    return [
+        module,
+        category,
+        *_since_families(store, run, rows, statuses),
+        fetch,
+        extract,
+        *_run_gauges(run, rows),
+        *source_families(store, run),
+    ]
+
+
+def _since_families(
+    store: ScopedStore, run: RunInfo, rows: list[ResultRow], statuses: dict[str, Status]
+) -> list[Metric]:
+    """Since when each module and category is in its status, as Unix time: a timestamp rather
+    than a duration, so the per-run cache stays right (`time() - ...` is the duration)."""
+    periods = store.periods_at(run.id, run.started_at)
+    module = GaugeMetricFamily(
+        "happyface_module_state_since_timestamp_seconds",
+        "Since when the module is in its status in the newest run, Unix time",
+        labels=["module", "category", "status"],
+    )
+    for row in rows:
+        found = periods.get(("module", row.module_id))
+        if found is not None and found.status is row.status:
+            labels = [row.module_id, row.category_id, row.status.value]
+            module.add_metric(labels, found.since.timestamp())
+    category = GaugeMetricFamily(
+        "happyface_category_state_since_timestamp_seconds",
+        "Since when the category is in its status in the newest run, Unix time",
+        labels=["category", "status"],
+    )
+    for name, status in sorted(statuses.items()):
+        found = periods.get(("category", name))
+        if found is not None and found.status is status:
+            category.add_metric([name, status.value], found.since.timestamp())
+    return [module, category]
 
 
 def _run_gauges(run: RunInfo, rows: list[ResultRow]) -> list[Metric]:

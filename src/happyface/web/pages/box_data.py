@@ -8,6 +8,7 @@ from typing import Any
 
 from ..alarms.alarm_data import AlarmMark
 from ..viewdata import StatusView
+from .since import SinceView
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class ModuleBox:
     reasons: list[Reason] = field(default_factory=list)
     #: what the message says besides the reasons (the module's own words), "" when nothing
     message_rest: str = ""
+    since: SinceView | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,8 @@ class Brief:
     url: str
     category_url: str
     kind: str
+    #: since when the module shows its status; None when unknown
+    since: SinceView | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)

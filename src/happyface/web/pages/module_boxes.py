@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ...config.site import Site
 from ...hrefs import safe_href
 from ...result import Table
-from ...status import Status
+from ...status import Kind, Status, needs_attention
 from ..urls import Urls
 from ..viewdata import StatusView
 from .box_data import ArchiveFile, BoxLink, Brief, ModuleBox, SourceRef, TableView, Timing
 from .details import Shown, add_view, template_of
+from .since import SinceView
 from .why import fired, message_rest, reason, run_rules
 
 if TYPE_CHECKING:
@@ -67,7 +68,11 @@ _STATUS_VIEWS = {s: StatusView(s.value, WORDS[s], MEANINGS[s]) for s in Status}
 
 
 def module_brief(
-    meta: Mapping[str, Any], row: ResultRow | None, ctx: BoxContext, at: datetime | None
+    meta: Mapping[str, Any],
+    row: ResultRow | None,
+    ctx: BoxContext,
+    at: datetime | None,
+    since: SinceView | None = None,
 ) -> tuple[Brief, bool]:
     """What a list shows of a module, and whether it needs attention; a box builds on it.
 
@@ -77,6 +82,7 @@ def module_brief(
     status = row.status if row is not None else Status.NOINFO
     withheld = str(meta.get("withheld", ""))
     category = meta.get("category", "")
+    kind = meta.get("kind", "rated")
     brief = Brief(
         id=meta["id"],
         title=meta.get("title") or meta["id"],
@@ -87,9 +93,10 @@ def module_brief(
         instruction=meta.get("instruction", ""),
         url=ctx.urls.module(meta["id"], at),
         category_url=ctx.urls.category(category, at, anchor=meta["id"]),
-        kind=meta.get("kind", "rated"),
+        kind=kind,
+        since=since if row is not None and not withheld else None,
     )
-    return brief, status is not Status.HAPPY and not withheld
+    return brief, needs_attention(status, Kind(kind)) and not withheld
 
 
 def module_box(
@@ -100,12 +107,13 @@ def module_box(
     at: datetime | None,
     table_rows: int | None,
     params: Mapping[str, str] | None = None,
+    since: SinceView | None = None,
 ) -> ModuleBox:
     """The view data of one module at one run; `meta` is its entry in the run's config.
 
     `params` is the query of the module's own page, for its type's detail view; None elsewhere.
     """
-    brief, troubled = module_brief(meta, row, ctx, at)
+    brief, troubled = module_brief(meta, row, ctx, at, since)
     parts = _result_parts(meta["id"], row, ctx, run_id, table_rows)
     box = ModuleBox(
         **vars(brief),

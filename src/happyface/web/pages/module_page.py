@@ -15,11 +15,11 @@ from ..plots.thresholds import metric_unit
 from ..viewdata import fields_of
 from .box_data import ModuleBox, Reason, TableView
 from .details import view_of
+from .history_rows import collapsed_history
 from .module_boxes import module_box, status_view, table_view
 from .page_data import (
     Chart,
     Charts,
-    HistoryEntry,
     IntervalView,
     ModuleView,
     PageLinks,
@@ -30,11 +30,10 @@ from .page_data import (
 )
 from .source_page import module_sources
 from .timemachine import Moment
-from .views import ViewContext, frame, modules_of, snapshot_of, unknown_at_run
+from .views import Durations, ViewContext, frame, modules_of, snapshot_of, unknown_at_run
 from .why import by_metric, fired, run_rules, with_since
 
 TABLE_ROWS = 100
-HISTORY_ROWS = 50
 MAX_CHARTS = 8
 
 
@@ -49,7 +48,8 @@ def module_view(
     if meta is None:
         raise unknown_at_run(ctx, snapshot, "module", module_id)
     row = ctx.store.result(run.id, module_id)
-    box = module_box(meta, row, ctx.boxes, run.id, at, table_rows=None, params=params)
+    since = Durations.of(ctx, moment, [module_id]).of_module(module_id, row)
+    box = module_box(meta, row, ctx.boxes, run.id, at, None, params, since)
     rules = run_rules(meta, ctx.site)
     if box.reasons:
         items = fired(rules, row)
@@ -81,7 +81,7 @@ def module_view(
         ),
         timeline=_timeline(ctx, module_id, interval),
         charts=_charts(ctx, module_id, interval, box.reasons),
-        history=_history(ctx, module_id, interval),
+        history=collapsed_history(ctx, module_id, interval.start, interval.end),
         table_links=_table_links(ctx, module_id, at, box.tables, detail.query()),
         values=_values(ctx, module_id, box, rules, interval),
     )
@@ -183,21 +183,6 @@ def _values(
             )
         )
     return sorted(rows, key=lambda r: (r.metric not in why, r.metric))
-
-
-def _history(ctx: ViewContext, module_id: str, interval: AskedInterval) -> list[HistoryEntry]:
-    rows = ctx.store.module_history(module_id, interval.start, interval.end, limit=HISTORY_ROWS)
-    rows = sorted(rows, key=lambda r: r.time, reverse=True)
-    return [
-        HistoryEntry(
-            time=r.time,
-            status=status_view(r.status),
-            message=r.message,
-            error=r.error,
-            url=ctx.urls.module(module_id, r.time),
-        )
-        for r in rows
-    ]
 
 
 def _table_links(

@@ -9,6 +9,7 @@ from ..alarms.alarm_data import AlarmMark
 from ..viewdata import StatusView
 from ..viewframe import Frame
 from .box_data import Brief, ModuleBox, OverviewTroubled, Troubled
+from .since import SinceView
 from .source_data import SourceLink, SourceNotice, SourceView
 
 
@@ -24,6 +25,7 @@ class CategoryCard:
     counts: list[tuple[str, int]]
     modules: list[Brief]
     alarm: AlarmMark | None = None
+    since: SinceView | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class CategoryHead:
     algorithm: str
     status: StatusView
     alarm: AlarmMark | None = None
+    since: SinceView | None = None
 
 
 @dataclass(frozen=True)
@@ -129,13 +132,16 @@ class Charts:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One earlier result of the module."""
+    """Earlier results of the module: one run, or consecutive runs with the same status and
+    message (`runs` of them, from `time` to `until`; the link opens the newest)."""
 
     time: datetime
     status: StatusView
     message: str
     error: str
     url: str
+    until: datetime | None = None
+    runs: int = 1
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from ...config.site import Site
 from ..access import ANONYMOUS, AccessControl, Viewer, viewer_of
@@ -34,6 +34,7 @@ from .page_data import DashboardView
 from .source_page import source_view
 from .timemachine import Moment, parse_time_query, resolve
 from .views import ViewContext, category_view, overview_view
+from .wall import WallView, wall_view
 
 if TYPE_CHECKING:
     from ...storage import RunInfo, Store
@@ -42,7 +43,7 @@ MAX_QUERY = 4096
 #: larger ids cannot be stored (SQLite and PostgreSQL integers are 64-bit): no such run
 MAX_RUN_ID = 2**62
 PAST_MAX_AGE = 300
-PAGES: dict[str, tuple[str, Callable[..., DashboardView]]] = {
+PAGES: dict[str, tuple[str, Callable[..., DashboardView | WallView]]] = {
     "overview": ("overview.html", lambda ctx, moment, ident, params: overview_view(ctx, moment)),
     "category": (
         "category.html",
@@ -50,6 +51,7 @@ PAGES: dict[str, tuple[str, Callable[..., DashboardView]]] = {
     ),
     "module": ("module.html", module_view),
     "source": ("source.html", source_view),
+    "wall": ("wall.html", lambda ctx, moment, ident, params: wall_view(ctx, moment)),
 }
 
 
@@ -102,6 +104,8 @@ class Dashboard:
         fmt = "json" if request.url.path.endswith(".json") else "html"
         ident = ident.removesuffix(".json")
         params = query_params(request)
+        if kind == "overview" and params.get("wall") == "1":
+            return RedirectResponse(self.urls.wall(), status_code=302)
         now = self.now()
         latest = await self.newest()
         if latest is None:
@@ -139,7 +143,8 @@ class Dashboard:
         template, build = PAGES[kind]
         view = build(self.context(now, viewer), moment, ident, params)
         back = self.urls.page(kind, ident, None, None)
-        view = decorate(view, self.alarms.marks(moment, now, viewer, back))
+        if not isinstance(view, WallView):  # the wall shows no acknowledgements or forms
+            view = decorate(view, self.alarms.marks(moment, now, viewer, back))
         cache_control = "no-cache" if moment.live else f"public, max-age={PAST_MAX_AGE}"
         headers = (("Cache-Control", cache_control),)
         if fmt == "json":

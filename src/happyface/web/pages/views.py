@@ -27,11 +27,13 @@ from .module_boxes import (
     worst_first,
 )
 from .page_data import CategoryCard, CategoryHead, CategoryView, OverviewView
+from .since import SinceView, since_of
 from .source_notices import source_notices
 from .timemachine import Moment, time_view
 
 if TYPE_CHECKING:
     from ...storage import ResultRow
+    from ...storage.periods import Period, Subject
     from ..access import ScopedStore
 
 CATEGORY_TABLE_ROWS = 20
@@ -113,6 +115,32 @@ def frame(
     )
 
 
+@dataclass(frozen=True)
+class Durations:
+    """Since when each module and category of a page's run is in its status, read once."""
+
+    periods: Mapping[Subject, Period]
+    shown_at: datetime
+
+    @classmethod
+    def of(
+        cls, ctx: ViewContext, moment: Moment, module_ids: Collection[str] | None = None
+    ) -> Durations:
+        """The periods at the shown run (of `module_ids` only, when given), measured to now
+        when live, else to the run's start."""
+        run = moment.run
+        shown_at = ctx.now if moment.live else run.started_at
+        return cls(ctx.store.periods_at(run.id, run.started_at, module_ids), shown_at)
+
+    def of_module(self, module_id: str, row: ResultRow | None) -> SinceView | None:
+        if row is None:
+            return None
+        return since_of(self.periods, "module", module_id, row.status, self.shown_at)
+
+    def of_category(self, category_id: str, status: Status) -> SinceView | None:
+        return since_of(self.periods, "category", category_id, status, self.shown_at)
+
+
 def _rows(
     ctx: ViewContext, run_id: int, module_ids: Collection[str] | None, payload: bool = True
 ) -> dict[str, ResultRow]:
@@ -129,7 +157,13 @@ def overview_view(ctx: ViewContext, moment: Moment) -> OverviewView:
     statuses = ctx.store.category_statuses(run.id)
     # statuses and messages only: the details of a thousand modules would cost more than all else
     rows = _rows(ctx, run.id, None, payload=False)
-    briefs = [module_brief(m, rows.get(m["id"]), ctx.boxes, at) for m in modules_of(snapshot, None)]
+    durations = Durations.of(ctx, moment)
+    briefs = [
+        module_brief(
+            m, rows.get(m["id"]), ctx.boxes, at, durations.of_module(m["id"], rows.get(m["id"]))
+        )
+        for m in modules_of(snapshot, None)
+    ]
     by_category: dict[str, list[Brief]] = {}
     for brief, _ in briefs:
         by_category.setdefault(brief.category, []).append(brief)
@@ -139,15 +173,17 @@ def overview_view(ctx: ViewContext, moment: Moment) -> OverviewView:
         counts: dict[str, int] = {}
         for b in members:
             counts[b.status.word] = counts.get(b.status.word, 0) + 1
+        status = statuses.get(cat["id"], Status.NOINFO)
         categories.append(
             CategoryCard(
                 id=cat["id"],
                 title=cat.get("title") or cat["id"],
                 description=cat.get("description", ""),
-                status=status_view(statuses.get(cat["id"], Status.NOINFO)),
+                status=status_view(status),
                 url=ctx.urls.category(cat["id"], at),
                 counts=sorted(counts.items()),
                 modules=members,
+                since=durations.of_category(cat["id"], status),
             )
         )
     titles = {c.id: c.title for c in categories}
@@ -181,8 +217,17 @@ def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> Categor
         raise unknown_at_run(ctx, snapshot, "category", category_id)
     members = modules_of(snapshot, category_id)
     rows = _rows(ctx, run.id, [m["id"] for m in members])
+    durations = Durations.of(ctx, moment, [m["id"] for m in members])
     boxes = [
-        module_box(m, rows.get(m["id"]), ctx.boxes, run.id, at, CATEGORY_TABLE_ROWS)
+        module_box(
+            m,
+            rows.get(m["id"]),
+            ctx.boxes,
+            run.id,
+            at,
+            CATEGORY_TABLE_ROWS,
+            since=durations.of_module(m["id"], rows.get(m["id"])),
+        )
         for m in members
     ]
     statuses = ctx.store.category_statuses(run.id)
@@ -195,6 +240,7 @@ def category_view(ctx: ViewContext, moment: Moment, category_id: str) -> Categor
             description=category.get("description", ""),
             algorithm=category.get("algorithm", "worst"),
             status=status_view(status),
+            since=durations.of_category(category_id, status),
         ),
         modules=boxes,
         troubled=[Troubled(**_brief(b)) for b in troubled_first(boxes)],
