@@ -86,7 +86,7 @@ def test_the_migration_fills_the_periods_from_the_history(database_url: str) -> 
     day(store, [H, U, U, H, E, E])
     written = store.periods_between(T0, T0 + 10 * HOUR)
     store.close()
-    migrate(database_url, "0007", down=True)
+    migrate(database_url, "0009", down=True)
     migrate(database_url, "head")
     store = open_store(database_url)
     assert store.periods_between(T0, T0 + 10 * HOUR) == written
