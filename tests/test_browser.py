@@ -167,11 +167,16 @@ def test_no_console_errors_and_fits_a_phone(served: Served, page: object) -> Non
         "/plot?m=jobs:running&from=-1d",
         "/plot",
         "/category/nope",
+        "/alarms",
+        "/downtimes",
+        "/handover",
+        "/wall",
     ]
     for width in (900, 375):
         p.set_viewport_size({"width": width, "height": 700})
         for path in paths:
-            p.goto(served.url(path))
+            answer = p.goto(served.url(path))
+            assert answer is not None and answer.status == (404 if "nope" in path else 200), path
             p.wait_for_timeout(400)  # charts load and live polls run; errors would show now
             overflow = p.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, (path, width, overflow)
