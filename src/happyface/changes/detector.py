@@ -1,0 +1,173 @@
+"""Incremental change detection on one series: a cheap test per run, ruptures on evidence.
+
+Each run adds one point. A two-sided CUSUM of the newest point against the level since the
+last confirmed change (the reference) costs a few microseconds; only when it crosses its
+threshold is the recent stretch segmented with ruptures (PELT, Gaussian cost: a change in
+mean or variance), and each proposed split is judged (`judge.py`) against the whole
+reference. A confirmed change becomes the new reference's start, so a change is found once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import ruptures as rpt
+
+from .cost import GaussianCost
+from .counter import CounterCheck, rates
+from .judge import Kind, Sides, judge
+from .profile import daily_profile, hour_of_day
+from .tuning import Tuning
+from .window import Floats, Window
+
+# CUSUM: drift allowance and thresholds, in reference standard deviations
+_K = 0.5
+_H = 4.0
+_K_WIDER = 1.0
+_K_NARROWER = 0.5
+_H_VAR = 10.0
+# ruptures looks at this many newest points: enough to place a change found within hours
+_TAIL = 64
+# the daily profile is estimated again after this many new points
+_PROFILE_EVERY = 12
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A confirmed change of one series, in the detector's terms (times in epoch seconds)."""
+
+    at: float  # time of the first point after the change
+    kind: Kind
+    measure: str  # "value", or "rate" (per hour) for a counter
+    before: float
+    after: float
+    sd_before: float
+    sd_after: float
+    significance: float
+    relative: float
+
+
+class SeriesDetector:
+    """The state of one series between runs: its window, reference, and evidence so far."""
+
+    def __init__(self, tuning: Tuning, anchor: float = -math.inf) -> None:
+        self.tuning = tuning
+        self.window = Window(tuning.window)
+        self.counter = CounterCheck()
+        self.anchor = anchor  # the last confirmed change: the reference starts here
+        self._high = self._low = self._wider = self._narrower = 0.0
+        self._profile: Floats | None = None
+        self._profile_age = _PROFILE_EVERY
+
+    def load(self, t: float, value: float) -> None:
+        """Take a point of stored history without judging it (warming up after a start)."""
+        if math.isfinite(value) and self.window.append(t, value):
+            self.counter.add(value)
+            self._profile_age += 1
+
+    def add(self, t: float, value: float) -> Shift | None:
+        """Take one run's point; the change it confirms, if any."""
+        if not math.isfinite(value) or not self.window.append(t, value):
+            return None
+        self.counter.add(value)
+        self._profile_age += 1
+        times, values, measure = self._series()
+        if len(times) == 0 or times[-1] != t or times[-1] - times[0] < self.tuning.warmup:
+            return None  # a reset, or too little history to know the series' habits
+        values = self._detrended(times, values)
+        if values is None:
+            return None  # the daily cycle is not known yet
+        start = int(np.searchsorted(times, self.anchor))
+        if len(times) - start < 3 * self.tuning.confirm:
+            return None
+        if not self._evidence(values[start:]):
+            return None
+        shift = self._segment(times, values, start, measure)
+        if shift is not None:
+            self._confirm(shift.at)
+        return shift
+
+    def _series(self) -> tuple[Floats, Floats, str]:
+        times, values = self.window.times, self.window.values
+        if self.counter.is_counter:
+            return (*rates(times, values), "rate")
+        return times, values, "value"
+
+    def _detrended(self, times: Floats, values: Floats) -> Floats | None:
+        if self._profile_age >= _PROFILE_EVERY or self._profile is None:
+            self._profile = daily_profile(times, values)
+            self._profile_age = 0
+        if self._profile is None:
+            return None
+        detrended: Floats = values - self._profile[hour_of_day(times)]
+        return detrended
+
+    def _evidence(self, segment: Floats) -> bool:
+        """Advance the CUSUMs by the newest point; True when they cross their thresholds."""
+        reference = segment[: -self.tuning.confirm]
+        sd = max(float(np.std(reference)), 1e-9, 1e-6 * abs(float(reference.mean())))
+        z = (float(segment[-1]) - float(reference.mean())) / sd
+        self._high = max(0.0, self._high + z - _K)
+        self._low = max(0.0, self._low - z - _K)
+        square = min(z * z, 25.0)
+        self._wider = max(0.0, self._wider + square - 1 - _K_WIDER)
+        self._narrower = max(0.0, self._narrower + 1 - square - _K_NARROWER)
+        return max(self._high, self._low) > _H or max(self._wider, self._narrower) > _H_VAR
+
+    def _segment(self, times: Floats, values: Floats, start: int, measure: str) -> Shift | None:
+        """Segment the newest stretch with ruptures; the first split judged a change."""
+        first = max(start, len(values) - _TAIL)
+        reference = values[start:first] if first - start > 1 else values[start:]
+        scale = max(float(np.std(reference)), 1e-9, 1e-6 * abs(float(reference.mean())))
+        tail = (values[first:] - float(reference.mean())) / scale
+        confirm = self.tuning.confirm
+        pelt = rpt.Pelt(custom_cost=GaussianCost(), min_size=confirm, jump=1)
+        splits = pelt.fit(tail.reshape(-1, 1))
+        ends = splits.predict(pen=self.tuning.penalty)
+        for split, end in zip(ends[:-1], ends[1:], strict=True):
+            cut = first + split
+            sides = Sides.of(values[start:cut], values[cut : first + end])
+            verdict = judge(sides, self.tuning.min_relative, confirm)
+            if verdict is not None and verdict.kind == "level":
+                cut = _sharpened(values, start, cut, first + end, confirm)
+                sides = Sides.of(values[start:cut], values[cut : first + end])
+            if verdict is not None:
+                return Shift(
+                    float(times[cut]),
+                    verdict.kind,
+                    measure,
+                    sides.before,
+                    sides.after,
+                    sides.sd_before,
+                    sides.sd_after,
+                    verdict.significance,
+                    verdict.relative,
+                )
+        return None
+
+    def _confirm(self, at: float) -> None:
+        self.anchor = at
+        self._high = self._low = self._wider = self._narrower = 0.0
+
+
+def _sharpened(values: Floats, start: int, cut: int, end: int, reach: int) -> int:
+    """The best place for a change of mean within `reach` points of `cut`.
+
+    The Gaussian cost also rewards a split that isolates a few calm or wild points, which can
+    move a step of the mean by a few runs; least squares over the two sides (the maximum
+    likelihood of one change of mean) puts it back.
+    """
+    low, high = max(start + 2, cut - reach), min(end - 2, cut + reach)
+    if high <= low:
+        return cut
+    segment = values[start:end]
+    sums = np.cumsum(segment)
+    n = len(segment)
+    k = np.arange(low, high + 1) - start
+    left = sums[k - 1]
+    right = sums[-1] - left
+    # the between-sides sum of squares: maximal where the sum of squared errors is minimal
+    gain = left**2 / k + right**2 / (n - k)
+    return int(low + np.argmax(gain))
