@@ -19,7 +19,7 @@ from ruptures.base import BaseCost
 _MIN_VARIANCE = 1e-4
 
 
-class GaussianCost(BaseCost):  # type: ignore[misc]
+class GaussianCost(BaseCost):
     """−2 log-likelihood of a segment under a normal law with its own mean and variance."""
 
     model = "gaussian_1d"

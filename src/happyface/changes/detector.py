@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import ruptures as rpt
@@ -76,15 +77,15 @@ class SeriesDetector:
         times, values, measure = self._series()
         if len(times) == 0 or times[-1] != t or times[-1] - times[0] < self.tuning.warmup:
             return None  # a reset, or too little history to know the series' habits
-        values = self._detrended(times, values)
-        if values is None:
+        detrended = self._detrended(times, values)
+        if detrended is None:
             return None  # the daily cycle is not known yet
         start = int(np.searchsorted(times, self.anchor))
         if len(times) - start < 3 * self.tuning.confirm:
             return None
-        if not self._evidence(values[start:]):
+        if not self._evidence(detrended[start:]):
             return None
-        shift = self._segment(times, values, start, measure)
+        shift = self._segment(times, detrended, start, measure)
         if shift is not None:
             self._confirm(shift.at)
         return shift
@@ -126,7 +127,7 @@ class SeriesDetector:
         pelt = rpt.Pelt(custom_cost=GaussianCost(), min_size=confirm, jump=1)
         splits = pelt.fit(tail.reshape(-1, 1))
         ends = splits.predict(pen=self.tuning.penalty)
-        for split, end in zip(ends[:-1], ends[1:], strict=True):
+        for split, end in pairwise(ends):
             cut = first + split
             sides = Sides.of(values[start:cut], values[cut : first + end])
             verdict = judge(sides, self.tuning.min_relative, confirm)
