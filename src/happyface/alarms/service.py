@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -13,7 +13,9 @@ from sqlalchemy import Connection
 from ..config.alarms import AlarmRule
 from ..offloop import off_loop
 from ..status import Status
+from ..storage.changes import latest_changes
 from .ack import active, clear_recovered
+from .changes import change_statuses
 from .detect import Level, State, level_of, observe
 from .downtime import Calendar, calendar_of
 from .gocdb import FeedReader
@@ -119,14 +121,17 @@ class _Pass:
         own = {m: status for source in outcome.sources for m, status in source.greyed.items()}
         self.modules = {r.module_id: own.get(r.module_id, r.status) for r in outcome.records}
         self.messages = {r.module_id: r.message for r in outcome.records}
+        rules = service.site.alarms.alarms
+        self.latest = latest_changes(conn) if any(r.change for r in rules) else {}
+        self.notes: dict[tuple[str, str], str] = {}
 
     def run(self) -> list[Planned]:
         now = self.service.clock()
         changed: dict[StateKey, State] = {}
         planned: list[Planned] = []
         for rule in self.service.site.alarms.alarms:
-            categories = self.outcome.own_categories or self.outcome.categories
-            for subject, status in watched(rule, self.modules, categories):
+            modules, categories = self._watched_by(rule)
+            for subject, status in watched(rule, modules, categories):
                 step = self._step(rule, subject, status)
                 if step is not None:
                     changed[(rule.id, subject)], outgoing = step
@@ -136,6 +141,14 @@ class _Pass:
         save_states(self.conn, changed, now)
         add_notifications(self.conn, planned, now)
         return planned
+
+    def _watched_by(self, rule: AlarmRule) -> tuple[Mapping[str, Status], Mapping[str, Status]]:
+        """The statuses an alarm judges: the modules' and categories', or a change alarm's."""
+        if rule.change is None:
+            return self.modules, self.outcome.own_categories or self.outcome.categories
+        statuses, notes = change_statuses(rule, self.modules, self.latest, self.outcome.started_at)
+        self.notes.update({(rule.id, m): note for m, note in notes.items()})
+        return statuses, {}
 
     def _step(
         self, rule: AlarmRule, subject: Subject, status: Status
@@ -167,6 +180,9 @@ class _Pass:
         planned = []
         for out in outgoing:
             about = self._about(subject, status)
+            note = self.notes.get((rule.id, subject.id))
+            if note:
+                about = replace(about, status_message=note)
             message = compose(
                 site.settings.title,
                 site.settings.web.base_url,
