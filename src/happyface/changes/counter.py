@@ -47,9 +47,11 @@ class CounterCheck:
         )
 
 
-def rates(times: Floats, values: Floats) -> tuple[Floats, Floats]:
+def rates(
+    times: Floats, values: Floats, hours: np.ndarray
+) -> tuple[Floats, Floats, np.ndarray]:
     """Growth per hour between consecutive points, at the later point; resets left out."""
     dy = np.diff(values)
     dt = np.diff(times)
     keep = dy >= 0
-    return times[1:][keep], (dy[keep] / dt[keep]) * 3600.0
+    return times[1:][keep], (dy[keep] / dt[keep]) * 3600.0, hours[1:][keep]

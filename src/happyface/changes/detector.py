@@ -19,7 +19,7 @@ import ruptures as rpt
 from .cost import GaussianCost
 from .counter import CounterCheck, rates
 from .judge import Kind, Sides, judge
-from .profile import daily_profile, hour_of_day
+from .profile import daily_profile
 from .tuning import Tuning
 from .window import Floats, Window
 
@@ -61,6 +61,7 @@ class SeriesDetector:
         self._high = self._low = self._wider = self._narrower = 0.0
         self._profile: Floats | None = None
         self._profile_age = _PROFILE_EVERY
+        self._cooling = 0
 
     def load(self, t: float, value: float) -> None:
         """Take a point of stored history without judging it (warming up after a start)."""
@@ -74,35 +75,38 @@ class SeriesDetector:
             return None
         self.counter.add(value)
         self._profile_age += 1
-        times, values, measure = self._series()
+        times, values, hours, measure = self._series()
         if len(times) == 0 or times[-1] != t or times[-1] - times[0] < self.tuning.warmup:
             return None  # a reset, or too little history to know the series' habits
-        detrended = self._detrended(times, values)
+        detrended = self._detrended(times, values, hours)
         if detrended is None:
             return None  # the daily cycle is not known yet
         start = int(np.searchsorted(times, self.anchor))
         if len(times) - start < 3 * self.tuning.confirm:
             return None
-        if not self._evidence(detrended[start:]):
+        if not self._evidence(detrended[start:]) or self._cooling > 0:
+            self._cooling -= 1
             return None
         shift = self._segment(times, detrended, start, measure)
         if shift is not None:
             self._confirm(shift.at)
+        else:  # evidence that is not (yet) a change: look again in a few runs, not every run
+            self._cooling = self.tuning.confirm // 2
         return shift
 
-    def _series(self) -> tuple[Floats, Floats, str]:
-        times, values = self.window.times, self.window.values
+    def _series(self) -> tuple[Floats, Floats, np.ndarray, str]:
+        times, values, hours = self.window.times, self.window.values, self.window.hours
         if self.counter.is_counter:
-            return (*rates(times, values), "rate")
-        return times, values, "value"
+            return (*rates(times, values, hours), "rate")
+        return times, values, hours, "value"
 
-    def _detrended(self, times: Floats, values: Floats) -> Floats | None:
+    def _detrended(self, times: Floats, values: Floats, hours: np.ndarray) -> Floats | None:
         if self._profile_age >= _PROFILE_EVERY or self._profile is None:
-            self._profile = daily_profile(times, values)
+            self._profile = daily_profile(times, values, hours)
             self._profile_age = 0
         if self._profile is None:
             return None
-        detrended: Floats = values - self._profile[hour_of_day(times)]
+        detrended: Floats = values - self._profile[hours]
         return detrended
 
     def _evidence(self, segment: Floats) -> bool:

@@ -21,12 +21,7 @@ _MIN_PER_HOUR = 3
 _MIN_EXPLAINED = 0.15
 
 
-def hour_of_day(times: Floats) -> np.ndarray:
-    """Each time's hour of the day, 0 to 23 (UTC)."""
-    return ((times % _DAY) // 3600).astype(np.intp)
-
-
-def daily_profile(times: Floats, values: Floats) -> Floats | None:
+def daily_profile(times: Floats, values: Floats, hours: np.ndarray) -> Floats | None:
     """The mean deviation per hour of the day; zeros when there is no cycle worth removing.
 
     None while there are too few points to tell: the series cannot be judged yet.
@@ -38,7 +33,7 @@ def daily_profile(times: Floats, values: Floats) -> Floats | None:
     high = np.searchsorted(times, times + _DAY / 2)
     whole = (times - _DAY / 2 >= times[0]) & (times + _DAY / 2 <= times[-1])
     residual = (values - (sums[high] - sums[low]) / (high - low))[whole]
-    hours = hour_of_day(times[whole])
+    hours = hours[whole]
     counts = np.bincount(hours, minlength=_HOURS)
     if counts.min() < _MIN_PER_HOUR:
         return None

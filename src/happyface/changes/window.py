@@ -21,6 +21,7 @@ class Window:
         self.span = span
         self._t: Floats = np.empty(_INITIAL)
         self._y: Floats = np.empty(_INITIAL)
+        self._h = np.empty(_INITIAL, dtype=np.intp)
         self._start = 0
         self._end = 0
 
@@ -37,6 +38,11 @@ class Window:
         """The value of each point (a view, like `times`)."""
         return self._y[self._start : self._end]
 
+    @property
+    def hours(self) -> np.ndarray:
+        """The hour of the day (UTC, 0 to 23) of each point, kept so no run computes it again."""
+        return self._h[self._start : self._end]
+
     def append(self, t: float, y: float) -> bool:
         """Add a point newer than the newest; False (and nothing kept) when it is not newer."""
         if self._end > self._start and t <= self._t[self._end - 1]:
@@ -45,6 +51,7 @@ class Window:
             self._make_room()
         self._t[self._end] = t
         self._y[self._end] = y
+        self._h[self._end] = int(t % 86400 // 3600)
         self._end += 1
         self._trim(t - self.span)
         return True
@@ -57,7 +64,8 @@ class Window:
     def _make_room(self) -> None:
         size = len(self)
         capacity = max(_INITIAL, 2 * size)
-        t, y = np.empty(capacity), np.empty(capacity)
+        t, y, h = np.empty(capacity), np.empty(capacity), np.empty(capacity, dtype=np.intp)
         t[:size] = self.times
         y[:size] = self.values
-        self._t, self._y, self._start, self._end = t, y, 0, size
+        h[:size] = self.hours
+        self._t, self._y, self._h, self._start, self._end = t, y, h, 0, size
