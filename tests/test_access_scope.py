@@ -61,6 +61,10 @@ MODULE_READS: dict[str, Probe] = {
     "status_series": lambda s, run: _each(lambda m: s.status_series(m, BEGINNING, END)),
     "run_sources": lambda s, run: s.run_sources(run),
     "source_history": lambda s, run: _each(lambda m: s.source_history(f"{m}_source", run)),
+    "changes": lambda s, run: [
+        s.changes(BEGINNING, END),
+        _each(lambda m: s.changes(BEGINNING, END, [m])),
+    ],
 }
 #: reads about runs: when they ran and whether they succeeded, the same for every viewer
 RUN_READS: dict[str, Probe] = {

@@ -47,9 +47,7 @@ class CounterCheck:
         )
 
 
-def rates(
-    times: Floats, values: Floats, hours: np.ndarray
-) -> tuple[Floats, Floats, np.ndarray]:
+def rates(times: Floats, values: Floats, hours: np.ndarray) -> tuple[Floats, Floats, np.ndarray]:
     """Growth per hour between consecutive points, at the later point; resets left out."""
     dy = np.diff(values)
     dt = np.diff(times)

@@ -76,7 +76,8 @@ def add_changes(conn: Connection, found: Sequence[ChangePoint]) -> None:
     if not found:
         return
     names = sorted({c.module_id for c in found})
-    ids = dict(conn.execute(select(modules.c.name, modules.c.id).where(modules.c.name.in_(names))))
+    rows = conn.execute(select(modules.c.name, modules.c.id).where(modules.c.name.in_(names)))
+    ids = {name: module_id for name, module_id in rows}
     found = [c for c in found if c.module_id in ids]
     rows: list[dict[str, Any]] = [
         {
