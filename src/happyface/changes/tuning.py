@@ -13,6 +13,6 @@ class Tuning:
     min_relative: float = 0.1
     penalty: float = 20.0
     confirm: int = 6
-    #: seconds of history a series needs before it is judged: the daily cycle is measured
-    #: on the points with a whole day around them, so two days show it once
-    warmup: float = 2 * 86400.0
+    #: seconds of history a series needs before it is judged: its daily cycle is measured on
+    #: the points with a whole day around them and must repeat, so three days
+    warmup: float = 3 * 86400.0

@@ -76,8 +76,8 @@ def add_changes(conn: Connection, found: Sequence[ChangePoint]) -> None:
     if not found:
         return
     names = sorted({c.module_id for c in found})
-    rows = conn.execute(select(modules.c.name, modules.c.id).where(modules.c.name.in_(names)))
-    ids = {name: module_id for name, module_id in rows}
+    known = conn.execute(select(modules.c.name, modules.c.id).where(modules.c.name.in_(names)))
+    ids = {name: module_id for name, module_id in known}
     found = [c for c in found if c.module_id in ids]
     rows: list[dict[str, Any]] = [
         {
