@@ -129,6 +129,11 @@ def test_a_drop_is_stored_once_shown_and_mailed(
         assert per_module == listed
         assert client.get("/api/v1/modules/nothere/changes").status_code == 404
         assert client.get("/api/v1/changes?since=yesterday").status_code in (400, 422)
+        levels = f"{change.before:.4g} → {change.after:.4g}"
+        for page in ("/", "/module/efficiency"):
+            html = client.get(page).text
+            assert "What changed" in html and levels in html, page
+            assert "efficiency · efficiency" in html and "m=efficiency%3Aefficiency" in html
         metrics = client.get("/metrics").text
         assert 'happyface_changes_recent{module="efficiency"} 1.0' in metrics
     finally:

@@ -11,6 +11,7 @@ from ..errors import bad_parameter
 from ..plots.curves import AskedInterval, iso_second, parse_interval, status_segments
 from ..viewdata import fields_of
 from .box_data import TableView
+from .change_data import module_changes
 from .details import view_of
 from .module_boxes import module_box, status_view, table_view
 from .page_data import (
@@ -72,6 +73,7 @@ def module_view(
         charts=_charts(ctx, module_id, interval),
         history=_history(ctx, module_id, interval),
         table_links=_table_links(ctx, module_id, at, box.tables, detail.query()),
+        changes=module_changes(ctx, run, module_id),
     )
 
 

@@ -9,6 +9,7 @@ from ..alarms.alarm_data import AlarmMark
 from ..viewdata import StatusView
 from ..viewframe import Frame
 from .box_data import Brief, ModuleBox, OverviewTroubled, Troubled
+from .change_data import ChangeItem
 from .source_data import SourceLink, SourceNotice, SourceView
 
 
@@ -33,6 +34,7 @@ class OverviewView(Frame):
     categories: list[CategoryCard]
     troubled: list[OverviewTroubled]
     source_notices: list[SourceNotice] = field(default_factory=list)
+    changes: list[ChangeItem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class ModuleView(Frame):
     history: list[HistoryEntry]
     table_links: dict[str, PageLinks]
     source_links: list[SourceLink] = field(default_factory=list)
+    changes: list[ChangeItem] = field(default_factory=list)
 
 
 #: the pages built per run and marked with the alarm state (handlers.PAGES)
