@@ -114,7 +114,8 @@ class ChangeSettings(BaseModel):
     penalty: float = Field(
         20.0,
         gt=0,
-        description="ruptures' penalty per change of the segmentation: higher finds fewer",
+        description="penalty per change of ruptures' segmentation (binary segmentation, "
+        "Gaussian cost, in units of the noise before): higher finds fewer",
     )
     confirm: int = Field(
         6, ge=3, description="runs a new level must hold before the change is told"
