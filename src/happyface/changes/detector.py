@@ -4,8 +4,8 @@ Each run adds one point. A two-sided CUSUM of the newest point against the level
 last confirmed change (the reference) costs a few microseconds; only when it crosses its
 threshold, for as many runs as a change needs to be told, is the recent stretch segmented
 with ruptures (binary segmentation with a penalty, Gaussian cost: a change in mean or
-variance; PELT gave the same splits at five times the CPU), and each proposed split is judged (`judge.py`) against the whole
-reference. A confirmed change becomes the new reference's start, so a change is found once.
+variance; PELT gave the same splits at five times the CPU), and each proposed split is
+judged (`judge.py`) against the whole reference. A confirmed change becomes the new reference's start, so a change is found once.
 """
 
 from __future__ import annotations
