@@ -5,7 +5,8 @@ last confirmed change (the reference) costs a few microseconds; only when it cro
 threshold, for as many runs as a change needs to be told, is the recent stretch segmented
 with ruptures (binary segmentation with a penalty, Gaussian cost: a change in mean or
 variance; PELT gave the same splits at five times the CPU), and each proposed split is
-judged (`judge.py`) against the whole reference. A confirmed change becomes the new reference's start, so a change is found once.
+judged (`judge.py`) against the whole reference. A confirmed change becomes the new
+reference's start, so a change is found once.
 """
 
 from __future__ import annotations
