@@ -64,6 +64,10 @@ MODULE_READS: dict[str, Probe] = {
     "source_history": lambda s, run: _each(lambda m: s.source_history(f"{m}_source", run)),
     "periods_at": lambda s, run: s.periods_at(run, END),
     "periods_between": lambda s, run: s.periods_between(run, BEGINNING, END),
+    "changes": lambda s, run: [
+        s.changes(BEGINNING, END),
+        _each(lambda m: s.changes(BEGINNING, END, [m])),
+    ],
 }
 #: reads about runs: when they ran and whether they succeeded, the same for every viewer
 RUN_READS: dict[str, Probe] = {

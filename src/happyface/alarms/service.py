@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,9 @@ from ..config.alarms import AlarmRule
 from ..offloop import off_loop
 from ..quality import Quality
 from ..status import Status
+from ..storage.changes import latest_changes
 from .ack import active, clear_recovered
+from .changes import change_statuses
 from .coverage import coverage, rolled_up, watches_module
 from .detect import Level, State, level_of, observe
 from .downtime import Calendar, calendar_of
@@ -129,6 +131,9 @@ class _Pass:
         )
         self.sources = {s.key: s for s in outcome.sources}
         self.messages = {r.module_id: r.message for r in outcome.records}
+        rules = service.site.alarms.alarms
+        self.latest = latest_changes(conn) if any(r.change for r in rules) else {}
+        self.notes: dict[tuple[str, str], str] = {}
 
     def run(self) -> list[Planned]:
         now = self.service.clock()
@@ -151,10 +156,17 @@ class _Pass:
         if rule.sources:
             qualities = {key: report.state for key, report in self.sources.items()}
             return [(s, level) for s, level in watched_sources(rule, qualities)]
-        found = [
-            (s, level_of(status)) for s, status in watched(rule, self.modules, self.categories)
-        ]
-        return found + self._outages(rule)
+        modules, categories = self._watched_by(rule)
+        found = [(s, level_of(status)) for s, status in watched(rule, modules, categories)]
+        return found if rule.change is not None else found + self._outages(rule)
+
+    def _watched_by(self, rule: AlarmRule) -> tuple[Mapping[str, Status], Mapping[str, Status]]:
+        """The statuses an alarm judges: the modules' and categories', or a change alarm's."""
+        if rule.change is None:
+            return self.modules, self.categories
+        statuses, notes = change_statuses(rule, self.modules, self.latest, self.outcome.started_at)
+        self.notes.update({(rule.id, m): note for m, note in notes.items()})
+        return statuses, {}
 
     def _outages(self, rule: AlarmRule) -> list[tuple[Subject, Level | None]]:
         """The sources a module alarm tells once instead of each module they left without data.
@@ -215,6 +227,9 @@ class _Pass:
         planned = []
         for out in outgoing:
             about = self._about(rule, subject, level)
+            note = self.notes.get((rule.id, subject.id))
+            if note:
+                about = replace(about, status_message=note)
             message = compose(
                 site.settings.title,
                 site.settings.web.base_url,

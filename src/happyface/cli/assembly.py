@@ -16,6 +16,7 @@ from ..acquisition.schedule import Scheduler
 from ..acquisition.slots import raise_open_file_limit
 from ..alarms.service import AlarmService
 from ..archive.runs import Archive
+from ..changes.service import ChangeService, tuning_of
 from ..config.site import Site
 from ..errors import StorageError
 from ..storage import Store, open_store
@@ -77,6 +78,8 @@ def build_service(site: Site, store: Store | None = None) -> Service:
         lock_ttl=site.settings.lock_ttl,
         pending=pending,
     )
+    if settings.changes.enabled:  # before alarms: a change alarm reads what it stored
+        runner.observers.append(ChangeService(store, tuning_of(settings.changes)))
     if site.alarms.alarms or any(d.feed for d in site.alarms.downtimes):
         runner.observers.append(AlarmService.build(site, store, fetcher))
     if site.settings.shifts.mail:

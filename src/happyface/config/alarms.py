@@ -208,6 +208,22 @@ class AlarmRule(BaseModel):
     flapping_window: int = Field(12, ge=2, description="runs looked back at for flapping")
     reminder: Duration = Field(0, ge=0, description="repeat while bad, this often; 0: never")
     escalate: list[Escalation] = Field(default_factory=list, description="later stages")
+    change: Literal["drop", "rise", "any"] | None = Field(
+        None,
+        description="fire on a detected change of the modules' series instead of their status: "
+        "drop or rise of the level, any (also a change of variance); recovery when a later "
+        "change of the series no longer matches",
+    )
+    metrics: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description='change alarms: metric names or glob patterns ("status": the status)',
+    )
+    min_relative: float = Field(
+        0.3, ge=0, description="change alarms: smallest change, relative to the level before"
+    )
+    min_duration: Duration = Field(
+        3600, ge=0, description="change alarms: how long the new level must have held"
+    )
 
     _valid_id = field_validator("id")(_check_id)
 
@@ -222,6 +238,8 @@ class AlarmRule(BaseModel):
                 "an alarm on `sources` is about data quality and names no modules or "
                 "categories: write a second [[alarm]] for those"
             )
+        if self.change is not None and (self.categories or self.sources):
+            raise ValueError("a change alarm watches the series of modules: give `modules`")
         allowed = self.transitions
         wrong = [event for event in self.on if event not in allowed]
         if wrong:

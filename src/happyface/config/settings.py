@@ -94,6 +94,35 @@ class UploadSettings(BaseModel):
     )
 
 
+class ChangeSettings(BaseModel):
+    """Change detection on every numeric series and each module's status (`[site.changes]`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = Field(True, description="look for changes after every run")
+    window: Duration = Field(
+        30 * 86400,
+        gt=0,
+        description="history each series is judged against; a change is measured from the "
+        "last change before it, at most this far back",
+    )
+    min_relative: float = Field(
+        0.1,
+        ge=0,
+        description="smallest change told, relative to the level before (0.1: 10 %); "
+        "for a change of variance, of the standard deviation",
+    )
+    penalty: float = Field(
+        20.0,
+        gt=0,
+        description="penalty per change of ruptures' segmentation (binary segmentation, "
+        "Gaussian cost, in units of the noise before): higher finds fewer",
+    )
+    confirm: int = Field(
+        6, ge=3, description="runs a new level must hold before the change is told"
+    )
+
+
 class SiteSettings(BaseModel):
     """The `[site]` table: what the site is called, how often it runs, where it stores."""
 
@@ -163,6 +192,9 @@ class SiteSettings(BaseModel):
     shifts: ShiftSettings = Field(
         default_factory=ShiftSettings,
         description="when shifts begin: the handover digest and its mail",
+    )
+    changes: ChangeSettings = Field(
+        default_factory=ChangeSettings, description="change detection on the stored history"
     )
 
     @field_validator("interval")

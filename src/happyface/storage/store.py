@@ -13,8 +13,9 @@ from sqlalchemy.engine import URL
 from ..config.settings import RetentionSettings as Retention
 from ..quality import SourceReport
 from ..status import Status
-from . import curves, lock, periods, read, shift_notes, write
+from . import changes, curves, lock, periods, read, shift_notes, write
 from .catalogue import Catalogue
+from .changes import ChangePoint
 from .engine import make_engine, parse_url, translated, upgrade
 from .lock import LockHolder, LockInfo
 from .periods import Period, Subject
@@ -347,6 +348,31 @@ class Store:
             f"reading the history of source {key!r}",
             lambda c: quality_read.source_history(c, key, until_run, limit),
         )
+
+    # -- change points -----------------------------------------------------------------------
+
+    def add_changes(self, found: Sequence[ChangePoint]) -> None:
+        """Store the changes one run confirmed."""
+        with self.writing("storing changes") as conn:
+            changes.add_changes(conn, found)
+
+    def changes(
+        self,
+        since: datetime,
+        until: datetime,
+        module_ids: Collection[str] | None = None,
+        metric: str | None = None,
+        limit: int = 1000,
+    ) -> list[ChangePoint]:
+        """Changes that happened in [since, until] (of `module_ids`, `metric`), newest first."""
+        return self.read(
+            "reading changes",
+            lambda c: changes.changes_between(c, utc(since), utc(until), module_ids, metric, limit),
+        )
+
+    def latest_changes(self) -> dict[tuple[str, str], ChangePoint]:
+        """The newest change of every series that has one, by (module, metric)."""
+        return self.read("reading the newest changes", changes.latest_changes)
 
     # -- retention --------------------------------------------------------------------------
 

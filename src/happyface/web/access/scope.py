@@ -25,6 +25,7 @@ from .versions import StoredAccess
 
 if TYPE_CHECKING:
     from ...storage import Point, ResultRow, RunInfo, Store
+    from ...storage.changes import ChangePoint
     from ...storage.periods import Period, Subject
     from ...storage.quality.read import SourceState
     from ...storage.shift_notes import ShiftNote
@@ -240,6 +241,18 @@ class ScopedStore:
         if past is None:
             return []
         return self._store.module_history(module_id, since, until, limit, excluded=past)
+
+    def changes(
+        self,
+        since: datetime,
+        until: datetime,
+        module_ids: Collection[str] | None = None,
+        metric: str | None = None,
+        limit: int = 1000,
+    ) -> list[ChangePoint]:
+        """Stored changes, of modules the viewer sees in full now only."""
+        found = self._store.changes(since, until, module_ids, metric, limit)
+        return [c for c in found if self._open(c.module_id)]
 
     def metric_names(self, module_id: str) -> list[str]:
         """The module's metric names, none unless the viewer sees it in full now."""

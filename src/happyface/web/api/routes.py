@@ -25,6 +25,7 @@ from ..pages.run_at import At, origin_of
 from ..plots.thresholds import metric_unit
 from . import models as m
 from .answers import answer_at, json_list, json_one
+from .changes import change_routes
 from .sources import source_routes
 from .time_range import ALL, interval, iso_only
 from .views import module_detail, run_model, snapshot
@@ -64,6 +65,7 @@ def api_router(dash: Dashboard) -> APIRouter:
     _status_routes(router, dash)
     _history_routes(router, dash)
     source_routes(router, dash)
+    change_routes(router, dash)
     return router
 
 

@@ -29,6 +29,7 @@ from ...acquisition.extracts import EXTRACTS
 from ...status import Kind, Status
 from ..access import viewer_of
 from ..cache import Rendered
+from .metrics_changes import change_families
 from .metrics_sources import source_families
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ def run_families(store: ScopedStore, run: RunInfo, kinds: dict[str, Kind]) -> li
         extract,
         *_run_gauges(run, rows),
         *source_families(store, run),
+        *change_families(store, run),
     ]
 
 

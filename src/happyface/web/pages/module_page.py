@@ -14,6 +14,7 @@ from ..plots.curves import AskedInterval, iso_second, parse_interval, status_seg
 from ..plots.thresholds import metric_unit
 from ..viewdata import fields_of
 from .box_data import ModuleBox, Reason, TableView
+from .change_data import module_changes
 from .details import view_of
 from .history_rows import collapsed_history
 from .module_boxes import module_box, status_view, table_view
@@ -84,6 +85,7 @@ def module_view(
         history=collapsed_history(ctx, module_id, interval.start, interval.end),
         table_links=_table_links(ctx, module_id, at, box.tables, detail.query()),
         values=_values(ctx, module_id, box, rules, interval),
+        changes=module_changes(ctx, run, module_id),
     )
 
 

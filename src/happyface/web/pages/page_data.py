@@ -9,6 +9,7 @@ from ..alarms.alarm_data import AlarmMark
 from ..viewdata import StatusView
 from ..viewframe import Frame
 from .box_data import Brief, ModuleBox, OverviewTroubled, Troubled
+from .change_data import ChangeItem
 from .since import SinceView
 from .source_data import SourceLink, SourceNotice, SourceView
 
@@ -35,6 +36,7 @@ class OverviewView(Frame):
     categories: list[CategoryCard]
     troubled: list[OverviewTroubled]
     source_notices: list[SourceNotice] = field(default_factory=list)
+    changes: list[ChangeItem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class ModuleView(Frame):
     source_links: list[SourceLink] = field(default_factory=list)
     #: the result's metrics in their units, those a rule fired on first
     values: list[ValueRow] = field(default_factory=list)
+    changes: list[ChangeItem] = field(default_factory=list)
 
 
 #: the pages built per run and marked with the alarm state (handlers.PAGES)

@@ -18,6 +18,7 @@ from ..urls import Urls
 from ..viewdata import SiteRef, fields_of
 from ..viewframe import Frame, NavItem, PageRef
 from .box_data import Brief, ModuleBox, OverviewTroubled, Troubled
+from .change_data import overview_changes
 from .module_boxes import (
     BoxContext,
     module_box,
@@ -196,6 +197,7 @@ def overview_view(ctx: ViewContext, moment: Moment) -> OverviewView:
         categories=categories,
         troubled=troubled,
         source_notices=source_notices(ctx, run.id, at),
+        changes=overview_changes(ctx, run),
     )
 
 
