@@ -115,6 +115,22 @@ async def test_a_stuck_extract_does_not_take_a_worker_from_the_others() -> None:
     gate.set()
 
 
+async def test_a_worker_that_took_a_queued_extract_then_stuck_starves_no_later_one() -> None:
+    """A worker that finishes an extract and takes one queued behind it is busy, not idle: when
+    that one is stuck and abandoned, a later extract gets a worker of its own at once."""
+    gate = threading.Event()
+    threads = ExtractThreads(workers=1)
+    first = asyncio.create_task(threads.run("first", 5.0, time.sleep, 0.2))
+    stuck = asyncio.create_task(threads.run("stuck", 1.0, gate.wait, 30))  # queued behind first
+    try:
+        await first
+        with pytest.raises(TimeoutError):
+            await stuck
+        assert await threads.run("later", 2.0, lambda: "done") == "done"
+    finally:
+        gate.set()
+
+
 async def test_extracts_beyond_the_pool_wait_for_a_worker() -> None:
     threads = ExtractThreads(workers=2)
     running = 0

@@ -41,7 +41,7 @@ def test_cells_by_row_text_and_header_text():
         "atlas.used_pct": 94.3,
         "total.free": 5607.5e12,
     }
-    assert result.message.startswith("cms.free = 2.5e+15")
+    assert result.message.startswith("cms.free 2,500,000,000,000,000, atlas.used_pct 94.3")
 
 
 def test_cells_by_index_and_by_selector():

@@ -54,7 +54,11 @@ class ExtractThreads:
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._threads = 0
-        self._idle = 0
+        # workers blocked waiting for a job, and jobs no worker has taken yet: a worker that
+        # took a job is busy until it asks again (counting it idle from the end of its last
+        # job let a job queue behind a stuck extract while the bound allowed a new worker)
+        self._waiting = 0
+        self._queued = 0
         self._abandoned: Counter[str] = Counter()
 
     def abandoned(self, key: str | None = None) -> int:
@@ -81,33 +85,36 @@ class ExtractThreads:
             raise
 
     def _submit(self, job: _Job) -> None:
-        # as ThreadPoolExecutor: an idle worker takes the job, else a new one up to the bound,
-        # which grows by the workers stuck with abandoned extracts
+        # a waiting worker takes the job, else a new one starts up to the bound, which grows
+        # by the workers stuck with abandoned extracts
         with self._lock:
-            start = False
-            if self._idle > 0:
-                self._idle -= 1
-            elif self._threads < self.workers + self._abandoned.total():
+            self._queued += 1
+            start = self._queued > self._waiting and (
+                self._threads < self.workers + self._abandoned.total()
+            )
+            if start:
                 self._threads += 1
-                start = True
         self._jobs.put(job)
         if start:
             threading.Thread(target=self._work, name="extract", daemon=True).start()
 
     def _work(self) -> None:
         while True:
+            with self._lock:
+                self._waiting += 1
             try:
                 job = self._jobs.get(timeout=IDLE_SECONDS)
             except queue.Empty:
                 with self._lock:
-                    if self._idle > 0:  # nobody counts on this worker: end it
-                        self._idle -= 1
+                    self._waiting -= 1
+                    if self._queued <= self._waiting:  # nobody counts on this worker: end it
                         self._threads -= 1
                         return
                 continue
-            self._run(job)
             with self._lock:
-                self._idle += 1
+                self._waiting -= 1
+                self._queued -= 1
+            self._run(job)
 
     def _run(self, job: _Job) -> None:
         try:

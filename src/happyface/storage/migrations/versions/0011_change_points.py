@@ -1,7 +1,7 @@
 """Change points: the changes of level or variance found in each series' history.
 
-Revision ID: 0008c
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from happyface.storage.schema import UTCDateTime
 
-revision = "0008c"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
