@@ -16,6 +16,7 @@ from happyface.acquisition.maintenance import Maintenance
 from happyface.archive.runs import Archive
 from happyface.config.settings import SiteSettings
 from happyface.storage import ModuleRecord, Point, Retention, Store, open_store
+from happyface.storage.changes import ChangePoint
 
 T0 = datetime(2024, 3, 1, 0, 0, tzinfo=UTC)
 QUARTER = timedelta(minutes=15)
@@ -186,6 +187,7 @@ def test_cleanup_keeps_each_level_as_long_as_retention_says(store: Store) -> Non
         "daily": 0,
         "configs": 0,
         "periods": 0,
+        "changes": 0,
     }
     assert store.run(failed) is None and store.run(ids[39]) is None
     assert store.first_run() == store.run(ids[40])
@@ -201,6 +203,26 @@ def test_cleanup_keeps_each_level_as_long_as_retention_says(store: Store) -> Non
     ancient = store.metric_series("jobs", "running", T0, now, max_points=5000)
     assert [p.value for p in ancient] == list(range(100))
     assert store.cleanup(now, retention) == dict.fromkeys(counts, 0)
+
+
+def _change(module: str, at: datetime) -> ChangePoint:
+    return ChangePoint(module, "running", at, at, "level", "value", 10, 5, 1, 1, 8.0, -0.5)
+
+
+def test_changes_go_with_the_runs_they_were_found_in(store: Store) -> None:
+    for d in range(10):
+        run_with(store, T0 + timedelta(days=d), {"jobs": {"running": d}})
+    store.add_changes([_change("jobs", T0 + timedelta(days=d, hours=1)) for d in (1, 3, 8)])
+    now = T0 + timedelta(days=9, hours=12)
+
+    counts = store.cleanup(now, Retention(results_days=5, hourly_days=0, daily_days=0))
+
+    assert counts["changes"] == 2
+    kept = store.changes(T0, now)
+    assert [c.at for c in kept] == [T0 + timedelta(days=8, hours=1)]
+    keep_all = Retention(results_days=0, hourly_days=0, daily_days=0)
+    assert store.cleanup(now + timedelta(days=900), keep_all)["changes"] == 0
+    assert len(store.changes(T0, now)) == 1
 
 
 def test_cleanup_with_zeros_keeps_everything(store: Store) -> None:

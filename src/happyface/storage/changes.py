@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    delete,
     func,
     insert,
     select,
@@ -135,6 +136,11 @@ def latest_changes(conn: Connection) -> dict[tuple[str, str], ChangePoint]:
         .where(change_points.c.id.in_(select(newest.c[2])))
     )
     return {(row.name, row.metric): _point(row) for row in conn.execute(stmt)}
+
+
+def delete_changes_before(conn: Connection, cut: datetime) -> int:
+    """Delete the changes that happened before `cut` (retention); how many went."""
+    return conn.execute(delete(change_points).where(change_points.c.at < cut)).rowcount
 
 
 def _point(row: Any) -> ChangePoint:

@@ -1,7 +1,8 @@
 """Retention: deleting old history in small transactions, so writers and readers never wait long.
 
 Each level is cut on its own: rollups, then whole runs with their results (and the raw samples
-packed in them), category statuses and details no longer referenced. The `meta` table records
+packed in them), category statuses and details no longer referenced, and the changes found in
+that history (kept as long as the runs they were found in). The `meta` table records
 from when on each metric level is complete, so curves never offer a level with a hole at its
 start.
 """
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, Engine, Table, delete, exists, func, select
 
 from ..config.settings import RetentionSettings as Retention
 from .batches import in_batches
+from .changes import delete_changes_before
 from .curves import SAMPLES_FROM, level_key
 from .packing import parse_layout
 from .periods import delete_ended_before
@@ -52,6 +54,7 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
             "daily",
             "configs",
             "periods",
+            "changes",
         ),
         0,
     )
@@ -77,6 +80,7 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
         with engine.begin() as conn:
             # a period still open, or one that ended after the cut, keeps its true start
             counts["periods"] = delete_ended_before(conn, results_cut)
+            counts["changes"] = delete_changes_before(conn, results_cut)
         _advance(engine, SAMPLES_FROM, results_cut)  # raw samples went with their runs
     with engine.begin() as conn:
         used = select(runs.c.config_id).where(runs.c.config_id.is_not(None)).distinct()
