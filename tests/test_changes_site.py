@@ -16,6 +16,7 @@ from happyface.config.site import Site
 from happyface.result import Result
 from happyface.status import Status
 from happyface.storage import ModuleRecord, Store, open_store
+from happyface.units import humanise
 from happyface.web.app import create_app
 from tests.fixtures.changing import Answer, ChangingServer
 from tests.fixtures.smtp import SmtpServer
@@ -129,7 +130,7 @@ def test_a_drop_is_stored_once_shown_and_mailed(
         assert per_module == listed
         assert client.get("/api/v1/modules/nothere/changes").status_code == 404
         assert client.get("/api/v1/changes?since=yesterday").status_code in (400, 422)
-        levels = f"{change.before:.4g} → {change.after:.4g}"
+        levels = f"{humanise(change.before)} → {humanise(change.after)}"
         for page in ("/", "/module/efficiency"):
             html = client.get(page).text
             assert "What changed" in html and levels in html, page

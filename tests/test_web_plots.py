@@ -10,11 +10,19 @@ from xml.etree import ElementTree
 import pytest
 
 from happyface.status import Status
+from happyface.storage.changes import ChangePoint
 from happyface.web.errors import WebError
 from happyface.web.plots.curves import MAX_POINTS, parse_interval, status_segments
+from happyface.web.plots.change_marks import mark_of
 from happyface.web.plots.image import render_image
-from happyface.web.plots.plot_data import MetricCurve, PlotLinks, PlotView, StatusCurve
-from tests.fixtures.web import NOW, Client, WebSite, populate
+from happyface.web.plots.plot_data import (
+    ChangeMark,
+    MetricCurve,
+    PlotLinks,
+    PlotView,
+    StatusCurve,
+)
+from tests.fixtures.web import BASE, NOW, Client, WebSite, populate
 
 RANGE = "from=2026-11-25T09:00Z&to=2026-11-25T12:00Z"
 
@@ -175,3 +183,60 @@ def test_images_drawn_at_once_in_threads_are_each_right() -> None:
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda v: render_image(v, "png", "T")[0], views * 3))
     assert together == alone * 3
+
+
+def _change(module: str, metric: str, at: datetime, before: float, after: float) -> ChangePoint:
+    relative = (after - before) / before
+    return ChangePoint(module, metric, at, at, "level", "value", before, after, 1, 1, 9.0, relative)
+
+
+def test_plot_json_carries_the_changes_of_each_metric_curve_in_its_interval(
+    web_fresh: WebSite,
+) -> None:
+    inside = BASE + timedelta(minutes=45)
+    web_fresh.store.add_changes(
+        [
+            _change("jobs", "running", inside, 100.0, 104.0),
+            _change("jobs", "running", BASE - timedelta(days=2), 90.0, 100.0),  # before
+            _change("jobs", "pending", inside, 2.0, 10.0),  # a curve not shown
+            _change("transfers", "rate_mb", inside + timedelta(minutes=15), 60.0, 50.0),
+        ]
+    )
+    client = Client(web_fresh.app(NOW))
+    data = client.get(
+        f"/plot.json?m=jobs:running&m=transfers:rate_mb&m=jobs:status&{RANGE}"
+    ).json()
+    running, rate, status = data["curves"]
+    (mark,) = running["changes"]
+    assert mark["at_ms"] == int(inside.timestamp() * 1000)
+    assert mark["text"] == "level rise 100 → 104, since 10:45"
+    assert [m["text"] for m in rate["changes"]] == ["level drop 60 → 50, since 11:00"]
+    assert "changes" not in status
+
+
+def test_a_change_mark_says_its_levels_in_the_metric_unit() -> None:
+    at = datetime(2026, 11, 25, 12, 15, tzinfo=UTC)
+    mark = mark_of(_change("eff", "efficiency", at, 0.8, 0.4), "fraction", at + timedelta(hours=2))
+    assert (mark.before, mark.after, mark.direction) == ("80 %", "40 %", "drop")
+    assert mark.text == "level drop 80 % → 40 %, since 12:15"
+    counter = ChangePoint("j", "done", at, at, "level", "rate", 120, 30, 5, 5, 9.0, -0.75)
+    assert mark_of(counter, "count", at + timedelta(days=2)).text == (
+        "level drop 120/h → 30/h, since 2026-11-25 12:15"
+    )
+
+
+def test_images_draw_a_line_at_each_change() -> None:
+    plain = _metric(60, 50.0)
+    at_ms = plain.points[30][0]
+    marked = MetricCurve(
+        plain.key, plain.module, plain.metric, "metric", plain.points, plain.label,
+        changes=[ChangeMark(at_ms, "level", "drop", "80", "40", "level drop 80 → 40")],
+    )  # fmt: skip
+    lines = [_svg_paths(render_image(_view([c]), "svg", "T")[0]) for c in (plain, marked)]
+    assert lines[1] - lines[0] == 1
+
+
+def _svg_paths(svg: bytes) -> int:
+    """How many drawn lines an SVG image holds."""
+    root = ElementTree.fromstring(svg)
+    return sum(1 for e in root.iter() if e.tag.endswith("path"))

@@ -7,10 +7,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from ...changes.query import RECENT, ZOOM, curve_of, most_significant, series_label
+from ...units import humanise, plain
+from ..plots.thresholds import metric_unit
 
 if TYPE_CHECKING:
+    from ...config.site import Site
     from ...storage.changes import ChangePoint
     from ...storage.records import RunInfo
+    from ..urls import Urls
     from .views import ViewContext
 
 #: the overview lists this many changes of the last day, the largest first
@@ -37,18 +41,26 @@ class ChangeItem:
 def overview_changes(ctx: ViewContext, run: RunInfo) -> list[ChangeItem]:
     """The most significant changes site-wide in the day before the run."""
     found = ctx.store.changes(run.started_at - RECENT, run.started_at)
-    return [_item(ctx, c) for c in most_significant(found, OVERVIEW_COUNT)]
+    return [change_item(ctx.site, ctx.urls, c) for c in most_significant(found, OVERVIEW_COUNT)]
 
 
 def module_changes(ctx: ViewContext, run: RunInfo, module_id: str) -> list[ChangeItem]:
     """The module's changes in the 30 days before the run, newest first."""
     found = ctx.store.changes(run.started_at - MODULE_SPAN, run.started_at, [module_id])
-    return [_item(ctx, c) for c in found]
+    return [change_item(ctx.site, ctx.urls, c) for c in found]
 
 
-def _item(ctx: ViewContext, change: ChangePoint) -> ChangeItem:
+def level_text(change: ChangePoint, value: float, unit: str) -> str:
+    """A level (or spread) of the series in the metric's unit; a counter's rate per hour."""
+    if change.measure == "rate":
+        return f"{plain(value)}/h"
+    return humanise(value, unit)
+
+
+def change_item(site: Site, urls: Urls, change: ChangePoint) -> ChangeItem:
+    """A change as a panel, the digest and the API's page show it: levels in the metric's unit."""
     spread = change.kind == "variance"
-    unit = "/h" if change.measure == "rate" else ""
+    unit = "" if change.metric.startswith("@") else metric_unit(site, change.module_id, change.metric)
     before = change.sd_before if spread else change.before
     after = change.sd_after if spread else change.after
     start = (change.at - ZOOM).isoformat(timespec="minutes")
@@ -59,8 +71,8 @@ def _item(ctx: ViewContext, change: ChangePoint) -> ChangeItem:
         at=change.at,
         kind=change.kind,
         direction=change.direction,
-        before=f"{before:.4g}{unit}",
-        after=f"{after:.4g}{unit}",
+        before=level_text(change, before, unit),
+        after=level_text(change, after, unit),
         relative=f"{change.relative:+.0%}" if abs(change.relative) < 1e6 else "",
-        plot=ctx.urls.plot([curve_of(change.module_id, change.metric)], start, end),
+        plot=urls.plot([curve_of(change.module_id, change.metric)], start, end),
     )

@@ -20,6 +20,7 @@ from ...units import axis_of
 from ..errors import WebError, bad_parameter, not_found
 from ..pages.timemachine import parse_instant
 from ..urls import Urls
+from .change_marks import change_marks
 from .plot_data import Choice, ChoiceGroup, MetricCurve, PlotLinks, PlotView, StatusCurve
 from .thresholds import metric_unit, thresholds
 
@@ -158,6 +159,7 @@ def metric_curve(
         unit=unit,
         axis=axis_of(unit),
         thresholds=thresholds(site, curve.module, curve.metric) if site is not None else [],
+        changes=change_marks(store, curve.module, curve.metric, interval, unit),
     )
 
 

@@ -137,6 +137,7 @@ def _draw_panel(ax: Any, group: list[list[MetricCurve]], every: list[MetricCurve
         for curve in curves:
             handles.append(_draw_curve(target, curve, every.index(curve)))
             _draw_thresholds(target, curve)
+            _draw_changes(target, curve, every.index(curve))
         unit = curves[0].axis  # hours and days drawn as seconds, a fraction as percent
         target.yaxis.set_major_formatter(FuncFormatter(_tick_labels(target, unit)))
         if unit:
@@ -193,6 +194,14 @@ def _draw_thresholds(ax: Any, curve: MetricCurve) -> None:
             ha="right",
             fontsize=7,
             color=color,
+        )
+
+
+def _draw_changes(ax: Any, curve: MetricCurve, i: int) -> None:
+    """A dashed vertical line in the curve's colour at each change found in it."""
+    for change in curve.changes:
+        ax.axvline(
+            _time(change.at_ms), color=COLORS[i % len(COLORS)], linestyle="--", linewidth=1.0
         )
 
 

@@ -10,6 +10,21 @@ from .thresholds import Threshold
 
 
 @dataclass(frozen=True)
+class ChangeMark:
+    """A detected change on a curve: where its marker goes and what it says on hover.
+
+    `before` and `after` are levels (or spreads) in the curve's unit, as people read them.
+    """
+
+    at_ms: int
+    kind: str  # level or variance
+    direction: str  # rise or drop
+    before: str
+    after: str
+    text: str  # "level drop 80 % → 40 %, since 12:15"
+
+
+@dataclass(frozen=True)
 class MetricCurve:
     """A metric's points as [t_ms, value, min, max], its unit and the limits rules set on it.
 
@@ -25,6 +40,7 @@ class MetricCurve:
     unit: str = ""
     axis: str = ""
     thresholds: list[Threshold] = field(default_factory=list)
+    changes: list[ChangeMark] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

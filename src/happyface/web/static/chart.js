@@ -203,6 +203,24 @@
     });
   }
 
+  // a detected change: a dashed vertical line and a small triangle on top; hovering or focusing
+  // the triangle tells the levels before and after ("level drop 80 % → 40 %, since 12:15")
+  function drawChangeMarks(svg, c, i, sx, tip, x0, x1) {
+    (c.changes || []).forEach(function (m) {
+      if (!(m.at_ms >= x0 && m.at_ms <= x1)) return;
+      var x = sx(m.at_ms), color = COLORS[i % COLORS.length];
+      var g = el("g", { "class": "change-mark " + m.direction, "data-key": c.key, tabindex: 0,
+        role: "img", "aria-label": c.label + ": " + m.text }, svg);
+      el("line", { x1: x, x2: x, y1: M.t + 8, y2: H - M.b, stroke: color, "stroke-dasharray": "4 3" }, g);
+      var tri = m.direction === "drop" ? [x - 5, M.t, x + 5, M.t, x, M.t + 8] : [x - 5, M.t + 8, x + 5, M.t + 8, x, M.t];
+      el("polygon", { points: tri.join(" "), fill: color }, g);
+      el("title", {}, g).textContent = c.label + ": " + m.text;
+      function tell() { tip.textContent = c.label + ": " + m.text; }
+      g.addEventListener("pointerenter", tell);
+      g.addEventListener("focus", tell);
+    });
+  }
+
   function drawMarker(svg, fig, sx, x0, x1) {
     if (!fig.dataset.since) return;
     var t = Date.parse(fig.dataset.since);
@@ -264,7 +282,8 @@
     legend(fig, data, metrics, statuses);
     var total = data.curves.reduce(function (n, c) { return n + (c.points ? c.points.length : c.segments.length); }, 0);
     if (!total) addText(fig, "empty", "No data in this interval.");
-    interact(fig, svg, scales, statuses, x0, span);
+    var tip = interact(fig, svg, scales, statuses, x0, span);
+    metrics.forEach(function (c, i) { drawChangeMarks(svg, c, i, sx, tip, x0, x1); });
   }
 
   function timeTicks(x0, x1) {
@@ -317,6 +336,7 @@
     }
     function toT(x) { return x0 + (x - M.l) / (W - M.l - M.r) * span; }
     svg.addEventListener("pointermove", function (e) {
+      if (e.target.closest && e.target.closest(".change-mark")) return;  // the marker tells its own
       var x = Math.max(M.l, Math.min(W - M.r, toX(e))), t = toT(x);
       line.setAttribute("x1", x); line.setAttribute("x2", x); line.setAttribute("visibility", "visible");
       var parts = scales.map(function (s) {
@@ -342,6 +362,7 @@
       box.setAttribute("visibility", "hidden");
       if (dragged > 6 && b - a > 60000) zoom(fig, a, b);
     });
+    return tip;
   }
 
   function withRange(src, a, b) {
