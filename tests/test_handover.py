@@ -14,6 +14,7 @@ from happyface.alarms.service import AlarmService
 from happyface.config.load import load_site
 from happyface.config.shifts import ShiftSettings
 from happyface.errors import ConfigError
+from happyface.storage.changes import ChangePoint
 from happyface.web import create_app
 from happyface.web.pages.handover_mail import HandoverMailer
 from tests.fixtures.access import ADMIN_DN, USER_DN, proxy_headers
@@ -137,6 +138,38 @@ def test_a_bad_since_is_a_400(day: ShiftDay, since: str) -> None:
     assert answer.status_code == 400 and "since" in answer.text.lower()
 
 
+def _change(module: str, metric: str, hour: float, size: float) -> ChangePoint:
+    at = DAY + timedelta(hours=hour)
+    return ChangePoint(module, metric, at, at, "level", "value", 100, 100 * (1 - size / 100),
+                       2, 2, size, -size / 100)  # fmt: skip
+
+
+def test_the_digest_lists_the_largest_changes_of_the_shift_the_viewer_may_see(
+    day: ShiftDay,
+) -> None:
+    day.store.add_changes(
+        [
+            _change("jobs", "running", 8, 60),
+            _change("jobs", "running", 5, 90),  # before the shift began
+            _change("vault", "secret_level", 9, 95),  # restricted to admins
+            *(_change("transfers", f"rate{i}", 7 + i / 4, 10 + i) for i in range(22)),
+        ]
+    )
+    app = app_at(day, NOW)
+    found = digest(Browser(app))
+    listed = [(c["module"], c["metric"], c["before"], c["after"]) for c in found["changes"]]
+    assert len(listed) == 20 and found["changes_more"] == 3
+    assert listed[0] == ("jobs", "running", "100", "40")
+    assert [c[1] for c in listed[1:4]] == ["rate21", "rate20", "rate19"]  # largest first
+    assert found["changes"][0]["plot"].startswith("/plot?m=jobs%3Arunning")
+    page = Browser(app).get("/handover").text
+    assert "What changed <span class=\"count\">(23)</span>" in page
+    assert "jobs · running</a>: level drop" in page and "and 3 smaller changes" in page
+    assert "secret_level" not in page
+    admin = digest(Browser(app, proxy_headers(ADMIN_DN)))
+    assert admin["changes"][0]["module"] == "vault" and admin["changes_more"] == 4
+
+
 def test_since_and_print(day: ShiftDay) -> None:
     browser = Browser(app_at(day, NOW))
     assert digest(browser, "?since=2h")["started"][0]["id"] == "transfers"
@@ -150,6 +183,7 @@ def test_the_digest_is_mailed_once_when_the_shift_changes(
 ) -> None:
     shifter = Browser(app_at(day, NOW), proxy_headers(USER_DN))
     assert shifter.post("/handover/note", {"text": NOTE}).status_code == 303
+    day.store.add_changes([_change("jobs", "running", 8, 60)])
     clock = [DAY + timedelta(hours=13, minutes=55)]
     service = AlarmService.build(day.site, day.store, clock=lambda: clock[0])
     mailer = HandoverMailer(day.site, day.store, service, lambda: clock[0])
@@ -167,6 +201,7 @@ def test_the_digest_is_mailed_once_when_the_shift_changes(
     assert NOTE in body and "dCache door restarted" in body
     assert "- Error: Transfers in Storage, from 2026-11-25 12:00 UTC" in body
     assert "VAULT" not in body  # what an anonymous viewer may see
+    assert "- jobs · running: level drop 100 → 40 at 2026-11-25 08:00 UTC" in body
     clock[0] = DAY + timedelta(hours=15, minutes=30)  # too late for the 14:00 digest
     assert mailer.plan() == []
 

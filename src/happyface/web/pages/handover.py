@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ...alarms import acknowledgement_history, downtimes
 from ...alarms.records import Acknowledgement, Subject
+from ...changes.query import changes_between, most_significant
 from ...config.site import Site
 from ...durations import parse_duration
 from ...quality import Quality
@@ -21,6 +22,7 @@ from ...status import Status
 from ...storage.periods import Period
 from ..errors import WebError, bad_parameter
 from ..urls import Urls
+from .change_data import ChangeItem, change_item
 from .handover_data import (
     AckEntry,
     Counts,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 MAX_SPAN = timedelta(days=31)
 #: how many acknowledgements, newest first, a digest looks through
 ACK_LOOKBACK = 500
+#: the digest lists this many changes, the largest first, and counts the rest
+CHANGES_SHOWN = 20
 _NOT_OK = (Status.NEUTRAL, Status.UNHAPPY, Status.ERROR)
 
 
@@ -113,6 +117,7 @@ def build_digest(inp: DigestInput) -> HandoverDigest:
     """The digest of [since, until], section by section."""
     stretches = problem_stretches(inp)
     downtime_entries = downtime_sections(inp)
+    changes, more = what_changed(inp)
     return HandoverDigest(
         since=inp.since,
         until=inp.until,
@@ -125,7 +130,17 @@ def build_digest(inp: DigestInput) -> HandoverDigest:
         downtimes_ended=downtime_entries[1],
         sources=troubled_sources(inp),
         notes=notes(inp),
+        changes=changes,
+        changes_more=more,
     )
+
+
+def what_changed(inp: DigestInput) -> tuple[list[ChangeItem], int]:
+    """The largest changes of the interval, of modules the viewer sees in full, and how many
+    more there were."""
+    found = changes_between(inp.store, inp.since, inp.until)
+    shown = [change_item(inp.site, inp.urls, c) for c in most_significant(found, CHANGES_SHOWN)]
+    return shown, len(found) - len(shown)
 
 
 def problem_stretches(inp: DigestInput) -> list[Stretch]:

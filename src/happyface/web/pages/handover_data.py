@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..viewdata import SiteRef, StatusView
+from .change_data import ChangeItem
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,9 @@ class HandoverDigest:
     downtimes_ended: list[DowntimeEntry]
     sources: list[SourceEntry]
     notes: list[NoteEntry]
+    #: the largest changes of the interval, largest first; `changes_more` were left out
+    changes: list[ChangeItem]
+    changes_more: int
 
 
 @dataclass(frozen=True)

@@ -65,5 +65,16 @@ def digest_text(digest: HandoverDigest, link: str) -> str:
         [f"- {s.key}: {s.state} since {_clock(s.since)}" for s in digest.sources],
         "every source is fresh",
     )
+    more = f"- and {digest.changes_more} smaller" if digest.changes_more else ""
+    section(
+        "What changed",
+        [
+            f"- {c.module} · {c.metric}: {c.kind} {c.direction} {c.before} → {c.after} "
+            f"at {_clock(c.at)}"
+            for c in digest.changes
+        ]
+        + ([more] if more else []),
+        "no change found",
+    )
     lines.append(link)
     return "\n".join(lines) + "\n"
