@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import tomli_w
 
 from happyface import Result, Source, Status
+from happyface.config.load import load_site
 from happyface.demo import DemoSources, demo_module_configs
-from happyface.demo.sources import ENDPOINTS
+from happyface.demo.launch import backfill, backfill_times
+from happyface.demo.shifts import DROP_BEFORE_START, RECOVERY_BEFORE_START
+from happyface.demo.sources import ENDPOINTS, SHIFTING
+from happyface.storage import open_store
 from happyface.modules.common import metric_name
 from happyface.plugins import Registry
 from happyface.rules import Rule, rate
@@ -96,7 +102,7 @@ def test_the_slow_source_is_slow_but_does_not_block_others(sources):
 
 def test_the_site_changes_every_minute_and_is_deterministic():
     demo = DemoSources()
-    for path in ("/jobs/gridka.xml", "/dcache/info.xml", "/jobs/condor.json"):
+    for path in ("/jobs/gridka.xml", "/dcache/info.xml", "/jobs/condor.json", SHIFTING):
         demo.clock = lambda: NOW
         first = demo.respond(path)[2]
         assert demo.respond(path)[2] == first
@@ -158,3 +164,43 @@ def test_the_inbox_keeps_posted_notifications(sources):
     assert response.status_code == 204
     assert sources.inbox == [b'{"text":"jobs: Problem"}']
     assert httpx.post(f"{sources.base_url}/elsewhere", content=b"x").status_code == 404
+
+
+def test_the_demo_history_holds_the_efficiency_drop_and_recovery_near_their_times(tmp_path):
+    """The backfill (three hourly days, then a day of 15-minute runs) gives change detection
+    enough history to find the efficiency's drop and recovery in the last day."""
+    started = datetime.now(UTC)
+    clock = [started]
+    with DemoSources(clock=lambda: clock[0], slow_seconds=0.0, started=started) as history:
+        entry = next(c for c in demo_module_configs(history.base_url) if c["id"] == SHIFTY)
+        site_file = tmp_path / "happyface.toml"
+        site_file.write_text(tomli_w.dumps(_one_module_site(entry)))
+        site = load_site(site_file)
+        assert asyncio.run(backfill(site, clock)) == len(backfill_times(started))
+    store = open_store(site.database_url)
+    try:
+        found = store.changes(started - timedelta(days=5), started, metric="efficiency")
+    finally:
+        store.close()
+    drop, recovery = started - DROP_BEFORE_START, started - RECOVERY_BEFORE_START
+    assert [c.direction for c in reversed(found)] == ["drop", "rise"]
+    rise, fall = found
+    assert abs(fall.at - drop) <= timedelta(minutes=30) and fall.kind == "level"
+    assert abs(rise.at - recovery) <= timedelta(minutes=30)
+    assert fall.before == pytest.approx(0.9, abs=0.03) and fall.after == pytest.approx(0.5, abs=0.03)
+
+
+SHIFTY = "transfer_efficiency"
+
+
+def _one_module_site(entry: dict) -> dict:
+    return {
+        "site": {
+            "title": "demo history",
+            "interval": "15m",
+            "database": "sqlite:///hf.db",
+            "archive": {"enabled": False},
+        },
+        "category": [{"id": entry["category"], "title": "Storage"}],
+        "module": [entry],
+    }

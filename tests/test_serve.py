@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from happyface.demo.launch import Backfill
 from tests.fixtures.processes import count_runs, free_port, happyface, wait_for
 from tests.fixtures.site import write_site
 
@@ -25,21 +26,24 @@ def test_demo_answers_at_once_fills_history_behind_and_has_no_empty_page(tmp_pat
         first = wait_for(f"{base}/", process, seconds=60)
         assert _log(process).startswith(f"HappyFace demo: {base}/ ")  # the address comes first
         database = tmp_path / "demo" / "happyface.db"
-        # the dashboard answers before the past day is filled, and says how far it has come
-        assert count_runs(database) < 96, "the dashboard waited for the whole history"
+        filled = Backfill().total  # three days of 30-minute runs, a day of 15-minute ones
+        # the dashboard answers before the past days are filled, and says how far it has come
+        assert count_runs(database) < filled, "the dashboard waited for the whole history"
         assert "History is being filled:" in first.text or "History is being filled:" in (
             httpx.get(f"{base}/", timeout=10).text
         )
-        deadline = time.monotonic() + 180
-        while count_runs(database) < 97 and time.monotonic() < deadline:
+        deadline = time.monotonic() + 360
+        while count_runs(database) <= filled and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert count_runs(database) >= 97  # a day of 15-minute runs, then the live ones
+        assert count_runs(database) > filled  # the history, then the live runs
         overview = httpx.get(f"{base}/", timeout=10).text
         assert "History is being filled" not in overview
         assert "Batch system" in overview and "Other sites" in overview
+        # the transfer efficiency's drop and recovery in the past day, found on first start
+        assert "transfer_efficiency · efficiency" in overview
         log = _log(process)
         assert log.rstrip().splitlines()[-1].startswith(f"HappyFace demo: {base}/ ")
-        assert "history filled (96 runs)" in log
+        assert f"history filled ({filled} runs)" in log
         assert "WARNING" not in log and "INFO" not in log  # warnings only, and none expected
         # every kind of page has something to show
         matrix = httpx.get(f"{base}/matrix", timeout=10).text

@@ -71,9 +71,14 @@ HOST_MODULE: dict[str, Any] = {
     "instruction": "Nothing to do in the demo; on a real site tell the HappyFace admin.",
 }
 
-# A day of 15-minute runs before the live ones, so the plots have history from the start.
+# A day of 15-minute runs before the live ones, so the plots have history from the start;
+# before it three days of hourly runs, as change detection judges a series only once it has
+# three days of history (its daily cycle must repeat): the efficiency's shift in the last day
+# is then found, and shown, on first start.
 BACKFILL = timedelta(hours=24)
 BACKFILL_STEP = timedelta(minutes=15)
+EARLY = timedelta(days=3)
+EARLY_STEP = timedelta(minutes=30)
 #: the config the past day is acquired with: the same site, its sources on a clock set back
 BACKFILL_CONFIG = "backfill.toml"
 #: the module the demo's shifter has acknowledged: its producer is broken for good
@@ -141,35 +146,42 @@ def write_demo_site(
     return path
 
 
+def backfill_times(now: datetime) -> list[datetime]:
+    """When the backfilled runs start: hourly over the early days, then every 15 minutes."""
+    early_start, start = now - BACKFILL - EARLY, now - BACKFILL
+    early = [early_start + i * EARLY_STEP for i in range(int(EARLY / EARLY_STEP))]
+    return early + [start + i * BACKFILL_STEP for i in range(int(BACKFILL / BACKFILL_STEP))]
+
+
 @dataclass
 class Backfill:
-    """How far filling the past day has come, for the notice on every page."""
+    """How far filling the past days has come, for the notice on every page."""
 
-    total: int = int(BACKFILL / BACKFILL_STEP)
+    total: int = int(EARLY / EARLY_STEP) + int(BACKFILL / BACKFILL_STEP)
     done: int = 0
 
     def notices(self) -> list[str]:
         if self.done >= self.total:
             return []
         return [
-            f"History is being filled: {self.done} of {self.total} runs of the past day. "
+            f"History is being filled: {self.done} of {self.total} runs of the past days. "
             "Until it is done the newest run shown is from the past."
         ]
 
 
 async def backfill(site: Site, clock: list[datetime], progress: Backfill | None = None) -> int:
-    """Acquire the past day once, at 15-minute steps, with the sources' clock set back."""
+    """Acquire the past days once (see `backfill_times`), with the sources' clock set back."""
     progress = progress if progress is not None else Backfill()
     service = build_service(site)
     try:
         if service.store.latest_run() is not None:
             progress.done = progress.total
             return 0
-        start = datetime.now(UTC) - BACKFILL
-        log.info("filling the last %s of history (%d runs) ...", BACKFILL, progress.total)
-        for step in range(progress.total):
-            clock[0] = start + step * BACKFILL_STEP
-            await service.runner.run(clock[0])
+        times = backfill_times(datetime.now(UTC))
+        log.info("filling the last %s of history (%d runs) ...", EARLY + BACKFILL, len(times))
+        for step, moment in enumerate(times):
+            clock[0] = moment
+            await service.runner.run(moment)
             progress.done = step + 1
         await asyncio.to_thread(acknowledge_broken_feed, service.store, datetime.now(UTC))
         return progress.total
@@ -199,9 +211,12 @@ async def run_demo(folder: Path, port: int = 8080) -> None:
     """Serve the dashboard at once, fill the past day behind it, then acquire live."""
     address = f"http://127.0.0.1:{port}/"
     now = datetime.now(UTC)
-    clock = [now - BACKFILL]
+    clock = [now - BACKFILL - EARLY]
     progress = Backfill()
-    with DemoSources(clock=lambda: clock[0], slow_seconds=0.0) as history, DemoSources() as live:
+    with (
+        DemoSources(clock=lambda: clock[0], slow_seconds=0.0, started=now) as history,
+        DemoSources(started=now) as live,
+    ):
         past = load_site(write_demo_site(folder, history.base_url, port, BACKFILL_CONFIG, now))
         site = load_site(write_demo_site(folder, live.base_url, port, now=now))
 
@@ -211,5 +226,5 @@ async def run_demo(folder: Path, port: int = 8080) -> None:
                 say(f"history filled ({filled} runs); live runs every minute from now on")
             say(f"HappyFace demo: {address}  (Ctrl-C stops it; files in {folder.resolve()})")
 
-        say(f"HappyFace demo: {address}  (filling the past day of history behind it)")
+        say(f"HappyFace demo: {address}  (filling the past days of history behind it)")
         await serve_site(site, prelude=fill_history, notices=progress.notices)

@@ -113,6 +113,25 @@ def demo_module_configs(base_url: str) -> list[dict[str, Any]]:
             {"slow_mb_s": 1.0},
         ),
         _module(
+            "transfer_efficiency",
+            "json_value",
+            "storage",
+            "Transfer efficiency",
+            f"{url}/transfers/efficiency.json",
+            "The share of transfers that succeed, from the transfer service's summary.",
+            "If the efficiency dropped, look in What changed for when; check the transfers "
+            "module and the storage doors that changed at that time.",
+            {
+                "values": {
+                    "efficiency": "$.efficiency",
+                    "transfers": "$.transfers",
+                    "failed": "$.failed",
+                },
+                "units": {"efficiency": "fraction", "transfers": "count", "failed": "count"},
+            },
+            rules=[{"metric": "efficiency", "op": "<", "warning": 0.7, "critical": 0.3}],
+        ),
+        _module(
             "dcache_free_xpath",
             "xml_value",
             "storage",

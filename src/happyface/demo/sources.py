@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import batch, instances, news, storage
+from .shifts import efficiency_json
 
 Clock = Callable[[], datetime]
 Render = Callable[[datetime], bytes]
@@ -33,6 +34,8 @@ ENDPOINTS: dict[str, tuple[str, Render]] = {
         lambda now: instances.status_json("rwth", now),
     ),
 }
+#: the transfer efficiency that shifts at known times before the demo's start
+SHIFTING = "/transfers/efficiency.json"
 #: where the demo's alarm channel posts its notifications (a webhook, as a chat server has)
 INBOX = "/alarm-inbox"
 MAX_POST = 64 * 1024
@@ -47,7 +50,8 @@ class DemoSources:
     """The simulated site's sources on 127.0.0.1, served concurrently from a background thread.
 
     `/broken` always answers HTTP 500 and `/slow` answers correctly after about five seconds,
-    so the demo shows a failing and a slow source next to the healthy ones.
+    so the demo shows a failing and a slow source next to the healthy ones. `started` is when
+    the demo started: the transfer efficiency shifts at times counted back from it.
     """
 
     def __init__(
@@ -56,10 +60,12 @@ class DemoSources:
         port: int = 0,
         clock: Clock = _utc_now,
         slow_seconds: float = SLOW_SECONDS,
+        started: datetime | None = None,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"the demo sources serve on loopback only, not on {host!r}")
         self.host, self.port, self.clock, self.slow_seconds = host, port, clock, slow_seconds
+        self.started = started or _utc_now()
         #: the notifications the demo's alarm channel posted, newest last
         self.inbox: list[bytes] = []
         self._server: ThreadingHTTPServer | None = None
@@ -114,8 +120,10 @@ class DemoSources:
         if path in ENDPOINTS:
             content_type, render = ENDPOINTS[path]
             return 200, content_type, render(self.clock())
+        if path == SHIFTING:
+            return 200, "application/json", efficiency_json(self.clock(), self.started)
         if path == "/":
-            listing = "\n".join(sorted([*ENDPOINTS, "/broken", f"{INBOX} (POST)"])) + "\n"
+            listing = "\n".join(sorted([*ENDPOINTS, SHIFTING, "/broken", f"{INBOX} (POST)"])) + "\n"
             return 200, "text/plain", listing.encode()
         return 404, "text/plain", b"not found\n"
 
