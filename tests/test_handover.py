@@ -163,7 +163,7 @@ def test_the_digest_lists_the_largest_changes_of_the_shift_the_viewer_may_see(
     assert [c[1] for c in listed[1:4]] == ["rate21", "rate20", "rate19"]  # largest first
     assert found["changes"][0]["plot"].startswith("/plot?m=jobs%3Arunning")
     page = Browser(app).get("/handover").text
-    assert "What changed <span class=\"count\">(23)</span>" in page
+    assert 'What changed <span class="count">(23)</span>' in page
     assert "jobs · running</a>: level drop" in page and "and 3 smaller changes" in page
     assert "secret_level" not in page
     admin = digest(Browser(app, proxy_headers(ADMIN_DN)))

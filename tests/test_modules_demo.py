@@ -17,10 +17,10 @@ from happyface.demo import DemoSources, demo_module_configs
 from happyface.demo.launch import backfill, backfill_times
 from happyface.demo.shifts import DROP_BEFORE_START, RECOVERY_BEFORE_START
 from happyface.demo.sources import ENDPOINTS, SHIFTING
-from happyface.storage import open_store
 from happyface.modules.common import metric_name
 from happyface.plugins import Registry
 from happyface.rules import Rule, rate
+from happyface.storage import open_store
 from tests.fixtures.modules import raw
 
 NOW = datetime(2024, 6, 1, 13, 0, tzinfo=UTC)
@@ -187,7 +187,8 @@ def test_the_demo_history_holds_the_efficiency_drop_and_recovery_near_their_time
     rise, fall = found
     assert abs(fall.at - drop) <= timedelta(minutes=30) and fall.kind == "level"
     assert abs(rise.at - recovery) <= timedelta(minutes=30)
-    assert fall.before == pytest.approx(0.9, abs=0.03) and fall.after == pytest.approx(0.5, abs=0.03)
+    assert fall.before == pytest.approx(0.9, abs=0.03)
+    assert fall.after == pytest.approx(0.5, abs=0.03)
 
 
 SHIFTY = "transfer_efficiency"

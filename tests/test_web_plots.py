@@ -12,8 +12,8 @@ import pytest
 from happyface.status import Status
 from happyface.storage.changes import ChangePoint
 from happyface.web.errors import WebError
-from happyface.web.plots.curves import MAX_POINTS, parse_interval, status_segments
 from happyface.web.plots.change_marks import mark_of
+from happyface.web.plots.curves import MAX_POINTS, parse_interval, status_segments
 from happyface.web.plots.image import render_image
 from happyface.web.plots.plot_data import (
     ChangeMark,
@@ -203,9 +203,7 @@ def test_plot_json_carries_the_changes_of_each_metric_curve_in_its_interval(
         ]
     )
     client = Client(web_fresh.app(NOW))
-    data = client.get(
-        f"/plot.json?m=jobs:running&m=transfers:rate_mb&m=jobs:status&{RANGE}"
-    ).json()
+    data = client.get(f"/plot.json?m=jobs:running&m=transfers:rate_mb&m=jobs:status&{RANGE}").json()
     running, rate, status = data["curves"]
     (mark,) = running["changes"]
     assert mark["at_ms"] == int(inside.timestamp() * 1000)

@@ -60,7 +60,8 @@ def level_text(change: ChangePoint, value: float, unit: str) -> str:
 def change_item(site: Site, urls: Urls, change: ChangePoint) -> ChangeItem:
     """A change as a panel, the digest and the API's page show it: levels in the metric's unit."""
     spread = change.kind == "variance"
-    unit = "" if change.metric.startswith("@") else metric_unit(site, change.module_id, change.metric)
+    status = change.metric.startswith("@")  # the status series has no unit
+    unit = "" if status else metric_unit(site, change.module_id, change.metric)
     before = change.sd_before if spread else change.before
     after = change.sd_after if spread else change.after
     start = (change.at - ZOOM).isoformat(timespec="minutes")
