@@ -252,12 +252,14 @@ async def render_page(
 ) -> Response:
     """Build a page's view data for this viewer, and render it as HTML or JSON."""
     params = {k: v for k, v in request.query_params.items()}
-    view = await run_in_threadpool(build, dash, viewer_of(request), params)
+    viewer = viewer_of(request)
+    view = await run_in_threadpool(build, dash, viewer, params)
     headers = (("Cache-Control", "no-cache"),)
     if request.url.path.endswith(".json"):
         item = Rendered(render_json(view), "application/json", headers=headers)
     else:
-        body = render_html(dash.env, template, view)
+        tab = await run_in_threadpool(dash.tab, viewer)
+        body = render_html(dash.env, template, view, tab_statuses=tab)
         item = with_csrf(Rendered(body, "text/html; charset=utf-8", headers=headers), request)
     return Response(item.body, media_type=item.media_type, headers=dict(item.headers))
 
