@@ -105,14 +105,29 @@ def parse_expiry(text: str, now: datetime) -> datetime | None:
 
 
 def subject_of(dash: Dashboard, request: Request, fields: Mapping[str, str]) -> Subject:
-    """The module or category the form names, if it exists and the viewer sees it."""
+    """The module, category or source the form names, if it exists and the viewer sees it."""
     kind, ident = fields.get("kind", ""), fields.get("id", "").strip()
+    viewer = viewer_of(request)
+    if kind == "source":
+        if not source_seen(dash, viewer, ident):
+            raise not_found("source", ident)
+        return Subject("source", ident)
     if kind not in ("module", "category"):
-        raise WebError(f"Cannot acknowledge a {kind!r}: only a module or a category.")
+        raise WebError(f"Cannot acknowledge a {kind!r}: only a module, a category or a source.")
     known = dash.site.module(ident) if kind == "module" else dash.site.category(ident)
-    if known is None or not dash.alarms.sight_of(viewer_of(request)).sees(kind, ident):
+    if known is None or not dash.alarms.sight_of(viewer).sees(kind, ident):
         raise not_found(kind, ident)
     return Subject("module" if kind == "module" else "category", ident)
+
+
+def source_seen(dash: Dashboard, viewer: Viewer, key: str) -> bool:
+    """Whether the newest run read the source and the viewer sees its page (a module reading
+    it, seen in full: the source page's own visibility)."""
+    latest = dash.store.latest_run()
+    if latest is None or not key:
+        return False
+    scoped = dash.access.store_for(dash.store, viewer)
+    return any(s.key == key for s in scoped.run_sources(latest.id))
 
 
 def comment_of(fields: Mapping[str, str]) -> str:
@@ -132,6 +147,8 @@ def page_of(dash: Dashboard, subject: Subject) -> str:
     """The page an acknowledgement of `subject` is seen on."""
     if subject.kind == "category":
         return dash.urls.category(subject.id)
+    if subject.kind == "source":
+        return dash.urls.source(subject.id)
     return dash.urls.module(subject.id)
 
 
@@ -141,7 +158,7 @@ async def post_acknowledge(dash: Dashboard, request: Request) -> Response:
     if not perm.acknowledge:
         raise forbidden(f"{perm.name} is not in a group allowed to acknowledge problems.")
     fields = await form_of(request)
-    subject = subject_of(dash, request, fields)
+    subject = await run_in_threadpool(subject_of, dash, request, fields)
     comment = comment_of(fields)
     now = dash.now()
     expires = parse_expiry(fields.get("expires", ""), now)
@@ -172,6 +189,8 @@ async def post_withdraw(dash: Dashboard, request: Request) -> Response:
 def ack_seen(dash: Dashboard, viewer: Viewer, ack: Acknowledgement) -> bool:
     """Whether the viewer sees the acknowledgement on the live pages (see alarmsight)."""
     sight, subject = dash.alarms.sight_of(viewer), ack.subject
+    if subject.kind == "source":
+        return source_seen(dash, viewer, subject.id)
     # how the category looks matters only to a viewer who misses one of its members
     partial = subject.kind == "category" and not sight.sees_alarm_of(subject)
     troubled = partial and troubled_now(dash, viewer, subject.id)
