@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
 from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
@@ -63,8 +64,24 @@ def form_permissions(dash: Dashboard, request: Request) -> Permissions:
     """The viewer's permissions; a 403 for an anonymous viewer."""
     viewer = viewer_of(request)
     if viewer.identity is None:
-        raise forbidden("Log in with your grid certificate to do this.")
+        raise login_needed(dash, request)
     return permissions_of(dash.site, viewer)
+
+
+def login_needed(dash: Dashboard, request: Request) -> WebError:
+    """The 403 of an anonymous viewer, saying how to be known here: the Log in page where
+    OpenID Connect is set up, else a grid certificate."""
+    if dash.access.tokens.login is None:
+        return forbidden(
+            "This needs your grid certificate: load it into your browser and open the "
+            "dashboard again."
+        )
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = referer.path if referer.netloc == request.url.netloc and referer.path else "/"
+    login = f"{dash.urls.prefix}/login?back={quote(back)}"
+    return WebError(
+        "Log in to do this.", status=403, title="Not allowed", links=(("Log in", login),)
+    )
 
 
 async def form_of(request: Request) -> dict[str, str]:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from ...alarms import Subject, alarm_states, downtimes, notification_log
 from ...config.alarms import AlarmConfig
 from ..access import Viewer, viewer_of
+from ..access.account import with_account
 from ..access.deps import require_csrf
 from ..cache import Rendered
 from ..errors import bad_parameter
@@ -260,7 +261,8 @@ async def render_page(
     else:
         tab = await run_in_threadpool(dash.tab, viewer)
         body = render_html(dash.env, template, view, tab_statuses=tab)
-        item = with_csrf(Rendered(body, "text/html; charset=utf-8", headers=headers), request)
+        page = Rendered(body, "text/html; charset=utf-8", headers=headers)
+        item = with_csrf(with_account(page, request, dash.access, dash.urls.prefix), request)
     return Response(item.body, media_type=item.media_type, headers=dict(item.headers))
 
 

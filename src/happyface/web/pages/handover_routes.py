@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ...storage.shift_notes import MAX_NOTE, ShiftNote
 from ..access import Viewer, viewer_of
+from ..access.account import with_account
 from ..access.deps import forbidden, require_csrf
 from ..alarms.forms import form_of, form_permissions, with_csrf
 from ..alarms.views import permissions_of
@@ -73,7 +74,8 @@ async def handover_page(dash: Dashboard, request: Request) -> Response:
     else:
         tab = await run_in_threadpool(dash.tab, viewer)
         body = render_html(dash.env, "handover.html", view, tab_statuses=tab)
-        item = with_csrf(Rendered(body, "text/html; charset=utf-8", headers=headers), request)
+        page = Rendered(body, "text/html; charset=utf-8", headers=headers)
+        item = with_csrf(with_account(page, request, dash.access, dash.urls.prefix), request)
     return Response(item.body, media_type=item.media_type, headers=dict(item.headers))
 
 
