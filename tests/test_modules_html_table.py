@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from happyface import Rule, Status
 from happyface.errors import FormatError
@@ -13,10 +14,12 @@ from happyface.plugins import Registry
 from happyface.rules import rate
 from tests.fixtures.modules import (
     BILLION_LAUGHS,
+    NOW,
     assert_clean_failure,
     data,
     hostile_xml,
     huge_input,
+    raw,
     result_or_extract_error,
     run,
 )
@@ -42,6 +45,26 @@ def test_cells_by_row_text_and_header_text():
         "total.free": 5607.5e12,
     }
     assert result.message.startswith("cms.free 2,500,000,000,000,000, atlas.used_pct 94.3")
+
+
+def test_metric_units_write_values_for_people_and_tell_the_pages():
+    values = {
+        "cms.free": {"row": "cms", "column": "Free"},
+        "atlas.used_pct": {"row": "ATLAS", "column": "Used %"},
+    }
+    units = {"*.free": "bytes", "atlas.used_pct": "percent"}
+    settings = HtmlTable.Settings(table="#usage", values=values, units=SIZES, metric_units=units)
+    module = HtmlTable(settings, {})
+    result = module.extract({"main": raw(PAGE, NOW)}, NOW)
+    assert result.metrics == {"cms.free": 2.5e15, "atlas.used_pct": 94.3}  # stored as read
+    assert result.message == "cms.free 2.5 PB, atlas.used_pct 94 %"
+    assert [row[2] for row in result.tables[0].rows] == ["2.5 PB", "94 %"]
+    assert module.units() == units  # what the pages and plots humanise and group axes by
+
+
+def test_an_unknown_metric_unit_is_a_config_error():
+    with pytest.raises(ValidationError, match=r"metric 'cms\.free': unknown unit 'TB'"):
+        HtmlTable.Settings(cells={"cms.free": "#free"}, metric_units={"cms.free": "TB"})
 
 
 def test_cells_by_index_and_by_selector():

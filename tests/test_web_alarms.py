@@ -173,7 +173,7 @@ def test_forms_need_the_token_and_the_group(alarm_site: AlarmSite, with_token: b
         ({"expires": "next tuesday"}, 400, "cannot be understood"),
         ({"expires": "99999999999d"}, 400, "too far away"),
         ({"id": "nosuchmodule"}, 404, "no module"),
-        ({"kind": "run"}, 400, "only a module or a category"),
+        ({"kind": "run"}, 400, "only a module, a category or a source"),
         ({"back": "https://evil.example/"}, 303, ""),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
 import lxml.html
@@ -15,7 +16,7 @@ from ..module import Module, ModuleSettings
 from ..result import Result
 from ..sources import Inputs
 from .common import checked_metric, read_input
-from .values import value_result
+from .values import known_units, value_result
 
 _NUMBER = re.compile(r"[-+]?\d[\d,.]*(?:[eE][-+]?\d+)?")
 _UNIT = re.compile(r"\s*([^\s\d]+)")
@@ -60,6 +61,11 @@ class HtmlTableSettings(ModuleSettings):
         description="unit after a number -> factor it is multiplied by, e.g. "
         '{TB = 1e12, GB = 1e9}; other text after the number ("%", "jobs") is ignored',
     )
+    metric_units: dict[str, str] = Field(
+        default_factory=dict,
+        description='metric name (or glob) -> unit, e.g. {free = "bytes", load = "fraction"}: '
+        "values and reasons are written as 1.5 TB or 75 % (as json_value's `units`)",
+    )
     decimal_comma: bool = Field(
         False, description='numbers are written "1.234,5" (comma decimal) instead of "1,234.5"'
     )
@@ -68,6 +74,11 @@ class HtmlTableSettings(ModuleSettings):
     @classmethod
     def _table_selector(cls, selector: str) -> str:
         return _check_selector(selector)
+
+    @field_validator("metric_units")
+    @classmethod
+    def _metric_units(cls, units: dict[str, str]) -> dict[str, str]:
+        return known_units(units)
 
     @field_validator("cells")
     @classmethod
@@ -98,6 +109,9 @@ class HtmlTable(Module[HtmlTableSettings]):
 
     Settings = HtmlTableSettings
 
+    def units(self) -> Mapping[str, str]:
+        return self.settings.metric_units
+
     def extract(self, inputs: Inputs, now: datetime) -> Result:
         root = parse_html(read_input(inputs).content)
         found: list[Found] = []
@@ -107,7 +121,7 @@ class HtmlTable(Module[HtmlTableSettings]):
             matches = root.cssselect(selector)
             text = _text(matches[0]) if matches else None
             found.append(self._found(name, selector, text))
-        return value_result(found, "cell")
+        return value_result(found, "cell", self.settings.metric_units)
 
     def _table_values(self, root: lxml.html.HtmlElement) -> list[Found]:
         tables = root.cssselect(self.settings.table)

@@ -40,11 +40,16 @@ class ValueSettings(ModuleSettings):
     @field_validator("units")
     @classmethod
     def _known_units(cls, units: dict[str, str]) -> dict[str, str]:
-        for name, unit in units.items():
-            problem = unit_problem(unit)
-            if problem:
-                raise ValueError(f"metric {name!r}: {problem}")
-        return units
+        return known_units(units)
+
+
+def known_units(units: dict[str, str]) -> dict[str, str]:
+    """`units` (metric name or glob -> unit), or a ValueError naming a unit not known."""
+    for name, unit in units.items():
+        problem = unit_problem(unit)
+        if problem:
+            raise ValueError(f"metric {name!r}: {problem}")
+    return units
 
 
 def number(value: Any) -> float | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,7 +34,7 @@ from .pages.module_boxes import ArchiveReader
 from .pages.routes import Dashboard, cancel_all
 from .recent import RecentAnswers
 from .render import json_ready, render_html
-from .viewdata import ErrorPage, SiteRef
+from .viewdata import ErrorPage, SiteRef, StatusView
 
 if TYPE_CHECKING:
     from ..storage import Store
@@ -179,21 +180,32 @@ def _wants_json(request: Request) -> bool:
     )
 
 
-def _error_response(dash: Dashboard, request: Request, error: WebError) -> Response:
+def _error_response(
+    dash: Dashboard, request: Request, error: WebError, tab: Sequence[StatusView] = ()
+) -> Response:
     if _wants_json(request):
         return JSONResponse(json_ready(error.view()), status_code=error.status)
     view = ErrorPage(error.view().error, SiteRef(dash.site.settings.title, dash.urls.overview()))
     return Response(
-        render_html(dash.env, "error.html", view),
+        render_html(dash.env, "error.html", view, tab_statuses=list(tab)),
         status_code=error.status,
         media_type="text/html; charset=utf-8",
     )
 
 
 def _error_pages(app: FastAPI, dash: Dashboard) -> None:
+    async def tab(request: Request) -> list[StatusView]:
+        """The tab's statuses for a page that failed for a reason other than the store."""
+        if _wants_json(request):
+            return []
+        try:
+            return await run_in_threadpool(dash.tab, viewer_of(request))
+        except StorageError:
+            return []  # the error page still answers while the database does not
+
     async def web_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, WebError)
-        return _error_response(dash, request, exc)
+        return _error_response(dash, request, exc, await tab(request))
 
     async def storage_error(request: Request, exc: Exception) -> Response:
         dash.outages.failed(request.url.path, exc)
@@ -205,7 +217,8 @@ def _error_pages(app: FastAPI, dash: Dashboard) -> None:
         message = (
             "There is no page at this address." if exc.status_code == 404 else (str(exc.detail))
         )
-        return _error_response(dash, request, WebError(message, status=exc.status_code))
+        error = WebError(message, status=exc.status_code)
+        return _error_response(dash, request, error, await tab(request))
 
     async def crash(request: Request, exc: Exception) -> Response:
         log.error("page %s failed", request.url.path, exc_info=exc)

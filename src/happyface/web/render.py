@@ -108,9 +108,13 @@ def has_template(env: Environment, name: str) -> bool:
     return True
 
 
-def render_html(env: Environment, template: str, view: DataclassInstance) -> bytes:
-    """A page: the view's fields are the template's names."""
-    return env.get_template(template).render(fields_of(view)).encode()
+def render_html(env: Environment, template: str, view: DataclassInstance, **frame: object) -> bytes:
+    """A page: the view's fields are the template's names.
+
+    `frame` adds names that belong to the page around the view, not to its data (and so not
+    to its JSON twin), such as `tab_statuses`: the statuses the browser tab sums up.
+    """
+    return env.get_template(template).render(fields_of(view), **frame).encode()
 
 
 def _default(value: object) -> Any:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
 from markupsafe import escape
 from starlette.concurrency import run_in_threadpool
@@ -63,8 +64,24 @@ def form_permissions(dash: Dashboard, request: Request) -> Permissions:
     """The viewer's permissions; a 403 for an anonymous viewer."""
     viewer = viewer_of(request)
     if viewer.identity is None:
-        raise forbidden("Log in with your grid certificate to do this.")
+        raise login_needed(dash, request)
     return permissions_of(dash.site, viewer)
+
+
+def login_needed(dash: Dashboard, request: Request) -> WebError:
+    """The 403 of an anonymous viewer, saying how to be known here: the Log in page where
+    OpenID Connect is set up, else a grid certificate."""
+    if dash.access.tokens.login is None:
+        return forbidden(
+            "This needs your grid certificate: load it into your browser and open the "
+            "dashboard again."
+        )
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = referer.path if referer.netloc == request.url.netloc and referer.path else "/"
+    login = f"{dash.urls.prefix}/login?back={quote(back)}"
+    return WebError(
+        "Log in to do this.", status=403, title="Not allowed", links=(("Log in", login),)
+    )
 
 
 async def form_of(request: Request) -> dict[str, str]:
@@ -105,14 +122,29 @@ def parse_expiry(text: str, now: datetime) -> datetime | None:
 
 
 def subject_of(dash: Dashboard, request: Request, fields: Mapping[str, str]) -> Subject:
-    """The module or category the form names, if it exists and the viewer sees it."""
+    """The module, category or source the form names, if it exists and the viewer sees it."""
     kind, ident = fields.get("kind", ""), fields.get("id", "").strip()
+    viewer = viewer_of(request)
+    if kind == "source":
+        if not source_seen(dash, viewer, ident):
+            raise not_found("source", ident)
+        return Subject("source", ident)
     if kind not in ("module", "category"):
-        raise WebError(f"Cannot acknowledge a {kind!r}: only a module or a category.")
+        raise WebError(f"Cannot acknowledge a {kind!r}: only a module, a category or a source.")
     known = dash.site.module(ident) if kind == "module" else dash.site.category(ident)
-    if known is None or not dash.alarms.sight_of(viewer_of(request)).sees(kind, ident):
+    if known is None or not dash.alarms.sight_of(viewer).sees(kind, ident):
         raise not_found(kind, ident)
     return Subject("module" if kind == "module" else "category", ident)
+
+
+def source_seen(dash: Dashboard, viewer: Viewer, key: str) -> bool:
+    """Whether the newest run read the source and the viewer sees its page (a module reading
+    it, seen in full: the source page's own visibility)."""
+    latest = dash.store.latest_run()
+    if latest is None or not key:
+        return False
+    scoped = dash.access.store_for(dash.store, viewer)
+    return any(s.key == key for s in scoped.run_sources(latest.id))
 
 
 def comment_of(fields: Mapping[str, str]) -> str:
@@ -132,6 +164,8 @@ def page_of(dash: Dashboard, subject: Subject) -> str:
     """The page an acknowledgement of `subject` is seen on."""
     if subject.kind == "category":
         return dash.urls.category(subject.id)
+    if subject.kind == "source":
+        return dash.urls.source(subject.id)
     return dash.urls.module(subject.id)
 
 
@@ -141,7 +175,7 @@ async def post_acknowledge(dash: Dashboard, request: Request) -> Response:
     if not perm.acknowledge:
         raise forbidden(f"{perm.name} is not in a group allowed to acknowledge problems.")
     fields = await form_of(request)
-    subject = subject_of(dash, request, fields)
+    subject = await run_in_threadpool(subject_of, dash, request, fields)
     comment = comment_of(fields)
     now = dash.now()
     expires = parse_expiry(fields.get("expires", ""), now)
@@ -172,6 +206,8 @@ async def post_withdraw(dash: Dashboard, request: Request) -> Response:
 def ack_seen(dash: Dashboard, viewer: Viewer, ack: Acknowledgement) -> bool:
     """Whether the viewer sees the acknowledgement on the live pages (see alarmsight)."""
     sight, subject = dash.alarms.sight_of(viewer), ack.subject
+    if subject.kind == "source":
+        return source_seen(dash, viewer, subject.id)
     # how the category looks matters only to a viewer who misses one of its members
     partial = subject.kind == "category" and not sight.sees_alarm_of(subject)
     troubled = partial and troubled_now(dash, viewer, subject.id)

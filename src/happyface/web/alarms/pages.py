@@ -18,6 +18,7 @@ from starlette.responses import Response
 from ...alarms import Subject, alarm_states, downtimes, notification_log
 from ...config.alarms import AlarmConfig
 from ..access import Viewer, viewer_of
+from ..access.account import with_account
 from ..access.deps import require_csrf
 from ..cache import Rendered
 from ..errors import bad_parameter
@@ -252,13 +253,16 @@ async def render_page(
 ) -> Response:
     """Build a page's view data for this viewer, and render it as HTML or JSON."""
     params = {k: v for k, v in request.query_params.items()}
-    view = await run_in_threadpool(build, dash, viewer_of(request), params)
+    viewer = viewer_of(request)
+    view = await run_in_threadpool(build, dash, viewer, params)
     headers = (("Cache-Control", "no-cache"),)
     if request.url.path.endswith(".json"):
         item = Rendered(render_json(view), "application/json", headers=headers)
     else:
-        body = render_html(dash.env, template, view)
-        item = with_csrf(Rendered(body, "text/html; charset=utf-8", headers=headers), request)
+        tab = await run_in_threadpool(dash.tab, viewer)
+        body = render_html(dash.env, template, view, tab_statuses=tab)
+        page = Rendered(body, "text/html; charset=utf-8", headers=headers)
+        item = with_csrf(with_account(page, request, dash.access, dash.urls.prefix), request)
     return Response(item.body, media_type=item.media_type, headers=dict(item.headers))
 
 

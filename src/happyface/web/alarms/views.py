@@ -19,6 +19,7 @@ from ...alarms import Acknowledgement, Downtime, Subject, active_acknowledgement
 from ...alarms.store import alarm_store
 from ...config.alarms import matches
 from ...dn import DN, DnError
+from ...quality import Quality
 from ...storage.alarm_tables import alarm_acknowledgements, alarm_downtimes
 from ..access import AccessControl, Viewer
 from ..access.control import MAX_SCOPES
@@ -111,6 +112,25 @@ class Marks:
     live: bool
     back: str
     sight: AlarmSight
+
+    def of_source(self, key: str, troubled: bool) -> AlarmMark:
+        """The mark of a source whose page the viewer sees: its acknowledgements and form.
+
+        A source has no downtimes of its own: they are set on the modules reading it.
+        """
+        subject = Subject("source", key)
+        _looking = Permissions(identified=self.perm.identified)
+        acks = [a for a in self.acks if a.subject == subject]
+        return AlarmMark(
+            subject=SubjectRef("source", key),
+            acknowledged=bool(acks),
+            acks=[ack_view(a, self.urls, self.perm if self.live else _looking) for a in acks],
+            downtime=False,
+            downtimes=[],
+            can_acknowledge=self.perm.acknowledge and self.live and troubled,
+            acknowledge_url=self.urls.acknowledge(),
+            back=self.back,
+        )
 
     def of(
         self, kind: str, ident: str, category: str = "", troubled: bool = True
@@ -218,7 +238,8 @@ def _stamp(conn: sa.Connection) -> tuple[Any, ...]:
 def decorate(view: DashboardView, marks: Marks) -> DashboardView:
     """The page's view data with the alarm marks: on each box, the troubled and the category."""
     if isinstance(view, SourceView):
-        return view  # a source has no alarms of its own (yet)
+        troubled = view.source.state != Quality.FRESH.value
+        return replace(view, alarm=marks.of_source(view.source.key, troubled))
     if isinstance(view, ModuleView):
         return replace(view, module=_marked_box(view.module, marks))
     if isinstance(view, CategoryView):

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ...storage.shift_notes import MAX_NOTE, ShiftNote
 from ..access import Viewer, viewer_of
+from ..access.account import with_account
 from ..access.deps import forbidden, require_csrf
 from ..alarms.forms import form_of, form_permissions, with_csrf
 from ..alarms.views import permissions_of
@@ -65,13 +66,16 @@ def handover_view(dash: Dashboard, viewer: Viewer, params: Mapping[str, str]) ->
 async def handover_page(dash: Dashboard, request: Request) -> Response:
     """The digest as HTML or (`.json`) JSON; never cached, as it measures up to now."""
     params = query_params(request)
-    view = await run_in_threadpool(handover_view, dash, viewer_of(request), params)
+    viewer = viewer_of(request)
+    view = await run_in_threadpool(handover_view, dash, viewer, params)
     headers = (("Cache-Control", "no-cache"),)
     if request.url.path.endswith(".json"):
         item = Rendered(render_json(view), "application/json", headers=headers)
     else:
-        body = render_html(dash.env, "handover.html", view)
-        item = with_csrf(Rendered(body, "text/html; charset=utf-8", headers=headers), request)
+        tab = await run_in_threadpool(dash.tab, viewer)
+        body = render_html(dash.env, "handover.html", view, tab_statuses=tab)
+        page = Rendered(body, "text/html; charset=utf-8", headers=headers)
+        item = with_csrf(with_account(page, request, dash.access, dash.urls.prefix), request)
     return Response(item.body, media_type=item.media_type, headers=dict(item.headers))
 
 

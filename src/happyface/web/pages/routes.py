@@ -25,13 +25,14 @@ from ..plots.curves import choices, parse_curves, parse_interval, plot_view
 from ..plots.plot_data import PlotPage
 from ..render import environment, has_template, render_html, render_json
 from ..urls import Urls
-from ..viewdata import NoRunView, SiteRef, fields_of
+from ..viewdata import NoRunView, SiteRef, StatusView, fields_of
 from .archived_files import headers as archived_headers
 from .archived_files import media_type as archived_media_type
 from .module_boxes import ArchiveReader, BoxContext
 from .module_page import module_view
 from .page_data import DashboardView
 from .source_page import source_view
+from .tab import TabCache, tab_statuses
 from .timemachine import Moment, parse_time_query, resolve
 from .views import ViewContext, category_view, overview_view
 from .wall import WallView, wall_view
@@ -83,12 +84,24 @@ class Dashboard:
         self.alarms = AlarmMarks(site, store, self.access, lambda: self.now())
         self.loop_lag = LoopLag()
         self.outages = OutageLog()
+        self.tabs = TabCache()
 
     def context(self, now: datetime, viewer: Viewer = ANONYMOUS) -> ViewContext:
         """What view functions read, scoped to what `viewer` may see (anonymous by default)."""
         site = self.access.site_for(viewer)
         store = self.access.store_for(self.store, viewer)
         return ViewContext(site, store, self.urls, replace(self.boxes, site=site), now)
+
+    def tab(self, viewer: Viewer) -> list[StatusView]:
+        """The statuses the browser tab sums up on pages without the category navigation:
+        the newest run's, kept per run and group set."""
+        run = self.latest.get()
+        key = (run.id if run is not None else None, viewer.key)
+        found = self.tabs.get(key)
+        if found is None:
+            found = tab_statuses(self.context(self.now(), viewer), run)
+            self.tabs.put(key, found)
+        return found
 
     async def newest(self) -> RunInfo | None:
         """The newest run, from memory when asked within the last second."""
@@ -230,7 +243,8 @@ class Dashboard:
             choices=choices(site, store),
             selected=curves_asked,
         )
-        return Rendered(render_html(self.env, "plot.html", page), "text/html; charset=utf-8")
+        body = render_html(self.env, "plot.html", page, tab_statuses=self.tab(viewer))
+        return Rendered(body, "text/html; charset=utf-8")
 
     async def archived(
         self,

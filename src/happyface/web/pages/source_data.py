@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..alarms.alarm_data import AlarmMark
 from ..viewframe import Frame
 
 
@@ -90,3 +91,5 @@ class SourceView(Frame):
     history: list[SourceRow]
     latency: Curve
     size: Curve
+    #: its acknowledgements and the form, set when the page's alarm marks are added
+    alarm: AlarmMark | None = None
