@@ -23,7 +23,7 @@ from .tuning import Tuning
 if TYPE_CHECKING:
     from ..acquisition.run import RunOutcome
     from ..config.settings import ChangeSettings
-    from ..storage import ResultRow, Store
+    from ..storage import Store
     from ..storage.records import ModuleRecord
 
 log = logging.getLogger("happyface.changes")
@@ -96,15 +96,10 @@ class ChangeService:
         for (module_id, metric), change in latest.items():
             anchor = change.at.timestamp()
             self.detectors[(module_id, metric)] = SeriesDetector(self.tuning, anchor)
-        for module_id in module_ids:
-            history = self.store.module_history(module_id, since, until, limit=1_000_000)
-            self._load(module_id, reversed(history))
-
-    def _load(self, module_id: str, rows: Iterator[ResultRow]) -> None:
-        for row in rows:
+        for row in self.store.metrics_between(since, until, module_ids):
             t = row.time.timestamp()
             for metric, value in points_of(row.status, row.metrics):
-                self._detector((module_id, metric)).load(t, value)
+                self._detector((row.module_id, metric)).load(t, value)
 
     def _detector(self, key: SeriesKey) -> SeriesDetector:
         found = self.detectors.get(key)

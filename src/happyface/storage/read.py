@@ -262,6 +262,48 @@ def module_history(
     return [result_row(row) for row in conn.execute(stmt)]
 
 
+class MetricsAt(NamedTuple):
+    """One module's status and metrics in one run: what a series of that module gains."""
+
+    module_id: str
+    time: datetime
+    status: Status
+    metrics: dict[str, float]
+
+
+def metrics_between(
+    conn: Connection, since: datetime, until: datetime, module_ids: Collection[str]
+) -> list[MetricsAt]:
+    """The statuses and metrics of `module_ids` in visible runs started in [since, until],
+    oldest first, in one query and without details (a detector's warm-up reads a month)."""
+    stmt = (
+        select(
+            modules.c.name,
+            runs.c.started_at,
+            results.c.status,
+            metric_layouts.c.layout,
+            results.c.metrics,
+        )
+        .join(runs, runs.c.id == results.c.run_id)
+        .join(modules, modules.c.id == results.c.module_id)
+        .outerjoin(metric_layouts, metric_layouts.c.id == results.c.layout_id)
+        .where(_OK, runs.c.started_at.between(since, until))
+        .where(modules.c.name.in_(sorted(module_ids)))
+        .order_by(runs.c.started_at, runs.c.id)
+    )
+    layouts: dict[str, Any] = {}
+    found = []
+    for module, started, status, layout, packed in conn.execute(stmt):
+        metrics: dict[str, float] = {}
+        if layout is not None:
+            parsed = layouts.get(layout)
+            if parsed is None:
+                parsed = layouts[layout] = parse_layout(layout)
+            metrics = parsed.unpack(packed)
+        found.append(MetricsAt(module, utc(started), STATUS_OF_CODE[status], metrics))
+    return found
+
+
 def category_statuses(conn: Connection, run_id: int) -> dict[str, Status]:
     """Each category's status in run `run_id`."""
     stmt = (

@@ -21,6 +21,7 @@ from .lock import LockHolder, LockInfo
 from .periods import Period, Subject
 from .quality import read as quality_read
 from .quality.read import SourceState
+from .read import MetricsAt
 from .records import ModuleRecord, Point, ResultRow, RunInfo, utc
 from .retention import cleanup as cleanup_history
 from .shift_notes import ShiftNote
@@ -273,6 +274,14 @@ class Store:
         return self.read(
             "reading a module's history",
             lambda c: read.module_history(c, module_id, utc(since), utc(until), limit, excluded),
+        )
+
+    def metrics_between(
+        self, since: datetime, until: datetime, module_ids: Collection[str]
+    ) -> list[MetricsAt]:
+        """Statuses and metrics of `module_ids` in visible runs in [since, until], oldest first."""
+        return self.read(
+            "reading metrics", lambda c: read.metrics_between(c, utc(since), utc(until), module_ids)
         )
 
     # -- curves -----------------------------------------------------------------------------
