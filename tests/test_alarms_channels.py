@@ -25,7 +25,9 @@ TOKEN = "hook-token-3b9d1e77"
 
 def needs_apprise() -> None:
     if importlib.util.find_spec("apprise") is None:
-        pytest.skip("Apprise is not installed (pip install 'happyface[apprise]')")
+        pytest.fail(
+            "Apprise is not installed: pip install 'happyface[apprise]' (scripts/test does)"
+        )
 
 
 def notification(ident: int = 7) -> Notification:

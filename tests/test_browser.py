@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright import sync_api
 
 from tests.fixtures.web import INTERVAL, RUNS, WebSite, populate, write_run
 
@@ -28,9 +29,7 @@ ARGS = [
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api
 
 from happyface.config.load import load_site
 from happyface.config.site import Site
@@ -22,9 +23,7 @@ from tests.test_web_alarms import ALARM_CONFIG, SHIFTER_DN
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @dataclass

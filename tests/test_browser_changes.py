@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
 from happyface.storage.changes import ChangePoint
 from tests.fixtures.processes import free_port, happyface, wait_for
@@ -17,9 +18,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture

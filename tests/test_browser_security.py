@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api
 
 from tests.fixtures.web import WebSite
 from tests.test_browser import ARGS, CHROMIUM, Served, free_port
@@ -24,9 +25,7 @@ from tests.test_browser_alarms import live_alarm_site
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api")
 
 # installed before any script of a document runs, so no violation can happen unseen
 WATCH_VIOLATIONS = """

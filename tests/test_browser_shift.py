@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from playwright import sync_api
 
 from happyface.web import create_app
 from tests.fixtures.access import USER_DN, proxy_headers
@@ -34,9 +35,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 class ServedApp:

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
+from playwright import sync_api
 
 from tests.fixtures.processes import free_port, happyface, wait_for
 from tests.fixtures.why_site import RUNS, WhySite, why_site, write_run
@@ -20,10 +22,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Chromium at /usr/bin/chromium"),
 ]
-sync_api = pytest.importorskip("playwright.sync_api")
-Image = pytest.importorskip("PIL.Image")
 
 
 class Served:

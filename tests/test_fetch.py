@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import ssl
 import subprocess
@@ -401,7 +400,6 @@ async def test_one_client_per_tls_setting(tls_server: MisbehavingServer, pki: Pk
         assert len(fetcher._transports) <= 2 * POOL_SHARDS
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_subject_hash_matches_openssl(pki: Pki) -> None:
     ca = x509.load_pem_x509_certificate(pki.ca_file.read_bytes())
     command = ["openssl", "x509", "-hash", "-noout", "-in", str(pki.ca_file)]

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright import sync_api
 
 from happyface.plugins import Registry
 from tests.fixtures.access import AccessSite
@@ -25,7 +26,6 @@ from tests.test_browser import ARGS, CHROMIUM
 from tests.test_security_serve import served_config
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @dataclass
