@@ -23,7 +23,8 @@ from .raw import SeriesRef, raw_points
 from .read import config_spans, not_of_configs, ok_run_span
 from .records import STATUS_OF_CODE, Point, utc
 from .rollup import LEVELS, bucket_of, written_until
-from .schema import meta, modules, results, runs, series
+from .schema import meta, modules, runs, series
+from .stored import day_of, stored_results
 
 SAMPLES_FROM = "samples_from"
 Span = tuple[datetime, datetime]
@@ -111,16 +112,12 @@ def status_series(
     excluded: Collection[int] = (),
 ) -> list[tuple[datetime, Status]]:
     """A module's status in every visible run started in [since, until], oldest first."""
-    stmt = (
-        select(runs.c.started_at, results.c.status)
-        .join(runs, runs.c.id == results.c.run_id)
-        .join(modules, modules.c.id == results.c.module_id)
-        .where(
-            modules.c.name == module_id,
-            runs.c.state == "ok",
-            runs.c.started_at.between(utc(since), utc(until)),
-            not_of_configs(excluded),
-        )
-        .order_by(runs.c.started_at)
-    )
-    return [(utc(t), STATUS_OF_CODE[code]) for t, code in conn.execute(stmt)]
+    ids = conn.execute(select(modules.c.id).where(modules.c.name == module_id)).scalars().all()
+    in_range = runs.c.started_at.between(utc(since), utc(until)), not_of_configs(excluded)
+    of_runs = select(runs.c.id, runs.c.started_at).where(runs.c.state == "ok", *in_range)
+    times = {i: utc(t) for i, t in conn.execute(of_runs)}
+    if not ids or not times:
+        return []
+    stored = stored_results(conn, {i: day_of(t) for i, t in times.items()}, ids)
+    stored.sort(key=lambda r: (times[r.run_id], r.run_id))
+    return [(times[r.run_id], STATUS_OF_CODE[r.status]) for r in stored]

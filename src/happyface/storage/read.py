@@ -7,15 +7,15 @@ it commits, and a run that is still going or failed never shows up as the site a
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, and_, func, or_, select
 
 from ..status import Status
+from .batches import in_batches
 from .details import expand
-from .packing import parse_layout
 from .records import (
     STATUS_OF_CODE,
     ResultRow,
@@ -24,16 +24,16 @@ from .records import (
     tables_from_json,
     utc,
 )
+from .result_days import StoredResult, details_of
 from .schema import (
     categories,
     config_versions,
-    metric_layouts,
     modules,
     result_details,
-    results,
     run_categories,
     runs,
 )
+from .stored import day_of, layouts_by_id, stored_results
 
 _RUN_COLUMNS = (
     runs.c.id,
@@ -130,53 +130,79 @@ def runs_between(
     return [run_info(row) for row in conn.execute(stmt)]
 
 
-_RESULT_COLUMNS = (
-    results.c.run_id,
-    modules.c.name.label("module"),
-    categories.c.name.label("category"),
-    runs.c.started_at,
-    results.c.status,
-    results.c.message,
-    results.c.archive,
-    results.c.fetch_seconds,
-    results.c.extract_seconds,
-    results.c.error,
-)
+def _ok_runs(conn: Connection, *where: ColumnElement[bool]) -> dict[int, datetime]:
+    """The visible runs matching `where`: their start by id."""
+    rows = conn.execute(select(runs.c.id, runs.c.started_at).where(_OK, *where))
+    return {run_id: utc(started) for run_id, started in rows}
 
 
-_PAYLOAD = (metric_layouts.c.layout, results.c.metrics, result_details.c.data)
+def _module_ids(conn: Connection, names: Collection[str]) -> list[int]:
+    """The ids of the modules of these names that have ever stored a result."""
+    stmt = select(modules.c.id).where(modules.c.name.in_(sorted(names)))
+    return list(conn.execute(stmt).scalars())
 
 
-def _results() -> Select[Any]:
-    return (
-        select(*_RESULT_COLUMNS, *_PAYLOAD)
-        .join(runs, runs.c.id == results.c.run_id)
-        .join(modules, modules.c.id == results.c.module_id)
-        .join(categories, categories.c.id == results.c.category_id)
-        .outerjoin(metric_layouts, metric_layouts.c.id == results.c.layout_id)
-        .outerjoin(result_details, result_details.c.id == results.c.details_id)
-    )
+def _names(conn: Connection, table: Table, ids: Collection[int]) -> dict[int, str]:
+    """The names of these module or category ids."""
+    stmt = select(table.c.id, table.c.name).where(table.c.id.in_(sorted(ids)))
+    return {i: name for i, name in conn.execute(stmt)}
 
 
-def result_row(row: Any) -> ResultRow:
-    """A ResultRow from a row of the result columns."""
-    data = expand(row.data)
-    return ResultRow(
-        run_id=row.run_id,
-        module_id=row.module,
-        category_id=row.category,
-        time=utc(row.started_at),
-        status=STATUS_OF_CODE[row.status],
-        message=row.message,
-        metrics={} if row.layout is None else parse_layout(row.layout).unpack(row.metrics),
-        tables=tables_from_json(data.get("tables", [])),
-        links=links_from_json(data.get("links", [])),
-        details=data.get("details", {}),
-        archive=row.archive,
-        fetch_seconds=row.fetch_seconds,
-        extract_seconds=row.extract_seconds,
-        error=row.error,
-    )
+def _details(conn: Connection, ids: Collection[int]) -> dict[int, bytes]:
+    """The stored (compressed) details of these ids."""
+    found: dict[int, bytes] = {}
+    for batch in in_batches(sorted(ids)):
+        stmt = select(result_details.c.id, result_details.c.data)
+        found.update(
+            (i, data) for i, data in conn.execute(stmt.where(result_details.c.id.in_(batch)))
+        )
+    return found
+
+
+def _result_rows(
+    conn: Connection, stored: list[StoredResult], times: Mapping[int, datetime], payload: bool
+) -> list[ResultRow]:
+    """ResultRows of stored results (`times`: their runs' starts), with or without payload."""
+    module_names = _names(conn, modules, {r.module_id for r in stored})
+    category_names = _names(conn, categories, {r.category_id for r in stored})
+    if not payload:
+        return [
+            ResultRow(
+                run_id=r.run_id,
+                module_id=module_names[r.module_id],
+                category_id=category_names[r.category_id],
+                time=times[r.run_id],
+                status=STATUS_OF_CODE[r.status],
+                message=r.message,
+                error=r.error,
+            )
+            for r in stored
+        ]
+    layouts = layouts_by_id(conn, {r.layout_id for r in stored if r.layout_id is not None})
+    details = _details(conn, details_of(stored))
+    rows = []
+    for r in stored:
+        data = expand(None if r.details_id is None else details[r.details_id])
+        layout = None if r.layout_id is None else layouts[r.layout_id]
+        rows.append(
+            ResultRow(
+                run_id=r.run_id,
+                module_id=module_names[r.module_id],
+                category_id=category_names[r.category_id],
+                time=times[r.run_id],
+                status=STATUS_OF_CODE[r.status],
+                message=r.message,
+                metrics={} if layout is None or r.metrics is None else layout.unpack(r.metrics),
+                tables=tables_from_json(data.get("tables", [])),
+                links=links_from_json(data.get("links", [])),
+                details=data.get("details", {}),
+                archive=r.archive,
+                fetch_seconds=r.fetch_seconds,
+                extract_seconds=r.extract_seconds,
+                error=r.error,
+            )
+        )
+    return rows
 
 
 def run_results(
@@ -185,59 +211,28 @@ def run_results(
     """The results in run `run_id` of every module (or of `module_ids`), ordered by module id.
 
     Without `payload` their metrics, tables, links, details, archive and timings are left
-    empty, unread.
+    empty, unread (a list of modules shows status, message and error only).
     """
-    if not payload:
-        return _brief_results(conn, run_id, module_ids)
-    stmt = _results().where(results.c.run_id == run_id, _OK)
-    if module_ids is not None:
-        stmt = stmt.where(modules.c.name.in_(sorted(module_ids)))
-    return [result_row(row) for row in conn.execute(stmt.order_by(modules.c.name))]
-
-
-def _brief_results(
-    conn: Connection, run_id: int, module_ids: Collection[str] | None
-) -> list[ResultRow]:
-    """The results of a run without their payload, read lean: the run's time once rather than
-    per row, and only the columns a list of modules shows: status, message, error (a thousand
-    modules' rows took 27 ms through the full query, a quarter of that so)."""
-    run = conn.execute(select(runs.c.started_at).where(runs.c.id == run_id, _OK)).first()
-    if run is None:
+    times = _ok_runs(conn, runs.c.id == run_id)
+    if not times:
         return []
-    time = utc(run.started_at)
-    stmt = (
-        select(
-            modules.c.name,
-            categories.c.name,
-            results.c.status,
-            results.c.message,
-            results.c.error,
-        )
-        .join(modules, modules.c.id == results.c.module_id)
-        .join(categories, categories.c.id == results.c.category_id)
-        .where(results.c.run_id == run_id)
-    )
-    if module_ids is not None:
-        stmt = stmt.where(modules.c.name.in_(sorted(module_ids)))
-    return [
-        ResultRow(
-            run_id=run_id,
-            module_id=module,
-            category_id=category,
-            time=time,
-            status=STATUS_OF_CODE[status],
-            message=message,
-            error=error,
-        )
-        for module, category, status, message, error in conn.execute(stmt.order_by(modules.c.name))
-    ]
+    ids = None if module_ids is None else _module_ids(conn, module_ids)
+    if ids == []:
+        return []
+    stored = stored_results(conn, {run_id: day_of(times[run_id])}, ids)
+    rows = _result_rows(conn, stored, times, payload)
+    return sorted(rows, key=lambda row: row.module_id)
 
 
 def one_result(conn: Connection, run_id: int, module_id: str) -> ResultRow | None:
     """One module's result in run `run_id`."""
-    stmt = _results().where(results.c.run_id == run_id, _OK, modules.c.name == module_id)
-    row = conn.execute(stmt).first()
-    return None if row is None else result_row(row)
+    found = run_results(conn, run_id, [module_id])
+    return found[0] if found else None
+
+
+# runs read per step of a module's history: a page holds `limit` results unless the module
+# was absent from many of those runs, and then the next page is read
+_HISTORY_PAGE = 200
 
 
 def module_history(
@@ -252,14 +247,34 @@ def module_history(
 
     Runs of the `excluded` configuration versions are left out.
     """
-    in_range = runs.c.started_at.between(since, until)
-    stmt = (
-        _results()
-        .where(modules.c.name == module_id, _OK, in_range, not_of_configs(excluded))
-        .order_by(runs.c.started_at.desc(), runs.c.id.desc())
-        .limit(limit)
-    )
-    return [result_row(row) for row in conn.execute(stmt)]
+    ids = _module_ids(conn, [module_id])
+    if not ids or limit <= 0:
+        return []
+    newest_first = runs.c.started_at.desc(), runs.c.id.desc()
+    in_range = runs.c.started_at.between(since, until), not_of_configs(excluded)
+    found: list[ResultRow] = []
+    after: tuple[datetime, int] | None = None
+    while len(found) < limit:
+        stmt = select(runs.c.id, runs.c.started_at).where(_OK, *in_range)
+        if after is not None:
+            t, i = after
+            stmt = stmt.where(
+                or_(runs.c.started_at < t, and_(runs.c.started_at == t, runs.c.id < i))
+            )
+        page = [
+            (i, utc(t))
+            for i, t in conn.execute(
+                stmt.order_by(*newest_first).limit(max(limit - len(found), _HISTORY_PAGE))
+            )
+        ]
+        if not page:
+            break
+        times = dict(page)
+        stored = stored_results(conn, {i: day_of(t) for i, t in page}, ids)
+        rows = _result_rows(conn, stored, times, payload=True)
+        found.extend(sorted(rows, key=lambda r: (r.time, r.run_id), reverse=True))
+        after = page[-1][1], page[-1][0]
+    return found[:limit]
 
 
 class MetricsAt(NamedTuple):
@@ -275,32 +290,21 @@ def metrics_between(
     conn: Connection, since: datetime, until: datetime, module_ids: Collection[str]
 ) -> list[MetricsAt]:
     """The statuses and metrics of `module_ids` in visible runs started in [since, until],
-    oldest first, in one query and without details (a detector's warm-up reads a month)."""
-    stmt = (
-        select(
-            modules.c.name,
-            runs.c.started_at,
-            results.c.status,
-            metric_layouts.c.layout,
-            results.c.metrics,
-        )
-        .join(runs, runs.c.id == results.c.run_id)
-        .join(modules, modules.c.id == results.c.module_id)
-        .outerjoin(metric_layouts, metric_layouts.c.id == results.c.layout_id)
-        .where(_OK, runs.c.started_at.between(since, until))
-        .where(modules.c.name.in_(sorted(module_ids)))
-        .order_by(runs.c.started_at, runs.c.id)
-    )
-    layouts: dict[str, Any] = {}
+    oldest first, without details (a detector's warm-up reads a month)."""
+    ids = _module_ids(conn, module_ids)
+    times = _ok_runs(conn, runs.c.started_at.between(since, until))
+    if not ids or not times:
+        return []
+    stored = stored_results(conn, {i: day_of(t) for i, t in times.items()}, ids)
+    names = _names(conn, modules, ids)
+    layouts = layouts_by_id(conn, {r.layout_id for r in stored if r.layout_id is not None})
     found = []
-    for module, started, status, layout, packed in conn.execute(stmt):
-        metrics: dict[str, float] = {}
-        if layout is not None:
-            parsed = layouts.get(layout)
-            if parsed is None:
-                parsed = layouts[layout] = parse_layout(layout)
-            metrics = parsed.unpack(packed)
-        found.append(MetricsAt(module, utc(started), STATUS_OF_CODE[status], metrics))
+    for r in sorted(stored, key=lambda r: (times[r.run_id], r.run_id)):
+        layout = None if r.layout_id is None else layouts[r.layout_id]
+        metrics = {} if layout is None or r.metrics is None else layout.unpack(r.metrics)
+        found.append(
+            MetricsAt(names[r.module_id], times[r.run_id], STATUS_OF_CODE[r.status], metrics)
+        )
     return found
 
 

@@ -12,28 +12,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, Table, delete, exists, func, select
+from sqlalchemy import Connection, Engine, Table, delete, exists, func, or_, select, update
 
 from ..config.settings import RetentionSettings as Retention
 from .batches import in_batches
 from .changes import delete_changes_before
 from .curves import SAMPLES_FROM, level_key
+from .pack_days import pack_ended_days
 from .packing import parse_layout
 from .periods import delete_ended_before
 from .quality.write import delete_source_quality
 from .records import utc
+from .result_days import StoredResult, decode, details_of, encode
 from .rollup import LEVELS, bucket_of, bucket_start, complete_before, written_until
 from .schema import (
     config_versions,
     dialect_insert,
     meta,
     metric_layouts,
+    result_days,
     result_details,
     results,
     run_categories,
     runs,
     series,
 )
+from .stored import day_of, layouts_by_id
 
 # runs, or series, handled per transaction
 RUNS_PER_TRANSACTION = 500
@@ -60,6 +64,7 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
     )
     with engine.begin() as conn:
         complete_before(conn, now)
+    pack_ended_days(engine, now)  # moved, not removed: not among the counts
     open_from = _open_from(engine)
     # what an open bucket is computed from stays: the raw samples of the open hour, and the
     # hours of the open day, however short the retention
@@ -135,25 +140,56 @@ def _delete_rollups(engine: Engine, table: Table, width: int, cut: datetime) -> 
 def _delete_runs(engine: Engine, cut: datetime, counts: dict[str, int]) -> None:
     while True:
         with engine.begin() as conn:
-            ids = list(
-                conn.execute(
-                    select(runs.c.id).where(runs.c.started_at < cut).limit(RUNS_PER_TRANSACTION)
-                ).scalars()
-            )
-            if not ids:
+            stmt = select(runs.c.id, runs.c.started_at).where(runs.c.started_at < cut)
+            found = conn.execute(stmt.limit(RUNS_PER_TRANSACTION)).all()
+            if not found:
                 return
+            ids = [run_id for run_id, _ in found]
+            days = {day_of(utc(started)) for _, started in found}
             counts["samples"] += _count_samples(conn, ids)
             used = select(results.c.details_id).where(results.c.run_id.in_(ids)).distinct()
-            candidates = [d for d in conn.execute(used).scalars() if d is not None]
+            candidates = {d for d in conn.execute(used).scalars() if d is not None}
             counts["results"] += conn.execute(
                 delete(results).where(results.c.run_id.in_(ids))
             ).rowcount
-            counts["details"] += _delete_unused_details(conn, candidates)
+            removed, still_used = _unpack_runs(conn, set(ids), days)
+            counts["results"] += len(removed)
+            counts["samples"] += _samples_in(conn, removed)
+            candidates = (candidates | details_of(removed)) - still_used
+            counts["details"] += _delete_unused_details(conn, candidates, max(days))
             delete_source_quality(conn, ids)
             counts["categories"] += conn.execute(
                 delete(run_categories).where(run_categories.c.run_id.in_(ids))
             ).rowcount
             counts["runs"] += conn.execute(delete(runs).where(runs.c.id.in_(ids))).rowcount
+
+
+def _unpack_runs(
+    conn: Connection, run_ids: set[int], days: set[int]
+) -> tuple[list[StoredResult], set[int]]:
+    """Take these runs' results out of the packed days they fall in.
+
+    The results removed, and the details that the packed results left on those days still
+    reference. A day whose runs all go is deleted; the day a cut falls in is written anew.
+    """
+    removed: list[StoredResult] = []
+    still_used: set[int] = set()
+    stmt = select(result_days.c.module_id, result_days.c.day, result_days.c.data)
+    for day in sorted(days):
+        for module, _, data in conn.execute(stmt.where(result_days.c.day == day)).all():
+            packed = decode(module, data)
+            left = [r for r in packed if r.run_id not in run_ids]
+            still_used |= details_of(left)
+            if len(left) == len(packed):
+                continue
+            removed += [r for r in packed if r.run_id in run_ids]
+            this = result_days.c.module_id == module, result_days.c.day == day
+            if left:
+                new = {"count": len(left), "data": encode(left)}
+                conn.execute(update(result_days).where(*this).values(new))
+            else:
+                conn.execute(delete(result_days).where(*this))
+    return removed, still_used
 
 
 def _count_samples(conn: Connection, run_ids: Sequence[int]) -> int:
@@ -167,14 +203,27 @@ def _count_samples(conn: Connection, run_ids: Sequence[int]) -> int:
     return sum(len(parse_layout(text).names) * n for text, n in conn.execute(per_layout))
 
 
-def _delete_unused_details(conn: Connection, candidates: Sequence[int]) -> int:
-    """Delete those of these details rows that no result references any more."""
+def _delete_unused_details(conn: Connection, candidates: set[int], last_day: int) -> int:
+    """Delete those of these details rows that no result references any more.
+
+    Those are referenced by no row, and by no packed day after `last_day` (the last day whose
+    packed results this deletion went through, which left the candidates out): a packed
+    day references only details whose `used_until` is that day or later.
+    """
     deleted = 0
+    used = result_details.c.used_until
     for batch in in_batches(sorted(candidates)):
         referenced = exists().where(results.c.details_id == result_details.c.id)
-        stmt = delete(result_details).where(result_details.c.id.in_(batch), ~referenced)
+        not_later = or_(used.is_(None), used <= last_day)
+        stmt = delete(result_details).where(result_details.c.id.in_(batch), ~referenced, not_later)
         deleted += conn.execute(stmt).rowcount
     return deleted
+
+
+def _samples_in(conn: Connection, packed: Sequence[StoredResult]) -> int:
+    """How many raw samples these packed results hold."""
+    layouts = layouts_by_id(conn, {r.layout_id for r in packed if r.layout_id is not None})
+    return sum(len(layouts[r.layout_id].names) for r in packed if r.layout_id is not None)
 
 
 def _advance(engine: Engine, key: str, cut: datetime) -> None:

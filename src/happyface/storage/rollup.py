@@ -22,9 +22,9 @@ from sqlalchemy import Connection, Table, select, text
 
 from .batches import in_batches
 from .bulk import insert_rows
-from .raw import layouts_by_id
 from .records import utc
-from .schema import dialect_insert, meta, results, rollups_daily, rollups_hourly, runs, series
+from .schema import dialect_insert, meta, rollups_daily, rollups_hourly, runs, series
+from .stored import day_of, layouts_by_id, stored_results
 
 HOUR = 3600
 DAY = 86400
@@ -127,18 +127,17 @@ def _from_raw(
     since, before = bucket_start(first, width), bucket_start(end, width)
     in_range = runs.c.started_at >= since, runs.c.started_at < before
     of_runs = select(runs.c.id, runs.c.started_at).where(runs.c.state == "ok", *in_range)
-    bucket_of_run = {run_id: bucket_of(utc(t), width) for run_id, t in conn.execute(of_runs)}
+    started = {run_id: utc(t) for run_id, t in conn.execute(of_runs)}
     folded: dict[tuple[int, str, int], Aggregate] = {}
-    for batch in in_batches(sorted(bucket_of_run)):
-        stmt = select(
-            results.c.run_id, results.c.module_id, results.c.layout_id, results.c.metrics
-        ).where(results.c.run_id.in_(batch), results.c.layout_id.is_not(None))
-        rows = conn.execute(stmt).all()
-        layouts = layouts_by_id(conn, {layout for _, _, layout, _ in rows})
-        for run_id, module, layout, packed in rows:
-            bucket = bucket_of_run[run_id]
-            for name, value in layouts[layout].unpack(packed).items():
-                fold_into(folded, (module, name, bucket), 1, value, value, value)
+    for batch in in_batches(sorted(started)):
+        rows = stored_results(conn, {i: day_of(started[i]) for i in batch})
+        layouts = layouts_by_id(conn, {r.layout_id for r in rows if r.layout_id is not None})
+        for r in rows:
+            if r.layout_id is None or r.metrics is None:
+                continue
+            bucket = bucket_of(started[r.run_id], width)
+            for name, value in layouts[r.layout_id].unpack(r.metrics).items():
+                fold_into(folded, (r.module_id, name, bucket), 1, value, value, value)
     ids = _series_ids(conn, {module for module, _, _ in folded})
     return [
         (ids[(module, name)], bucket, int(agg[0]), agg[1], agg[2], agg[3])

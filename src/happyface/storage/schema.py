@@ -111,6 +111,8 @@ result_details = Table(
     Column("id", Integer, primary_key=True),
     Column("hash", String(64), nullable=False, unique=True),
     Column("data", LargeBinary, nullable=False),  # zlib-compressed JSON: tables, links, details
+    # the last day (since 1970) of the packed results that reference it; NULL: none packed yet
+    Column("used_until", Integer),
 )
 
 metric_layouts = Table(
@@ -147,6 +149,19 @@ results = Table(
     Index("ix_results_run_id", "run_id"),
     # retention: is a details row still referenced?
     Index("ix_results_details_id", "details_id"),
+    sqlite_with_rowid=False,
+)
+
+# The results of a day that has ended, one row per module (see result_days.py): the rows of
+# `results` above are the current day's, and those of runs stored late.
+result_days = Table(
+    "result_days",
+    metadata,
+    Column("module_id", Integer, ForeignKey("modules.id"), nullable=False),
+    Column("day", Integer, nullable=False),  # days since 1970-01-01 UTC of the runs' starts
+    Column("count", Integer, nullable=False),  # how many results `data` holds
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("module_id", "day"),
     sqlite_with_rowid=False,
 )
 
