@@ -290,7 +290,7 @@ def metrics_between(
     conn: Connection, since: datetime, until: datetime, module_ids: Collection[str]
 ) -> list[MetricsAt]:
     """The statuses and metrics of `module_ids` in visible runs started in [since, until],
-    oldest first, without details (a detector's warm-up reads a month)."""
+    oldest first (a run's by module), without details (a detector's warm-up reads a month)."""
     ids = _module_ids(conn, module_ids)
     times = _ok_runs(conn, runs.c.started_at.between(since, until))
     if not ids or not times:
@@ -299,7 +299,7 @@ def metrics_between(
     names = _names(conn, modules, ids)
     layouts = layouts_by_id(conn, {r.layout_id for r in stored if r.layout_id is not None})
     found = []
-    for r in sorted(stored, key=lambda r: (times[r.run_id], r.run_id)):
+    for r in sorted(stored, key=lambda r: (times[r.run_id], r.run_id, names[r.module_id])):
         layout = None if r.layout_id is None else layouts[r.layout_id]
         metrics = {} if layout is None or r.metrics is None else layout.unpack(r.metrics)
         found.append(

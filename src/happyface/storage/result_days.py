@@ -88,7 +88,7 @@ def decode(module_id: int, data: bytes) -> list[StoredResult]:
     *numbers, lengths = columns
     metrics = []
     for length in lengths:
-        metrics.append(bytes(raw[offset : offset + length]) if length else None)
+        metrics.append(bytes(raw[offset : offset + length]))
         offset += length
     messages, archives, errors = json.loads(bytes(raw[offset:]))
     run_ids, category_ids, layout_ids, details_ids, statuses, fetches, extracts = numbers
@@ -100,7 +100,7 @@ def decode(module_id: int, data: bytes) -> list[StoredResult]:
             statuses[i],
             messages[i],
             layout_ids[i] or None,
-            metrics[i],
+            metrics[i] if layout_ids[i] else None,  # packed metrics come with their layout
             details_ids[i] or None,
             archives[i],
             fetches[i],
