@@ -22,7 +22,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 VERSION = 1
 _HEAD = struct.Struct("<BI")
@@ -116,7 +116,7 @@ def details_of(rows: Iterable[StoredResult]) -> set[int]:
     return {r.details_id for r in rows if r.details_id is not None}
 
 
-def _little(values: array) -> array:  # type: ignore[type-arg]
+def _little(values: array[Any]) -> array[Any]:
     """`values` in little-endian order (in place; a no-op on little-endian machines)."""
     if _SWAP:
         values.byteswap()
