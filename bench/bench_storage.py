@@ -4,9 +4,11 @@ Prints a table of figures; each timed call is checked to have returned what it s
 `--quick` runs a small version in seconds.
 
 (a) `finish_run` of runs of 200 modules (5 metrics and a small table each; the tables of 20
-    modules change every run, the others repeat), one run every 15 minutes for a day: p50 and
-    max ms, and the database's growth per run, by table and by index, extrapolated to a year
-    of 15-minute runs (PostgreSQL vacuumed after each run, as autovacuum would be).
+    modules change every run, the others repeat), one run every 15 minutes for two days and
+    into a third, cleaned hourly as `serve` does (which packs each ended day): p50 and max
+    ms, how long packing a day takes, and the database's growth per run over the second day
+    (steady state), by table and by index, extrapolated to a year of 15-minute runs
+    (PostgreSQL vacuumed after each run, as autovacuum would be).
 (b) synthetic history of 100 modules with 2 metrics each (a count, always integral, and a
     ratio, never integral), one run every 15 minutes: 2 years (~70k runs) and 3 months,
     bulk-loaded in time order as runs would have written it (through finish_run it would take
@@ -37,10 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fixtur
 from tests.fixtures.postgres import PostgresCluster
 
 from happyface import Result, Status, Table
-from happyface.storage import ModuleRecord, Store, open_store
+from happyface.storage import ModuleRecord, Retention, Store, open_store
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
 STEP = timedelta(minutes=15)
+QUICK_STEP = timedelta(hours=3)
 RUNS_PER_YEAR = 365 * 96
 CATEGORIES = 10
 CONFIG = {"categories": [{"id": f"cat{c}", "title": f"Category {c}"} for c in range(CATEGORIES)]}
@@ -62,7 +65,9 @@ def main() -> None:
             with databases(backend, Path(tmp)) as new_url:
                 if "finish" in parts:
                     rows += shown(
-                        bench_finish_run(backend, new_url("runs"), 8 if args.quick else 96)
+                        bench_finish_run(
+                            backend, new_url("runs"), QUICK_STEP if args.quick else STEP
+                        )
                     )
                 if "history" in parts:
                     days = (70, 35) if args.quick else (730, 90)
@@ -155,16 +160,25 @@ def big_run(rng: random.Random, run: int) -> list[ModuleRecord]:
     return records
 
 
-def bench_finish_run(backend: str, url: str, runs: int) -> Figures:
-    """Milliseconds per finish_run of a 200-module run, and the database's growth per run."""
+def bench_finish_run(backend: str, url: str, step: timedelta) -> Figures:
+    """Milliseconds per finish_run of a 200-module run, and the database's growth per run.
+
+    Runs every `step` for two days and into a third, cleaned hourly as `serve` cleans: the
+    first clean of a day packs the day before. Growth is measured from the first run of the
+    second day to the first of the third (each after its clean): a day's worth at steady
+    state, the rows of the current day the same at both ends.
+    """
     store = open_store(url)
     statements = count_statements(store.engine)
     rng = random.Random(1)
     categories = {f"cat{c}": Status.HAPPY for c in range(CATEGORIES)}
-    timings, cpu, per_run, size_before, tables_before, parts_before = [], [], [], 0, {}, {}
+    per_day = timedelta(days=1) // step
+    timings, cpu, per_run, packing = [], [], [], []
+    sizes: list[tuple[int, dict[str, int], dict[str, int]]] = []
     day: list[tuple[datetime, float]] = []  # one metric's values so far today
-    for i in range(runs + 1):
-        t = START + i * STEP
+    firsts: list[tuple[int, list[ModuleRecord]]] = []  # each day's first run, checked packed
+    for i in range(2 * per_day + 1):
+        t = START + i * step
         records = big_run(rng, i)
         run_id = store.begin_run(t, "bench", CONFIG)
         assert run_id is not None
@@ -175,19 +189,30 @@ def bench_finish_run(backend: str, url: str, runs: int) -> Figures:
             timings.append((time.perf_counter() - began) * 1000)
             cpu.append((time.process_time() - began_cpu) * 1000)
             per_run.append(len(statements))
-        # before measuring: the first VACUUM gives every table its free-space and visibility
-        # maps (32 KB each on PostgreSQL), once, not per run
+        if t.minute == 0:
+            began = time.perf_counter()
+            store.cleanup(t, Retention())
+            if i % per_day == 0 and i:
+                packing.append((time.perf_counter() - began) * 1000)
+                check_stored(store, *firsts[-1])  # read back from its packed day
+        # the first VACUUM gives every table its free-space and visibility maps (32 KB each
+        # on PostgreSQL), once: the measure starts after a day anyway
         vacuum(store.engine)
-        if not i:
-            size_before = relation_bytes(store.engine)
-            tables_before = table_bytes(store.engine)
-            parts_before = part_bytes(store.engine)
+        if i % per_day == 0:
+            firsts.append((run_id, records))
+            if i:
+                sizes.append(
+                    (
+                        relation_bytes(store.engine),
+                        table_bytes(store.engine),
+                        part_bytes(store.engine),
+                    )
+                )
         check_stored(store, run_id, records)
         day = [x for x in day if x[0].date() == t.date()] + [(t, records[0].result.metrics["m0"])]
         check_curve(store, day)
-    growth = (relation_bytes(store.engine) - size_before) / runs
-    tables = table_bytes(store.engine)
-    parts = part_bytes(store.engine)
+    (size_before, tables_before, parts_before), (size, tables, parts) = sizes
+    growth = (size - size_before) / per_day
     store.close()
     label = f"(a) {backend}: finish_run, 200 modules x 5 metrics"
     return [
@@ -197,9 +222,13 @@ def bench_finish_run(backend: str, url: str, runs: int) -> Figures:
         ),
         (f"{label}: max ms", f"{max(timings):.1f}"),
         (f"{label}: statements p50 (max)", f"{statistics.median(per_run):.0f} ({max(per_run)})"),
+        (
+            f"(a) {backend}: packing a day of {per_day} runs ms",
+            " ".join(f"{p:.0f}" for p in packing),
+        ),
         (f"(a) {backend}: database growth per run KB", f"{growth / 1000:.1f}"),
-        (f"(a) {backend}: growth per run by table KB", largest(tables_before, tables, runs)),
-        (f"(a) {backend}: growth per run by relation KB", largest(parts_before, parts, runs, 6)),
+        (f"(a) {backend}: growth per run by table KB", largest(tables_before, tables, per_day)),
+        (f"(a) {backend}: growth per run by relation KB", largest(parts_before, parts, per_day, 6)),
         (f"(a) {backend}: per year of 15-minute runs GB", f"{growth * RUNS_PER_YEAR / 1e9:.2f}"),
     ]
 

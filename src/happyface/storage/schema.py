@@ -123,12 +123,10 @@ metric_layouts = Table(
     Column("layout", Text, nullable=False),  # see packing.py
 )
 
-# One row per (module, run). The row holds the module's metrics as packed samples: plots read
-# them from here, so a sample costs its few bytes and no row of its own. Keyed by module
-# first, so a module's history (its curves) is one primary-key range. On SQLite the rows live
-# in that key's B-tree; PostgreSQL keeps them in insertion order, a run's rows together, so a
-# module's 30 days lay on 2,880 heap pages: its key index carries the packed metrics too
-# (INCLUDE), and a curve is read from a few index pages alone.
+# One row per (module, run) of the current day (and of runs stored late): ended days are
+# packed into `result_days` below. The row holds the module's metrics as packed samples
+# (plots read them from here) and references its details. Keyed by module first, so a
+# module's history is one primary-key range.
 results = Table(
     "results",
     metadata,
@@ -144,7 +142,7 @@ results = Table(
     Column("fetch_seconds", Float, nullable=False),
     Column("extract_seconds", Float, nullable=False),
     Column("error", Text, nullable=False),
-    PrimaryKeyConstraint("module_id", "run_id", postgresql_include=["layout_id", "metrics"]),
+    PrimaryKeyConstraint("module_id", "run_id"),
     # the site at a run, and retention deleting whole runs
     Index("ix_results_run_id", "run_id"),
     # retention: is a details row still referenced?

@@ -1,7 +1,9 @@
 """Results of ended days packed one row per (module, day); details know their last packed day.
 
 Existing rows stay rows: the cleanup packs them, the oldest days first (see pack_days.py).
-The downgrade unpacks every packed day into rows again.
+The downgrade unpacks every packed day into rows again. On PostgreSQL the results' key no
+longer carries the packed metrics (0009): a curve reads packed days, and the rows left are
+a day's.
 
 Revision ID: 0012
 Revises: 0011
@@ -35,6 +37,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("result_details") as batch:
         batch.add_column(sa.Column("used_until", sa.Integer, nullable=True))
+    _rebuild_key(include=())
 
 
 def downgrade() -> None:
@@ -50,3 +53,15 @@ def downgrade() -> None:
     with op.batch_alter_table("result_details") as batch:
         batch.drop_column("used_until")
     op.drop_table("result_days")
+    _rebuild_key(include=("layout_id", "metrics"))
+
+
+def _rebuild_key(include: tuple[str, ...]) -> None:
+    """`pk_results` with these columns included (PostgreSQL only, as in 0009)."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    carried = f" INCLUDE ({', '.join(include)})" if include else ""
+    op.execute(
+        "ALTER TABLE results DROP CONSTRAINT pk_results, "
+        f"ADD CONSTRAINT pk_results PRIMARY KEY (module_id, run_id){carried}"
+    )
