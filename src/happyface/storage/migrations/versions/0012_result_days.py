@@ -33,7 +33,6 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary, nullable=False),
         sa.ForeignKeyConstraint(["module_id"], ["modules.id"], name="fk_result_days_module_id"),
         sa.PrimaryKeyConstraint("module_id", "day", name="pk_result_days"),
-        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("result_details") as batch:
         batch.add_column(sa.Column("used_until", sa.Integer, nullable=True))
