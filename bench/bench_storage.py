@@ -335,7 +335,7 @@ def bench_history(
         store = open_store(url)
         figures[n] = measure(store, n, queries)
         size = relation_bytes(store.engine)
-        results_bytes[n] = relation_bytes(store.engine, "results")
+        results_bytes[n] = results_size(store.engine)
         store.close()
         label = f"(b) {backend} {n} days"
         rows += [
@@ -351,7 +351,7 @@ def bench_history(
     bare = new_url("bare")
     bulk_load(bare, short_days, START, STEP, MODULES, CATEGORIES, metrics=False)
     engine = sa.create_engine(bare)
-    without = relation_bytes(engine, "results")
+    without = results_size(engine)
     engine.dispose()
     per_sample = (results_bytes[short_days] - without) / (short_days * 96 * MODULES * 2)
     rows.append((f"(b) {backend}: bytes per sample on disk", f"{per_sample:.1f}"))
@@ -363,6 +363,11 @@ def bench_history(
         ratios = f"{long_wall / short_wall:.2f} ({long_cpu / short_cpu:.2f})"
         rows.append((f"(b) {backend} ratio {long_days}d / {short_days}d: {name} (CPU)", ratios))
     return rows
+
+
+def results_size(engine: sa.Engine) -> int:
+    """Bytes on disk of the results: the current day's rows and the packed days."""
+    return relation_bytes(engine, "results") + relation_bytes(engine, "result_days")
 
 
 def both(figures: tuple[float, float]) -> str:

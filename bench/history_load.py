@@ -1,7 +1,8 @@
 """Bulk-loading synthetic history for bench_storage.py, in the store's own layout.
 
-Rows go in as runs would have written them: in time order, every rollup bucket but the last
-run's open hour and day written, folded from the exact values. A day of runs per statement,
+Rows go in as runs and the cleanup would have written them: in time order, every rollup
+bucket but the last run's open hour and day written, folded from the exact values, every
+ended day's results packed and the last day's a row each. A day of runs per statement,
 through the store's bulk insert: on PostgreSQL one array-unnest statement per table and day,
 on SQLite a plain executemany.
 """
@@ -20,6 +21,7 @@ from happyface.storage.bulk import insert_rows
 from happyface.storage.details import compress, dumps
 from happyface.storage.hashed import content_hash
 from happyface.storage.packing import pack_metrics
+from happyface.storage.result_days import StoredResult, encode, micros
 from happyface.storage.rollup import (
     COLUMNS,
     DAY,
@@ -35,6 +37,7 @@ from happyface.storage.schema import (
     meta,
     metric_layouts,
     modules,
+    result_days,
     result_details,
     results,
     rollups_daily,
@@ -43,6 +46,7 @@ from happyface.storage.schema import (
     runs,
     series,
 )
+from happyface.storage.stored import day_of
 from happyface.storage.write import RESULT_COLUMNS
 
 METRICS = ("jobs", "ratio")
@@ -94,13 +98,19 @@ def bulk_load(
                     if metrics:
                         _fold(hourly, m, bucket_of(t, HOUR), values)
                         _fold(daily, m, bucket_of(t, DAY), values)
-            insert_rows(conn, results, RESULT_COLUMNS, rows)
+            if first + per_day < days * per_day:  # an ended day: packed, as the cleanup does
+                started = {i + 1: micros(t) for i, t in zip(indices, times, strict=True)}
+                _pack(conn, day_of(times[0]), rows, started)
+            else:  # the current day: a row each
+                insert_rows(conn, results, RESULT_COLUMNS, rows)
             open_hour = bucket_of(times[-1], HOUR)  # the last run's: not written until complete
             insert_rows(conn, rollups_hourly, COLUMNS, list(_rows(hourly, open_hour)))
             hourly = {key: agg for key, agg in hourly.items() if key[1] == open_hour}
         last = start + (days * per_day - 1) * step
         insert_rows(conn, rollups_daily, COLUMNS, list(_rows(daily, bucket_of(last, DAY))))
         _mark_open(conn, last)
+        if days > 1:  # each module's details row is referenced up to the last packed day
+            conn.execute(sa.update(result_details).values(used_until=day_of(last) - 1))
     _analyse(engine)
     engine.dispose()
     return days * per_day, time.perf_counter() - began
@@ -160,6 +170,18 @@ def _result(
     layout_id = None if layout is None else layouts[layout]
     cat = m % category_count + 1
     return (m + 1, run_id, cat, status, "fine", layout_id, packed, m + 1, None, 0.1, 0.01, "")
+
+
+def _pack(
+    conn: sa.Connection, day: int, rows: list[tuple[object, ...]], started: dict[int, int]
+) -> None:
+    """A day's result rows as one packed row per module."""
+    by_module: dict[int, list[StoredResult]] = {}
+    for row in rows:
+        result = StoredResult(*row)  # type: ignore[arg-type]
+        by_module.setdefault(result.module_id, []).append(result)
+    packed = [(m, day, len(rs), encode(rs, started)) for m, rs in sorted(by_module.items())]
+    insert_rows(conn, result_days, ("module_id", "day", "count", "data"), packed)
 
 
 def _fold(buckets: Buckets, module: int, bucket: int, values: dict[str, float]) -> None:

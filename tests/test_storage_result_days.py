@@ -138,13 +138,14 @@ def test_the_packed_value_gives_every_column_back_exactly(count: int) -> None:
         )
         for i in range(count)
     ]
-    assert decode(7, encode(list(reversed(rows)))) == rows
+    started = {r.run_id: 1_700_000_000_000_000 + 900_000_000 * i for i, r in enumerate(rows)}
+    assert decode(7, encode(list(reversed(rows)), started)) == (rows, started)
 
 
 def test_a_packed_value_of_an_unknown_version_is_refused() -> None:
     import zlib
 
-    data = zlib.decompress(encode([]))
+    data = zlib.decompress(encode([], {}))
     with pytest.raises(ValueError, match="version 9"):
         decode(1, zlib.compress(b"\x09" + data[1:]))
 

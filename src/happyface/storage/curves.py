@@ -20,11 +20,11 @@ from sqlalchemy import Connection, Table, select
 from ..status import Status
 from .buckets import level_points
 from .raw import SeriesRef, raw_points
-from .read import config_spans, not_of_configs, ok_run_span
+from .read import config_spans, ok_run_span
 from .records import STATUS_OF_CODE, Point, utc
 from .rollup import LEVELS, bucket_of, written_until
-from .schema import meta, modules, runs, series
-from .stored import day_of, stored_results
+from .schema import meta, modules, series
+from .stored import timed_samples
 
 SAMPLES_FROM = "samples_from"
 Span = tuple[datetime, datetime]
@@ -76,7 +76,7 @@ def metric_series(
     if _covers(complete_from.get(SAMPLES_FROM), since):
         span = ok_run_span(conn, since, until)
         if span.total <= max_points:
-            return raw_points(conn, ref, since, until, excluded, span)
+            return raw_points(conn, ref, since, until, excluded)
     spans = config_spans(conn, excluded)
     marks = written_until(conn)
     chosen = len(LEVELS) - 1  # when nothing fits: the coarsest there is
@@ -113,11 +113,7 @@ def status_series(
 ) -> list[tuple[datetime, Status]]:
     """A module's status in every visible run started in [since, until], oldest first."""
     ids = conn.execute(select(modules.c.id).where(modules.c.name == module_id)).scalars().all()
-    in_range = runs.c.started_at.between(utc(since), utc(until)), not_of_configs(excluded)
-    of_runs = select(runs.c.id, runs.c.started_at).where(runs.c.state == "ok", *in_range)
-    times = {i: utc(t) for i, t in conn.execute(of_runs)}
-    if not ids or not times:
+    if not ids:
         return []
-    stored = stored_results(conn, {i: day_of(t) for i, t in times.items()}, ids)
-    stored.sort(key=lambda r: (times[r.run_id], r.run_id))
-    return [(times[r.run_id], STATUS_OF_CODE[r.status]) for r in stored]
+    samples = timed_samples(conn, utc(since), utc(until), ids, excluded)
+    return [(t, STATUS_OF_CODE[status]) for t, _, _, status, _, _ in samples]

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, delete, or_, select, update
 
 from .bulk import insert_rows
 from .records import utc
-from .result_days import StoredResult, decode, details_of, encode
+from .result_days import StoredResult, decode, details_of, encode, micros
 from .schema import modules, result_days, result_details, results, runs
 from .stored import EPOCH, day_of
 
@@ -35,30 +35,32 @@ def pack_ended_days(engine: Engine, now: datetime, max_days: int = DAYS_PER_CLEA
         by_day = _hot_runs_by_day(conn, today_starts)
         module_ids = list(conn.execute(select(modules.c.id).order_by(modules.c.id)).scalars())
     moved = 0
-    for day, run_ids in sorted(by_day.items())[:max_days]:
+    for day, started in sorted(by_day.items())[:max_days]:
         for first in range(0, len(module_ids), MODULES_PER_TRANSACTION):
             batch = module_ids[first : first + MODULES_PER_TRANSACTION]
             with engine.begin() as conn:
-                moved += _pack(conn, day, run_ids, batch)
+                moved += _pack(conn, day, started, batch)
     return moved
 
 
-def _hot_runs_by_day(conn: Connection, before: datetime) -> dict[int, list[int]]:
-    """The runs started before `before` that still have result rows, by day."""
+def _hot_runs_by_day(conn: Connection, before: datetime) -> dict[int, dict[int, int]]:
+    """The runs started before `before` that still have result rows, by day: their start
+    (in microseconds since 1970) by id."""
     hot = select(results.c.run_id).distinct().scalar_subquery()
     stmt = select(runs.c.id, runs.c.started_at).where(
         runs.c.id.in_(hot), runs.c.started_at < before
     )
-    by_day: dict[int, list[int]] = defaultdict(list)
+    by_day: dict[int, dict[int, int]] = defaultdict(dict)
     for run_id, started in conn.execute(stmt):
-        by_day[day_of(utc(started))].append(run_id)
+        by_day[day_of(utc(started))][run_id] = micros(utc(started))
     return by_day
 
 
-def _pack(conn: Connection, day: int, run_ids: Sequence[int], module_ids: Sequence[int]) -> int:
-    """Move these modules' rows of these runs (all of day `day`) into their packed days."""
+def _pack(conn: Connection, day: int, started: dict[int, int], module_ids: Sequence[int]) -> int:
+    """Move these modules' rows of these runs (all of day `day`; `started`: their starts by
+    id) into their packed days."""
     columns = [results.c[name] for name in StoredResult._fields]
-    of_batch = results.c.module_id.in_(module_ids), results.c.run_id.in_(sorted(run_ids))
+    of_batch = results.c.module_id.in_(module_ids), results.c.run_id.in_(sorted(started))
     rows = [StoredResult(*row) for row in conn.execute(select(*columns).where(*of_batch))]
     if not rows:
         return 0
@@ -68,10 +70,13 @@ def _pack(conn: Connection, day: int, run_ids: Sequence[int], module_ids: Sequen
     stored = select(result_days.c.module_id, result_days.c.data).where(
         result_days.c.day == day, result_days.c.module_id.in_(sorted(by_module))
     )
+    starts = dict(started)
     for module, data in conn.execute(stored):
         moving = {r.run_id for r in by_module[module]}
-        by_module[module] += [r for r in decode(module, data) if r.run_id not in moving]
-    packed = [(m, day, len(rs), encode(rs)) for m, rs in sorted(by_module.items())]
+        packed_before, packed_starts = decode(module, data)
+        by_module[module] += [r for r in packed_before if r.run_id not in moving]
+        starts.update(packed_starts)
+    packed = [(m, day, len(rs), encode(rs, starts)) for m, rs in sorted(by_module.items())]
     insert_rows(conn, result_days, ("module_id", "day", "count", "data"), packed, _replace(conn))
     conn.execute(delete(results).where(*of_batch))
     _mark_used(conn, details_of(rows), day)

@@ -33,7 +33,7 @@ from .schema import (
     run_categories,
     runs,
 )
-from .stored import day_of, layouts_by_id, stored_results
+from .stored import day_of, layouts_by_id, stored_results, timed_samples
 
 _RUN_COLUMNS = (
     runs.c.id,
@@ -292,19 +292,17 @@ def metrics_between(
     """The statuses and metrics of `module_ids` in visible runs started in [since, until],
     oldest first (a run's by module), without details (a detector's warm-up reads a month)."""
     ids = _module_ids(conn, module_ids)
-    times = _ok_runs(conn, runs.c.started_at.between(since, until))
-    if not ids or not times:
+    if not ids:
         return []
-    stored = stored_results(conn, {i: day_of(t) for i, t in times.items()}, ids)
+    samples = timed_samples(conn, since, until, ids)
     names = _names(conn, modules, ids)
-    layouts = layouts_by_id(conn, {r.layout_id for r in stored if r.layout_id is not None})
+    layouts = layouts_by_id(conn, {s[4] for s in samples if s[4] is not None})
     found = []
-    for r in sorted(stored, key=lambda r: (times[r.run_id], r.run_id, names[r.module_id])):
-        layout = None if r.layout_id is None else layouts[r.layout_id]
-        metrics = {} if layout is None or r.metrics is None else layout.unpack(r.metrics)
-        found.append(
-            MetricsAt(names[r.module_id], times[r.run_id], STATUS_OF_CODE[r.status], metrics)
-        )
+    for t, _, module, status, layout, packed in samples:
+        parsed = None if layout is None else layouts[layout]
+        metrics = {} if parsed is None or packed is None else parsed.unpack(packed)
+        found.append(MetricsAt(names[module], t, STATUS_OF_CODE[status], metrics))
+    found.sort(key=lambda m: (m.time, m.module_id))  # a run's modules by name
     return found
 
 

@@ -3,40 +3,42 @@
 A `results` row costs PostgreSQL about 170 bytes of tuple header, line pointer and key entry
 before its content: at 200 modules, 36 KB a run, three quarters of a year's gigabyte. Once a
 day has ended, its rows are moved into one row per (module, day) (see pack_days.py), whose
-value is this: the day's results as columns of fixed-width numbers and one JSON list of
-texts, zlib-compressed, where the columns compress well (the same category, layout and
-details run after run).
+value is this: the day's results as columns, zlib-compressed, where the columns compress well
+(the same category, layout and details run after run).
 
-Layout of the uncompressed value, little-endian: a version byte and the count n; then n
-run ids, category ids, layout ids and details ids (int32, 0 for none), n statuses (int8),
-n fetch and n extract seconds (float64, exactly as stored before), n metric lengths
-(uint32) and the packed metrics one after another; the rest is the JSON array
-[messages, archives, errors].
+Layout of the uncompressed value, little-endian: a version byte and the count n; then n each
+of run ids, category ids, layout ids and details ids (int32, 0 for none), statuses (int8),
+fetch and extract seconds (float64, exactly as stored before) and whether the archive is
+None (int8); then 4n end offsets (uint32) into the bytes that follow: of each result's
+packed metrics, then of each message, archive and error (UTF-8). Every column is found
+without reading the others, so a reader that wants one run of the day, or only the
+metrics, reads just that.
 """
 
 from __future__ import annotations
 
-import json
 import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import Any, NamedTuple
 
-VERSION = 1
+from .records import Point
+
+VERSION = 2
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _HEAD = struct.Struct("<BI")
-# the numeric columns, in order: (type code, StoredResult field)
-_NUMBERS = (
-    ("i", "run_id"),
-    ("i", "category_id"),
-    ("i", "layout_id"),
-    ("i", "details_id"),
-    ("b", "status"),
-    ("d", "fetch_seconds"),
-    ("d", "extract_seconds"),
-)
 _SWAP = sys.byteorder == "big"
+
+
+# what a curve or a rollup reads of a result: (start, run id, module id, status, layout id,
+# packed metrics)
+TimedSample = tuple[datetime, int, int, int, int | None, bytes | None]
 
 
 class StoredResult(NamedTuple):
@@ -56,59 +58,184 @@ class StoredResult(NamedTuple):
     error: str
 
 
-def encode(rows: Sequence[StoredResult]) -> bytes:
-    """The packed value of one module's results (any order; stored by run id)."""
+def encode(rows: Sequence[StoredResult], started: Mapping[int, int]) -> bytes:
+    """The packed value of one module's results (any order; stored by run id); `started`:
+    each run's start, in microseconds since 1970 (see `micros`)."""
     rows = sorted(rows, key=lambda r: r.run_id)
-    parts = [_HEAD.pack(VERSION, len(rows))]
-    for code, field in _NUMBERS:
-        values = [getattr(r, field) or 0 for r in rows]
-        parts.append(_little(array(code, values)).tobytes())
     blobs = [r.metrics or b"" for r in rows]
-    parts.append(_little(array("I", [len(b) for b in blobs])).tobytes())
-    parts.extend(blobs)
-    texts = [[r.message for r in rows], [r.archive for r in rows], [r.error for r in rows]]
-    parts.append(json.dumps(texts, separators=(",", ":"), ensure_ascii=False).encode())
-    return zlib.compress(b"".join(parts))
+    blobs += [r.message.encode() for r in rows]
+    blobs += [(r.archive or "").encode() for r in rows]
+    blobs += [r.error.encode() for r in rows]
+    columns: list[array[Any]] = [
+        array(code, [getattr(r, field) or 0 for r in rows]) for code, field in _FIXED[:-2]
+    ]
+    columns.append(array("b", [r.archive is None for r in rows]))
+    columns.append(array("q", [started[r.run_id] for r in rows]))
+    columns.append(array("I", accumulate(len(b) for b in blobs)))
+    parts = [_HEAD.pack(VERSION, len(rows))]
+    parts += [_little(column).tobytes() for column in columns]
+    return zlib.compress(b"".join(parts + blobs))
 
 
-def decode(module_id: int, data: bytes) -> list[StoredResult]:
-    """The results packed in `data`, by run id."""
-    raw = memoryview(zlib.decompress(data))
-    version, n = _HEAD.unpack_from(raw)
-    if version != VERSION:
-        raise ValueError(f"packed results of version {version}, this store reads {VERSION}")
-    offset = _HEAD.size
-    columns = []
-    for code in [c for c, _ in _NUMBERS] + ["I"]:
-        values = array(code)
-        end = offset + n * values.itemsize
-        values.frombytes(raw[offset:end])
-        columns.append(_little(values))
-        offset = end
-    *numbers, lengths = columns
-    metrics = []
-    for length in lengths:
-        metrics.append(bytes(raw[offset : offset + length]))
-        offset += length
-    messages, archives, errors = json.loads(bytes(raw[offset:]))
-    run_ids, category_ids, layout_ids, details_ids, statuses, fetches, extracts = numbers
-    return [
-        StoredResult(
-            module_id,
-            run_ids[i],
-            category_ids[i],
+def micros(t: datetime) -> int:
+    """An aware time as the microseconds since 1970 that packed days store."""
+    return (t - EPOCH) // _MICROSECOND
+
+
+def from_micros(us: int) -> datetime:
+    """The aware time of microseconds since 1970."""
+    return EPOCH + timedelta(0, 0, us)
+
+
+# the fixed-width columns in order: (type code, StoredResult field)
+_FIXED = (
+    ("i", "run_id"),
+    ("i", "category_id"),
+    ("i", "layout_id"),
+    ("i", "details_id"),
+    ("b", "status"),
+    ("d", "fetch_seconds"),
+    ("d", "extract_seconds"),
+    ("b", "archive"),  # 1 when it is None
+    ("q", "started"),  # the run's start, not a column of results: see encode
+)
+_RUNS, _CATEGORIES, _LAYOUTS, _DETAILS, _STATUSES, _FETCHES, _EXTRACTS, _NO_ARCHIVE = range(8)
+_STARTED = 8
+_ENDS = len(_FIXED)
+_METRICS, _MESSAGES, _ARCHIVES, _ERRORS = range(4)
+
+
+_CODES = [code for code, _ in _FIXED] + ["I"]
+_ITEMSIZES = [array(code).itemsize for code in _CODES]
+_STARTS = list(accumulate(_ITEMSIZES[:-1], initial=0))
+_WIDTH = _STARTS[-1] + 4 * array("I").itemsize  # the bytes of all columns, per result
+
+
+class PackedDay:
+    """A packed value opened: each column read when first asked for, a result built from
+    the columns only when wanted."""
+
+    def __init__(self, module_id: int, data: bytes) -> None:
+        raw = self._raw = zlib.decompress(data)
+        version, n = _HEAD.unpack_from(raw)
+        if version != VERSION:
+            raise ValueError(f"packed results of version {version}, this store reads {VERSION}")
+        self.module_id = module_id
+        self._n = n
+        self._view = memoryview(raw)
+        self._columns: list[Sequence[Any] | None] = [None] * len(_CODES)
+        self._base = _HEAD.size + n * _WIDTH
+
+    @property
+    def run_ids(self) -> Sequence[int]:
+        """The runs whose results this day holds, ascending."""
+        return self._column(_RUNS)
+
+    def indices(self, run_ids: Collection[int]) -> list[int]:
+        """Where the results of these runs are in this day (those it has)."""
+        ids = self.run_ids
+        if len(run_ids) > 8:
+            return [i for i, run_id in enumerate(ids) if run_id in run_ids]
+        found = []
+        for run_id in run_ids:
+            i = bisect_left(ids, run_id)
+            if i < len(ids) and ids[i] == run_id:
+                found.append(i)
+        return sorted(found)
+
+    def started(self) -> Sequence[int]:
+        """Each result's run start, in microseconds since 1970."""
+        return self._column(_STARTED)
+
+    def timed_samples(self, first: int, last: int, excluded: Collection[int]) -> list[TimedSample]:
+        """(start, run, module, status, layout id, packed metrics) of the results of runs
+        started in [first, last] (microseconds since 1970), but for the `excluded` runs."""
+        layouts, statuses, started = (self._column(k) for k in (_LAYOUTS, _STATUSES, _STARTED))
+        ids, module, ends = self.run_ids, self.module_id, self._column(_ENDS)
+        raw, base, epoch, delta = self._raw, self._base, EPOCH, timedelta
+        return [
+            (
+                epoch + delta(0, 0, t),  # from_micros, inlined: called per point
+                ids[i],
+                module,
+                statuses[i],
+                layouts[i] or None,
+                raw[base + (ends[i - 1] if i else 0) : base + ends[i]] if layouts[i] else None,
+            )
+            for i, t in enumerate(started)
+            if first <= t <= last and ids[i] not in excluded
+        ]
+
+    def layout_ids(self) -> set[int]:
+        """The metric layouts this day's results use (0: none)."""
+        return set(self._column(_LAYOUTS))
+
+    def points(
+        self,
+        first: int,
+        last: int,
+        excluded: Collection[int],
+        fields: Mapping[int, tuple[int, struct.Struct] | None],
+    ) -> list[Point]:
+        """One metric's points in the runs started in [first, last] (microseconds since
+        1970), but the `excluded` runs; `fields`: where each layout holds it (None: not)."""
+        layouts, started, ends = (self._column(k) for k in (_LAYOUTS, _STARTED, _ENDS))
+        ids, raw, base, epoch, delta = self.run_ids, self._raw, self._base, EPOCH, timedelta
+        points = []
+        for i, t in enumerate(started):
+            field = fields.get(layouts[i])
+            if field is None or t < first or t > last or ids[i] in excluded:
+                continue
+            offset, unpacker = field
+            value = float(unpacker.unpack_from(raw, base + (ends[i - 1] if i else 0) + offset)[0])
+            points.append(Point(epoch + delta(0, 0, t), value, value, value))
+        return points
+
+    def result(self, i: int) -> StoredResult:
+        """The `i`-th result, whole."""
+        runs, categories, layouts, details, statuses, fetches, extracts, no_archive = (
+            self._column(k) for k in range(_STARTED)
+        )
+        ends = self._column(_ENDS)
+        n, raw, base = self._n, self._raw, self._base
+
+        def blob(column: int) -> bytes:
+            k = column * n + i
+            return raw[base + (ends[k - 1] if k else 0) : base + ends[k]]
+
+        return StoredResult(
+            self.module_id,
+            runs[i],
+            categories[i],
             statuses[i],
-            messages[i],
-            layout_ids[i] or None,
-            metrics[i] if layout_ids[i] else None,  # packed metrics come with their layout
-            details_ids[i] or None,
-            archives[i],
+            blob(_MESSAGES).decode(),
+            layouts[i] or None,
+            blob(_METRICS) if layouts[i] else None,  # packed metrics come with their layout
+            details[i] or None,
+            None if no_archive[i] else blob(_ARCHIVES).decode(),
             fetches[i],
             extracts[i],
-            errors[i],
+            blob(_ERRORS).decode(),
         )
-        for i in range(n)
-    ]
+
+    def _column(self, k: int) -> Sequence[Any]:
+        found = self._columns[k]
+        if found is None:
+            start = _HEAD.size + self._n * _STARTS[k]
+            count = self._n * (4 if k == _ENDS else 1)
+            code = _CODES[k]
+            view = self._view[start : start + count * _ITEMSIZES[k]]
+            # in place where the machine is little-endian, as nearly all are: no copy
+            found = _little(array(code, view.tobytes())) if _SWAP else view.cast(code)  # type: ignore[call-overload]
+            self._columns[k] = found
+        return found
+
+
+def decode(module_id: int, data: bytes) -> tuple[list[StoredResult], dict[int, int]]:
+    """Every result packed in `data`, by run id, and each run's start (as `encode` takes it)."""
+    day = PackedDay(module_id, data)
+    rows = [day.result(i) for i in range(len(day.run_ids))]
+    return rows, dict(zip(day.run_ids, day.started(), strict=True))
 
 
 def details_of(rows: Iterable[StoredResult]) -> set[int]:

@@ -177,7 +177,7 @@ def _unpack_runs(
     stmt = select(result_days.c.module_id, result_days.c.day, result_days.c.data)
     for day in sorted(days):
         for module, _, data in conn.execute(stmt.where(result_days.c.day == day)).all():
-            packed = decode(module, data)
+            packed, started = decode(module, data)
             left = [r for r in packed if r.run_id not in run_ids]
             still_used |= details_of(left)
             if len(left) == len(packed):
@@ -185,7 +185,7 @@ def _unpack_runs(
             removed += [r for r in packed if r.run_id in run_ids]
             this = result_days.c.module_id == module, result_days.c.day == day
             if left:
-                new = {"count": len(left), "data": encode(left)}
+                new = {"count": len(left), "data": encode(left, started)}
                 conn.execute(update(result_days).where(*this).values(new))
             else:
                 conn.execute(delete(result_days).where(*this))

@@ -22,13 +22,13 @@ from sqlalchemy import Connection, Table, select, text
 
 from .batches import in_batches
 from .bulk import insert_rows
-from .records import utc
-from .schema import dialect_insert, meta, rollups_daily, rollups_hourly, runs, series
-from .stored import day_of, layouts_by_id, stored_results
+from .schema import dialect_insert, meta, rollups_daily, rollups_hourly, series
+from .stored import layouts_by_id, timed_samples
 
 HOUR = 3600
 DAY = 86400
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INSTANT = timedelta(microseconds=1)
 
 # (table, bucket width in seconds), finest first; each width a multiple of the one before
 LEVELS: tuple[tuple[Table, int], ...] = ((rollups_hourly, HOUR), (rollups_daily, DAY))
@@ -125,19 +125,15 @@ def _from_raw(
 ) -> list[tuple[int, int, int, float, float, float]]:
     """Rows of the buckets [first, end) of `width` seconds, folded from the runs' results."""
     since, before = bucket_start(first, width), bucket_start(end, width)
-    in_range = runs.c.started_at >= since, runs.c.started_at < before
-    of_runs = select(runs.c.id, runs.c.started_at).where(runs.c.state == "ok", *in_range)
-    started = {run_id: utc(t) for run_id, t in conn.execute(of_runs)}
     folded: dict[tuple[int, str, int], Aggregate] = {}
-    for batch in in_batches(sorted(started)):
-        rows = stored_results(conn, {i: day_of(started[i]) for i in batch})
-        layouts = layouts_by_id(conn, {r.layout_id for r in rows if r.layout_id is not None})
-        for r in rows:
-            if r.layout_id is None or r.metrics is None:
-                continue
-            bucket = bucket_of(started[r.run_id], width)
-            for name, value in layouts[r.layout_id].unpack(r.metrics).items():
-                fold_into(folded, (r.module_id, name, bucket), 1, value, value, value)
+    samples = timed_samples(conn, since, before - _INSTANT)
+    layouts = layouts_by_id(conn, {s[4] for s in samples if s[4] is not None})
+    for t, _, module, _, layout, packed in samples:
+        if layout is None or packed is None:
+            continue
+        bucket = bucket_of(t, width)
+        for name, value in layouts[layout].unpack(packed).items():
+            fold_into(folded, (module, name, bucket), 1, value, value, value)
     ids = _series_ids(conn, {module for module, _, _ in folded})
     return [
         (ids[(module, name)], bucket, int(agg[0]), agg[1], agg[2], agg[3])

@@ -7,15 +7,18 @@ names the runs it wants with each run's day and gets their results from both, un
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, Select, or_, select
 
 from .batches import in_batches
 from .packing import Layout, parse_layout
-from .result_days import StoredResult, decode
-from .schema import metric_layouts, result_days, results
+from .records import utc
+from .result_days import PackedDay, StoredResult, TimedSample, micros
+from .schema import metric_layouts, result_days, results, runs
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -31,35 +34,126 @@ def stored_results(
     conn: Connection, run_days: Mapping[int, int], module_ids: Collection[int] | None = None
 ) -> list[StoredResult]:
     """The results of these runs (run id -> its day) of `module_ids` (None: of every module)."""
+    found: list[StoredResult] = []
     if not run_days:
-        return []
-    return [r for r in _all_of(conn, run_days, module_ids) if r.run_id in run_days]
-
-
-def _all_of(
-    conn: Connection, run_days: Mapping[int, int], module_ids: Collection[int] | None
-) -> Iterator[StoredResult]:
-    """The rows of the runs' id range and the packed days, of these modules (or of all)."""
+        return found
     days = sorted(set(run_days.values()))
-    first, last = min(run_days), max(run_days)
-    hot = select(*_HOT_COLUMNS).where(results.c.run_id.between(first, last))
+    for batch in _batches(module_ids):
+        rows = conn.execute(_hot(_HOT_COLUMNS, run_days, batch))
+        found += [StoredResult(*row) for row in rows if row.run_id in run_days]
+        for day in _packed(conn, days, batch):
+            found += [day.result(i) for i in day.indices(run_days)]
+    return found
+
+
+def timed_samples(
+    conn: Connection,
+    since: datetime,
+    until: datetime,
+    module_ids: Collection[int] | None = None,
+    excluded: Collection[int] = (),
+) -> list[TimedSample]:
+    """(start, run, module, status, layout id, packed metrics) of the results of `module_ids`
+    (None: of every module) in visible runs started in [since, until], oldest first; runs
+    of the `excluded` configuration versions left out.
+
+    A packed day holds its runs' starts, so a curve over weeks reads no run rows but the
+    current day's: a packed result's run is visible (only finished runs store results, and
+    retention takes a deleted run's results out of its day).
+    """
+    skipped = excluded_runs(conn, since, until, excluded)
+    first, last = micros(since), micros(until)
+    found: list[TimedSample] = []
+    for batch in _batches(module_ids):
+        found += hot_samples(conn, since, until, batch, excluded)
+        for day in packed_days(conn, since, until, batch):
+            found += day.timed_samples(first, last, skipped)
+    found.sort(key=itemgetter(0, 1))  # days come in order, today's rows last: little to do
+    return found
+
+
+def hot_samples(
+    conn: Connection,
+    since: datetime,
+    until: datetime,
+    module_ids: Sequence[int] | None,
+    excluded: Collection[int] = (),
+) -> list[TimedSample]:
+    """`timed_samples` of the results still in rows (the current day's, and late ones)."""
+    stmt = (
+        select(
+            runs.c.started_at,
+            results.c.run_id,
+            results.c.module_id,
+            results.c.status,
+            results.c.layout_id,
+            results.c.metrics,
+        )
+        .join(runs, runs.c.id == results.c.run_id)
+        .where(runs.c.state == "ok", runs.c.started_at.between(since, until))
+    )
+    if excluded:
+        stmt = stmt.where(_of_configs(excluded))
+    if module_ids is not None:
+        stmt = stmt.where(results.c.module_id.in_(module_ids))
+    return [(utc(t), *rest) for t, *rest in conn.execute(stmt)]
+
+
+def excluded_runs(
+    conn: Connection, since: datetime, until: datetime, excluded: Collection[int]
+) -> set[int]:
+    """The runs started in [since, until] with one of the `excluded` configuration versions."""
+    if not excluded:
+        return set()
+    stmt = select(runs.c.id).where(runs.c.started_at.between(since, until), ~_of_configs(excluded))
+    return set(conn.execute(stmt).scalars())
+
+
+def _of_configs(excluded: Collection[int]) -> ColumnElement[bool]:
+    return or_(runs.c.config_id.is_(None), runs.c.config_id.not_in(sorted(excluded)))
+
+
+def packed_days(
+    conn: Connection, since: datetime, until: datetime, module_ids: Sequence[int] | None
+) -> Iterator[PackedDay]:
+    """The packed days that hold runs started in [since, until], of these modules (None:
+    of all), each module's in time order."""
+    return _packed(conn, range(day_of(since), day_of(until) + 1), module_ids)
+
+
+def _batches(module_ids: Collection[int] | None) -> list[Sequence[int] | None]:
+    return [None] if module_ids is None else list(in_batches(sorted(module_ids)))
+
+
+def _hot(
+    columns: Sequence[ColumnElement[Any]],
+    run_ids: Collection[int],
+    module_ids: Sequence[int] | None,
+) -> Select[Any]:
+    """The rows of the runs' id range, of these modules (or of all)."""
+    stmt = select(*columns).where(results.c.run_id.between(min(run_ids), max(run_ids)))
+    if module_ids is not None:
+        stmt = stmt.where(results.c.module_id.in_(module_ids))
+    return stmt
+
+
+def _packed(
+    conn: Connection, days: Sequence[int], module_ids: Sequence[int] | None
+) -> Iterator[PackedDay]:
+    """The packed days of these days (ascending), of these modules (or of all)."""
+    if not days:
+        return
     # a long span's days as a range: an IN list of hundreds costs more than the gaps it skips
     in_days = (
-        result_days.c.day.in_(days)
+        result_days.c.day.in_(list(days))
         if len(days) <= 64
         else result_days.c.day.between(days[0], days[-1])
     )
-    packed = select(result_days.c.module_id, result_days.c.data).where(in_days)
-    if module_ids is None:
-        yield from (StoredResult(*row) for row in conn.execute(hot))
-        for module, data in conn.execute(packed):
-            yield from decode(module, data)
-        return
-    for batch in in_batches(sorted(module_ids)):
-        rows = conn.execute(hot.where(results.c.module_id.in_(batch)))
-        yield from (StoredResult(*row) for row in rows)
-        for module, data in conn.execute(packed.where(result_days.c.module_id.in_(batch))):
-            yield from decode(module, data)
+    stmt = select(result_days.c.module_id, result_days.c.data).where(in_days)
+    if module_ids is not None:
+        stmt = stmt.where(result_days.c.module_id.in_(module_ids))
+    for module, data in conn.execute(stmt):
+        yield PackedDay(module, data)
 
 
 def layouts_by_id(conn: Connection, ids: Collection[int]) -> dict[int, Layout]:

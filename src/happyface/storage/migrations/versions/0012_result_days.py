@@ -45,7 +45,7 @@ def downgrade() -> None:
     days = sa.table("result_days", sa.column("module_id"), sa.column("day"), sa.column("data"))
     rows = sa.table("results", *(sa.column(name) for name in StoredResult._fields))
     for module, day, data in conn.execute(sa.select(days.c.module_id, days.c.day, days.c.data)):
-        unpacked = [r._asdict() for r in decode(module, data)]
+        unpacked = [r._asdict() for r in decode(module, data)[0]]
         if unpacked:
             conn.execute(rows.insert(), unpacked)
         conn.execute(days.delete().where(days.c.module_id == module, days.c.day == day))
