@@ -165,44 +165,42 @@ def _result_rows(
     """ResultRows of stored results (`times`: their runs' starts), with or without payload."""
     module_names = _names(conn, modules, {r.module_id for r in stored})
     category_names = _names(conn, categories, {r.category_id for r in stored})
-    if not payload:
-        return [
-            ResultRow(
-                run_id=r.run_id,
-                module_id=module_names[r.module_id],
-                category_id=category_names[r.category_id],
-                time=times[r.run_id],
-                status=STATUS_OF_CODE[r.status],
-                message=r.message,
-                error=r.error,
-            )
-            for r in stored
-        ]
+    extras = _payloads(conn, stored) if payload else [{} for _ in stored]
+    return [
+        ResultRow(
+            run_id=r.run_id,
+            module_id=module_names[r.module_id],
+            category_id=category_names[r.category_id],
+            time=times[r.run_id],
+            status=STATUS_OF_CODE[r.status],
+            message=r.message,
+            error=r.error,
+            **extra,
+        )
+        for r, extra in zip(stored, extras, strict=True)
+    ]
+
+
+def _payloads(conn: Connection, stored: list[StoredResult]) -> list[dict[str, Any]]:
+    """Each result's metrics, tables, links, details, archive and timings."""
     layouts = layouts_by_id(conn, {r.layout_id for r in stored if r.layout_id is not None})
     details = _details(conn, details_of(stored))
-    rows = []
+    found = []
     for r in stored:
         data = expand(None if r.details_id is None else details[r.details_id])
         layout = None if r.layout_id is None else layouts[r.layout_id]
-        rows.append(
-            ResultRow(
-                run_id=r.run_id,
-                module_id=module_names[r.module_id],
-                category_id=category_names[r.category_id],
-                time=times[r.run_id],
-                status=STATUS_OF_CODE[r.status],
-                message=r.message,
-                metrics={} if layout is None or r.metrics is None else layout.unpack(r.metrics),
-                tables=tables_from_json(data.get("tables", [])),
-                links=links_from_json(data.get("links", [])),
-                details=data.get("details", {}),
-                archive=r.archive,
-                fetch_seconds=r.fetch_seconds,
-                extract_seconds=r.extract_seconds,
-                error=r.error,
-            )
+        found.append(
+            {
+                "metrics": {} if layout is None or r.metrics is None else layout.unpack(r.metrics),
+                "tables": tables_from_json(data.get("tables", [])),
+                "links": links_from_json(data.get("links", [])),
+                "details": data.get("details", {}),
+                "archive": r.archive,
+                "fetch_seconds": r.fetch_seconds,
+                "extract_seconds": r.extract_seconds,
+            }
         )
-    return rows
+    return found
 
 
 def run_results(
