@@ -160,7 +160,7 @@ def test_downgrading_unpacks_every_day_and_upgrading_reads_it_again(database_url
         before = everything(store, ids, times[-1])
     finally:
         store.close()
-    migrate(database_url, "0011", down=True)
+    migrate(database_url, "0012", down=True)
     engine = sa.create_engine(database_url)
     with engine.connect() as conn:
         assert not sa.inspect(conn).has_table("result_days")

@@ -5,8 +5,8 @@ The downgrade unpacks every packed day into rows again. On PostgreSQL the result
 longer carries the packed metrics (0009): a curve reads packed days, and the rows left are
 a day's.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 from happyface.storage.result_days import StoredResult, decode
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
