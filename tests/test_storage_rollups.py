@@ -1,5 +1,5 @@
-"""Rollup buckets written once, when complete: curves equal those folded from the raw samples,
-before a bucket is written (computed on read) and after, across hour and day boundaries."""
+"""Rollups written once a day, when complete: curves equal those folded from the raw samples,
+before a day is written (computed on read) and after, across hour and day boundaries."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from happyface import Result, Status
 from happyface.storage import ModuleRecord, Point, Retention, Store
+from happyface.storage.packed_hours import pack_hours, unpack_hours
 from happyface.storage.rollup import bucket_of, written_key
 from happyface.storage.schema import meta, rollups_daily, rollups_hourly, series
 
@@ -46,8 +47,12 @@ def curve(store: Store, since: datetime, width: timedelta, count: int) -> list[P
 
 
 def stored_buckets(store: Store, table: sa.Table) -> list[int]:
+    """The buckets written: days, or the hours packed in the hourly rows of days."""
     with store.engine.connect() as conn:
-        return list(conn.execute(sa.select(table.c.bucket).order_by(table.c.bucket)).scalars())
+        if table is rollups_daily:
+            return list(conn.execute(sa.select(table.c.bucket).order_by(table.c.bucket)).scalars())
+        rows = conn.execute(sa.select(table.c.day, table.c.hours))
+        return sorted(day * 24 + hour for day, blob in rows for hour in unpack_hours(blob))
 
 
 def assert_same(points: list[Point], expected: list[Point]) -> None:
@@ -70,9 +75,9 @@ def test_a_curve_across_bucket_boundaries_equals_the_one_folded_from_raw(store: 
         # the open hour and day are computed on read, the complete ones stored: same curve
         assert_same(curve(store, T0, HOUR, 4), folded(raw, HOUR))
         assert_same(curve(store, T0, DAY, 3), folded(raw, DAY))
-    # written once each, when complete: hours 22, 23 and 00, not the open 01; day 1 only
+    # written once each, when complete: day 1 with its hours 22 and 23, not the open day 2
     first_hour = bucket_of(T0, 3600)
-    assert stored_buckets(store, rollups_hourly) == [first_hour, first_hour + 1, first_hour + 2]
+    assert stored_buckets(store, rollups_hourly) == [first_hour, first_hour + 1]
     assert stored_buckets(store, rollups_daily) == [bucket_of(T0, 86400)]
 
 
@@ -97,9 +102,10 @@ def test_buckets_folded_run_by_run_before_the_upgrade_are_replaced_when_complete
     with store.engine.begin() as conn:
         conn.execute(sa.delete(meta).where(meta.c.key.like("%_written_until")))
         series_id = conn.execute(sa.select(series.c.id)).scalar_one()
-        for table, width in ((rollups_hourly, 3600), (rollups_daily, 86400)):
-            row = {"series_id": series_id, "bucket": bucket_of(T0, width), "n": 4, "sum": 50.0}
-            conn.execute(sa.insert(table).values({**row, "min": 5.0, "max": 20.0}))
+        day, hours = bucket_of(T0, 86400), pack_hours({22: [4, 50.0, 5.0, 20.0]})
+        conn.execute(sa.insert(rollups_hourly).values(series_id=series_id, day=day, hours=hours))
+        row = {"series_id": series_id, "bucket": day, "n": 4, "sum": 50.0}
+        conn.execute(sa.insert(rollups_daily).values({**row, "min": 5.0, "max": 20.0}))
     assert_same(curve(store, T0, HOUR, 2), folded(raw, HOUR))
     for minutes in (50, 65, 24 * 60 + 10):  # the first run after the upgrade, then the next
         raw.append((T0 + timedelta(minutes=minutes), float(minutes)))
