@@ -55,6 +55,7 @@ def unpack_hours(blob: bytes) -> HourAggregates:
 
 def column_format(values: Sequence[float]) -> str:
     """The narrowest struct format that gives every one of `values` back exactly."""
+    values = [float(v) for v in values]
     widest = max((value_format(v) for v in values), key=_WIDTHS.index)
     for candidate in _WIDTHS[_WIDTHS.index(widest) :]:
         if all(_exact(v, candidate) for v in values):
