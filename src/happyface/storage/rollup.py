@@ -15,6 +15,7 @@ late) is folded into the stored rows. Retention keeps what an open day is comput
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -142,16 +143,33 @@ def _from_raw(
     in_range = runs.c.started_at >= since, runs.c.started_at < before
     of_runs = select(runs.c.id, runs.c.started_at).where(runs.c.state == "ok", *in_range)
     bucket_of_run = {run_id: bucket_of(utc(t), width) for run_id, t in conn.execute(of_runs)}
-    folded: dict[tuple[int, str, int], Aggregate] = {}
+    # a bucket's packed values of one module and layout, unpacked together below
+    packed_in: dict[tuple[int, int, int], list[bytes]] = defaultdict(list)
     for batch in in_batches(sorted(bucket_of_run)):
-        rows = list(_metric_rows(conn, batch))
-        layouts = layouts_by_id(conn, {layout for _, _, layout, _ in rows})
-        for run_id, module, layout, packed in rows:
-            bucket = bucket_of_run[run_id]
-            for name, value in layouts[layout].unpack(packed).items():
-                fold_into(folded, (module, name, bucket), 1, value, value, value)
+        for run_id, module, layout, packed in _metric_rows(conn, batch):
+            packed_in[(module, layout, bucket_of_run[run_id])].append(packed)
+    folded = _fold_packed(conn, packed_in)
     ids = _series_ids(conn, {module for module, _, _ in folded})
     return {(ids[(module, name)], bucket): agg for (module, name, bucket), agg in folded.items()}
+
+
+def _fold_packed(
+    conn: Connection, packed_in: Mapping[tuple[int, int, int], list[bytes]]
+) -> dict[tuple[int, str, int], Aggregate]:
+    """(module, metric, bucket) -> aggregate, from each (module, layout, bucket)'s values.
+
+    A day of a large site's runs is a hundred thousand values: each group's are unpacked by
+    one C call and aggregated a column at a time by C builtins, not value by value.
+    """
+    layouts = layouts_by_id(conn, {layout for _, layout, _ in packed_in})
+    folded: dict[tuple[int, str, int], Aggregate] = {}
+    for (module, layout_id, bucket), blobs in packed_in.items():
+        layout = layouts[layout_id]
+        columns = zip(*layout.unpacker.iter_unpack(b"".join(blobs)), strict=True)
+        for name, column in zip(layout.names, columns, strict=True):
+            low, high = float(min(column)), float(max(column))
+            fold_into(folded, (module, name, bucket), len(column), float(sum(column)), low, high)
+    return folded
 
 
 def _metric_rows(conn: Connection, run_ids: Sequence[int]) -> Iterator[tuple[int, int, int, bytes]]:
@@ -160,7 +178,7 @@ def _metric_rows(conn: Connection, run_ids: Sequence[int]) -> Iterator[tuple[int
     stmt = select(
         results.c.run_id, results.c.module_id, results.c.layout_id, results.c.metrics
     ).where(results.c.run_id.in_(run_ids), results.c.layout_id.is_not(None))
-    yield from conn.execute(stmt)
+    yield from conn.execute(stmt).all()
 
 
 def _series_ids(conn: Connection, module_ids: Collection[int]) -> dict[tuple[int, str], int]:
