@@ -207,3 +207,22 @@ def test_days_without_runs_between_two_runs_are_written_when_the_next_run_begins
     assert stored_buckets(store, rollups_daily) == [bucket_of(day1, 86400) + d for d in (0, 2)]
     assert_same(curve(store, since, HOUR, 37), folded(raw, HOUR))
     assert_same(curve(store, day1, DAY, 3), folded(raw, DAY))
+
+
+def test_an_hour_whose_runs_differ_in_their_metrics_is_folded_from_all_of_them(
+    store: Store,
+) -> None:
+    day1 = datetime(2024, 3, 1, 10, tzinfo=UTC)
+    running: list[tuple[datetime, float]] = []
+    queued: list[tuple[datetime, float]] = []
+    for i in range(24):  # every other run also reports 'queued': two layouts in each hour
+        t = day1 + timedelta(minutes=10 * i)
+        running.append((t, float(i) + 0.25))
+        metrics = {"running": running[-1][1]}
+        if i % 2:
+            queued.append((t, -3.0 * i))
+            metrics["queued"] = queued[-1][1]
+        run_with(store, t, metrics)
+    run_with(store, day1 + DAY, {"running": 1.0})  # writes the day
+    assert_same(metric_curve(store, "running", day1, HOUR, 4), folded(running, HOUR))
+    assert_same(metric_curve(store, "queued", day1, HOUR, 4), folded(queued, HOUR))

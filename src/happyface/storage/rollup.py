@@ -167,8 +167,12 @@ def _fold_packed(
         layout = layouts[layout_id]
         columns = zip(*layout.unpacker.iter_unpack(b"".join(blobs)), strict=True)
         for name, column in zip(layout.names, columns, strict=True):
-            low, high = float(min(column)), float(max(column))
-            fold_into(folded, (module, name, bucket), len(column), float(sum(column)), low, high)
+            key = (module, name, bucket)
+            low, high, total = float(min(column)), float(max(column)), float(sum(column))
+            if key in folded:  # the module changed its layout within the bucket
+                fold_into(folded, key, len(column), total, low, high)
+            else:
+                folded[key] = [len(column), total, low, high]
     return folded
 
 
