@@ -1,7 +1,8 @@
 """Bulk-loading synthetic history for bench_storage.py, in the store's own layout.
 
-Rows go in as runs and the cleanup would have written them: in time order, every rollup
-bucket but the last run's open hour and day written, folded from the exact values, every
+Rows go in as runs and the cleanup would have written them: in time order, the rollups of
+every day but the last run's (open) day written, folded from the exact values (an hourly row
+per series and day holding the day's hours packed, a daily row per series and day), every
 ended day's results packed and the last day's a row each. A day of runs per statement,
 through the store's bulk insert: on PostgreSQL one array-unnest statement per table and day,
 on SQLite a plain executemany.
@@ -20,10 +21,12 @@ from happyface.storage import open_store
 from happyface.storage.bulk import insert_rows
 from happyface.storage.details import compress, dumps
 from happyface.storage.hashed import content_hash
+from happyface.storage.hourly_rows import COLUMNS as HOURLY_COLUMNS
+from happyface.storage.packed_hours import HOURS_PER_DAY, pack_hours
 from happyface.storage.packing import pack_metrics
 from happyface.storage.result_days import StoredResult, encode, micros
 from happyface.storage.rollup import (
-    COLUMNS,
+    DAILY_COLUMNS,
     DAY,
     HOUR,
     LEVELS,
@@ -103,11 +106,11 @@ def bulk_load(
                 _pack(conn, day_of(times[0]), rows, started)
             else:  # the current day: a row each
                 insert_rows(conn, results, RESULT_COLUMNS, rows)
-            open_hour = bucket_of(times[-1], HOUR)  # the last run's: not written until complete
-            insert_rows(conn, rollups_hourly, COLUMNS, list(_rows(hourly, open_hour)))
-            hourly = {key: agg for key, agg in hourly.items() if key[1] == open_hour}
+            open_day = bucket_of(times[-1], DAY)  # the last run's: not written until complete
+            insert_rows(conn, rollups_hourly, HOURLY_COLUMNS, _packed_days(hourly, open_day))
+            hourly = {k: agg for k, agg in hourly.items() if k[1] // HOURS_PER_DAY >= open_day}
         last = start + (days * per_day - 1) * step
-        insert_rows(conn, rollups_daily, COLUMNS, list(_rows(daily, bucket_of(last, DAY))))
+        insert_rows(conn, rollups_daily, DAILY_COLUMNS, list(_rows(daily, bucket_of(last, DAY))))
         _mark_open(conn, last)
         if days > 1:  # each module's details row is referenced up to the last packed day
             conn.execute(sa.update(result_details).values(used_until=day_of(last) - 1))
@@ -205,15 +208,20 @@ def _rows(
             yield series_id, bucket, int(n), total, low, high
 
 
+def _packed_days(hours: Buckets, open_day: int) -> list[tuple[int, int, bytes]]:
+    """The hourly rows (series, day, packed hours) of the days before `open_day`."""
+    days: dict[tuple[int, int], dict[int, list[float]]] = {}
+    for (series_id, hour), agg in hours.items():
+        day, hour_of_day = divmod(hour, HOURS_PER_DAY)
+        if day < open_day:
+            days.setdefault((series_id, day), {})[hour_of_day] = agg
+    return [(s, d, pack_hours(h)) for (s, d), h in sorted(days.items())]
+
+
 def _mark_open(conn: sa.Connection, last: datetime) -> None:
-    """The last run's hour and day are open, as finish_run would have left them."""
-    marks = [
-        {
-            "key": written_key(table),
-            "value": bucket_start(bucket_of(last, width), width).isoformat(),
-        }
-        for table, width in LEVELS
-    ]
+    """The last run's day is open, for both levels, as finish_run would have left it."""
+    open_from = bucket_start(bucket_of(last, DAY), DAY).isoformat()
+    marks = [{"key": written_key(table), "value": open_from} for table, _ in LEVELS]
     conn.execute(sa.insert(meta), marks)
 
 

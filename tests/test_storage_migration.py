@@ -3,7 +3,8 @@
 A store at revision 0005 is filled the way that version wrote it (every result's JSON with
 its metrics, one samples row per metric), upgraded by opening it, and read back: every result
 gives exactly what it gave before, details are stored once per content, the curves come from
-the packed samples. Downgrading gives the old rows back.
+the packed samples. Downgrading gives the old rows back. Migration 0012 packs the hourly
+rollups a day a row, and back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from alembic.migration import MigrationContext
 from happyface import Link, Status, Table
 from happyface.storage import Point, open_store
 from happyface.storage.engine import MIGRATIONS
+from happyface.storage.hourly_rows import series_hours
 from happyface.storage.schema import UTCDateTime, metadata
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -166,3 +168,48 @@ def test_0009_covers_the_results_key_on_postgresql_and_keeps_every_row(database_
             assert key_index(conn).endswith("(module_id, run_id)")
     engine.dispose()
     assert after == before and len(before) == 6
+
+
+def old_hour_rows() -> list[tuple[int, int, int, float, float, float]]:
+    """Hourly rollup rows as 0011 stored them: two series over a day boundary, with gaps, and
+    numbers of every width (a count above 2**15, doubles)."""
+    first = int(T0.timestamp()) // 3600 - 30  # 06:00 the day before T0
+    rows = []
+    for k, hour in enumerate((0, 1, 5, 17, 18, 20, 23, 45)):
+        rows.append((1, first + hour, 4, 50.0 + k, 5.0, 20.0 - k))
+        rows.append((2, first + hour, 40000 + k, 1e300 / (k + 1), -1.5, 0.1 * k))
+    return sorted(rows)
+
+
+def test_0012_packs_hourly_rollups_a_day_a_row_and_unpacks_them(database_url: str) -> None:
+    migrate(database_url, "0005")
+    fill_as_0005(database_url)
+    migrate(database_url, "0011")
+    rows = old_hour_rows()
+    columns = ("series_id", "bucket", "n", "sum", "min", "max")
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            table("rollups_hourly", *columns).insert(),
+            [dict(zip(columns, r, strict=True)) for r in rows],
+        )
+    migrate(database_url, "0012")
+    with engine.connect() as conn:
+        days = conn.execute(sa.text("SELECT series_id, day FROM rollups_hourly")).all()
+        assert sorted(days) == sorted({(s, b // 24) for s, b, *_ in rows})  # 2 series x 3 days
+        assert len(days) == 6
+        for series_id in (1, 2):
+            stored = series_hours(conn, series_id, 0, 10**7)
+            expected = {
+                b: [n, total, low, high] for s, b, n, total, low, high in rows if s == series_id
+            }
+            assert stored == expected
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    migrate(database_url, "0011", down=True)
+    with engine.connect() as conn:
+        query = "SELECT series_id, bucket, n, sum, min, max FROM rollups_hourly ORDER BY 1, 2"
+        assert [tuple(r) for r in conn.execute(sa.text(query))] == rows
+    migrate(database_url, "0012")  # and up again, from the rows the downgrade gave back
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM rollups_hourly")).scalar() == 6
+    engine.dispose()

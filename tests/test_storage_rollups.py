@@ -1,5 +1,5 @@
-"""Rollup buckets written once, when complete: curves equal those folded from the raw samples,
-before a bucket is written (computed on read) and after, across hour and day boundaries."""
+"""Rollups written once a day, when complete: curves equal those folded from the raw samples,
+before a day is written (computed on read) and after, across hour and day boundaries."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from happyface import Result, Status
 from happyface.storage import ModuleRecord, Point, Retention, Store
+from happyface.storage.packed_hours import pack_hours, unpack_hours
 from happyface.storage.rollup import bucket_of, written_key
 from happyface.storage.schema import meta, rollups_daily, rollups_hourly, series
 
@@ -46,8 +47,12 @@ def curve(store: Store, since: datetime, width: timedelta, count: int) -> list[P
 
 
 def stored_buckets(store: Store, table: sa.Table) -> list[int]:
+    """The buckets written: days, or the hours packed in the hourly rows of days."""
     with store.engine.connect() as conn:
-        return list(conn.execute(sa.select(table.c.bucket).order_by(table.c.bucket)).scalars())
+        if table is rollups_daily:
+            return list(conn.execute(sa.select(table.c.bucket).order_by(table.c.bucket)).scalars())
+        rows = conn.execute(sa.select(table.c.day, table.c.hours))
+        return sorted(day * 24 + hour for day, blob in rows for hour in unpack_hours(blob))
 
 
 def assert_same(points: list[Point], expected: list[Point]) -> None:
@@ -70,9 +75,9 @@ def test_a_curve_across_bucket_boundaries_equals_the_one_folded_from_raw(store: 
         # the open hour and day are computed on read, the complete ones stored: same curve
         assert_same(curve(store, T0, HOUR, 4), folded(raw, HOUR))
         assert_same(curve(store, T0, DAY, 3), folded(raw, DAY))
-    # written once each, when complete: hours 22, 23 and 00, not the open 01; day 1 only
+    # written once each, when complete: day 1 with its hours 22 and 23, not the open day 2
     first_hour = bucket_of(T0, 3600)
-    assert stored_buckets(store, rollups_hourly) == [first_hour, first_hour + 1, first_hour + 2]
+    assert stored_buckets(store, rollups_hourly) == [first_hour, first_hour + 1]
     assert stored_buckets(store, rollups_daily) == [bucket_of(T0, 86400)]
 
 
@@ -97,9 +102,10 @@ def test_buckets_folded_run_by_run_before_the_upgrade_are_replaced_when_complete
     with store.engine.begin() as conn:
         conn.execute(sa.delete(meta).where(meta.c.key.like("%_written_until")))
         series_id = conn.execute(sa.select(series.c.id)).scalar_one()
-        for table, width in ((rollups_hourly, 3600), (rollups_daily, 86400)):
-            row = {"series_id": series_id, "bucket": bucket_of(T0, width), "n": 4, "sum": 50.0}
-            conn.execute(sa.insert(table).values({**row, "min": 5.0, "max": 20.0}))
+        day, hours = bucket_of(T0, 86400), pack_hours({22: [4, 50.0, 5.0, 20.0]})
+        conn.execute(sa.insert(rollups_hourly).values(series_id=series_id, day=day, hours=hours))
+        row = {"series_id": series_id, "bucket": day, "n": 4, "sum": 50.0}
+        conn.execute(sa.insert(rollups_daily).values({**row, "min": 5.0, "max": 20.0}))
     assert_same(curve(store, T0, HOUR, 2), folded(raw, HOUR))
     for minutes in (50, 65, 24 * 60 + 10):  # the first run after the upgrade, then the next
         raw.append((T0 + timedelta(minutes=minutes), float(minutes)))
@@ -116,14 +122,107 @@ def test_retention_keeps_what_the_open_buckets_are_computed_from(store: Store) -
     now = raw[-1][0] + timedelta(minutes=1)  # 22:41 on day 2, in the open hour 22
     short = Retention(results_days=0.01, hourly_days=0.01, daily_days=0)  # about 15 minutes
     store.cleanup(now, short)
-    last_hours = T0 + timedelta(hours=23)  # 21:00 on day 2: one written hour and the open one
+    last_hours = T0 + timedelta(hours=23)  # 21:00 on day 2: two hours of the open day
     assert_same(
         curve(store, last_hours, HOUR, 2), folded([x for x in raw if x[0] >= last_hours], HOUR)
     )
-    # the open day is its written hours and the open hour: none of them deleted
+    # the open day is computed from its runs' raw samples: none of them deleted
     assert_same(curve(store, T0, DAY, 3), folded(raw, DAY))
     with store.engine.connect() as conn:
         marks = conn.execute(sa.select(meta.c.key).where(meta.c.key.like("%_written_until")))
         assert sorted(marks.scalars()) == sorted(
             written_key(t) for t in (rollups_hourly, rollups_daily)
         )
+
+
+def run_with(store: Store, t: datetime, metrics: dict[str, float]) -> None:
+    """A finished run at `t` whose one module reports `metrics`."""
+    run_id = store.begin_run(t, "host-a", {"site": "test"})
+    assert run_id is not None
+    record = ModuleRecord("jobs", "cat", Status.HAPPY, "", Result(metrics=metrics))
+    store.finish_run(run_id, [record], {"cat": Status.HAPPY}, t + timedelta(seconds=5))
+
+
+def metric_curve(
+    store: Store, metric: str, since: datetime, width: timedelta, count: int
+) -> list[Point]:
+    until = since + count * width - timedelta(seconds=1)
+    return store.metric_series("jobs", metric, since, until, max_points=count)
+
+
+def test_a_backfill_into_a_written_day_is_folded_into_its_row(store: Store) -> None:
+    day1 = datetime(2024, 3, 1, tzinfo=UTC)
+    raw = [(day1 + timedelta(hours=6, minutes=m), float(m % 13)) for m in range(0, 6 * 60, 10)]
+    for t, value in raw:
+        run_with(store, t, {"running": value})
+    next_day = (day1 + DAY + timedelta(hours=1), 3.0)  # begins day 2: day 1 is written
+    run_with(store, next_day[0], {"running": next_day[1]})
+    raw.append(next_day)
+    hours_before = stored_buckets(store, rollups_hourly)
+    assert hours_before == [bucket_of(day1, 3600) + h for h in range(6, 12)]
+    # runs stored late for day 1: into an hour it has, an hour it had none in, and with a
+    # metric it had no row for
+    late = [(day1 + timedelta(hours=7, minutes=15), -40.5), (day1 + timedelta(hours=3), 99.0)]
+    for t, value in late:
+        run_with(store, t, {"running": value, "queued": value * 2})
+    raw += late
+    first_hour = bucket_of(day1, 3600)
+    # 'running' gains hour 3; 'queued' has a row of its own with hours 3 and 7
+    assert stored_buckets(store, rollups_hourly) == sorted(
+        [*hours_before, first_hour + 3, first_hour + 3, first_hour + 7]
+    )
+    assert_same(metric_curve(store, "running", day1, HOUR, 26), folded(raw, HOUR))
+    assert_same(metric_curve(store, "running", day1, DAY, 2), folded(raw, DAY))
+    queued = [(t, value * 2) for t, value in late]
+    assert_same(metric_curve(store, "queued", day1, DAY, 1), folded(queued, DAY))
+    with store.engine.connect() as conn:
+        query = sa.select(rollups_hourly.c.hours).join(series).where(series.c.name == "queued")
+        assert unpack_hours(conn.execute(query).scalar_one()) == {
+            3: [1, 198.0, 198.0, 198.0],
+            7: [1, -81.0, -81.0, -81.0],
+        }
+
+
+def test_days_without_runs_between_two_runs_are_written_when_the_next_run_begins(
+    store: Store,
+) -> None:
+    day1 = datetime(2024, 3, 1, tzinfo=UTC)
+    since = day1 + timedelta(hours=18)
+    times = [since + timedelta(minutes=m) for m in range(0, 3 * 60, 5)]
+    times += [day1 + 2 * DAY + timedelta(hours=5, minutes=m) for m in range(0, 2 * 60, 5)]
+    raw: list[tuple[datetime, float]] = []
+    for i, t in enumerate(times):
+        raw.append((t, float((i * 7) % 23) - 4.5))
+        run_at(store, t, raw[-1][1])
+        if len(raw) > 37:  # more runs than hours: the hourly curve is read from the rollups
+            assert_same(curve(store, since, HOUR, 37), folded(raw, HOUR))
+        if len(raw) > 3:
+            assert_same(curve(store, day1, DAY, 3), folded(raw, DAY))
+    first_hour = bucket_of(day1, 3600)
+    assert stored_buckets(store, rollups_hourly) == [first_hour + h for h in (18, 19, 20)]
+    assert stored_buckets(store, rollups_daily) == [bucket_of(day1, 86400)]
+    # no run since day 3: retention writes it before anything may go
+    store.cleanup(day1 + 3 * DAY + timedelta(hours=1), Retention(results_days=365))
+    assert stored_buckets(store, rollups_hourly)[3:] == [first_hour + 48 + h for h in (5, 6)]
+    assert stored_buckets(store, rollups_daily) == [bucket_of(day1, 86400) + d for d in (0, 2)]
+    assert_same(curve(store, since, HOUR, 37), folded(raw, HOUR))
+    assert_same(curve(store, day1, DAY, 3), folded(raw, DAY))
+
+
+def test_an_hour_whose_runs_differ_in_their_metrics_is_folded_from_all_of_them(
+    store: Store,
+) -> None:
+    day1 = datetime(2024, 3, 1, 10, tzinfo=UTC)
+    running: list[tuple[datetime, float]] = []
+    queued: list[tuple[datetime, float]] = []
+    for i in range(24):  # every other run also reports 'queued': two layouts in each hour
+        t = day1 + timedelta(minutes=10 * i)
+        running.append((t, float(i) + 0.25))
+        metrics = {"running": running[-1][1]}
+        if i % 2:
+            queued.append((t, -3.0 * i))
+            metrics["queued"] = queued[-1][1]
+        run_with(store, t, metrics)
+    run_with(store, day1 + DAY, {"running": 1.0})  # writes the day
+    assert_same(metric_curve(store, "running", day1, HOUR, 4), folded(running, HOUR))
+    assert_same(metric_curve(store, "queued", day1, HOUR, 4), folded(queued, HOUR))

@@ -1,9 +1,9 @@
 """Rollup buckets as a curve reads them: the written ones stored, the open ones computed.
 
-The newest buckets of a level are not written until complete (see rollup.py). A reader asking
-for them folds the level below over the same time: an open hour from the raw samples of its
-runs, an open day from its hours (written ones, and the open hour from raw). Whole buckets
-either way, so a written bucket and the open one it was before hold the same runs.
+The newest day is not written until complete (see rollup.py). A reader asking for its
+buckets folds the finer data over the same time: the open day's hours from the raw samples
+of their runs, the open day from those hours. Whole buckets either way, so a written bucket
+and the open one it was before hold the same runs.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, select
 
+from .aggregates import Aggregate, fold_into
+from .hourly_rows import series_hours
 from .raw import SeriesRef, raw_points
 from .records import Point
-from .rollup import LEVELS, Aggregate, bucket_of, bucket_start, fold_into
+from .rollup import LEVELS, bucket_of, bucket_start
 
 _INSTANT = timedelta(microseconds=1)
 
@@ -38,11 +40,7 @@ def _aggregates(
     table, width = LEVELS[level]
     mark = marks.get(table.name)
     stored_last = last if mark is None else min(last, mark - 1)
-    stmt = select(table.c.bucket, table.c.n, table.c.sum, table.c.min, table.c.max).where(
-        table.c.series_id == ref.id, table.c.bucket.between(first, stored_last)
-    )
-    rows = conn.execute(stmt)
-    folded: dict[int, Aggregate] = {b: [n, total, low, high] for b, n, total, low, high in rows}
+    folded = _stored(conn, level, ref, first, stored_last)
     if mark is None or last < mark:
         return folded
     open_first = max(first, mark)
@@ -56,3 +54,16 @@ def _aggregates(
     for bucket, (n, total, low, high) in finer.items():
         fold_into(folded, bucket // ratio, n, total, low, high)
     return folded
+
+
+def _stored(
+    conn: Connection, level: int, ref: SeriesRef, first: int, last: int
+) -> dict[int, Aggregate]:
+    """The written buckets [first, last] of a level: hours unpacked from their days' rows."""
+    if level == 0:
+        return series_hours(conn, ref.id, first, last)
+    table = LEVELS[level][0]
+    stmt = select(table.c.bucket, table.c.n, table.c.sum, table.c.min, table.c.max).where(
+        table.c.series_id == ref.id, table.c.bucket.between(first, last)
+    )
+    return {b: [n, total, low, high] for b, n, total, low, high in conn.execute(stmt)}

@@ -24,7 +24,7 @@ from .periods import delete_ended_before
 from .quality.write import delete_source_quality
 from .records import utc
 from .result_days import StoredResult, decode, details_of, encode
-from .rollup import LEVELS, bucket_of, bucket_start, complete_before, written_until
+from .rollup import DAY, LEVELS, bucket_of, bucket_start, complete_before, day_column, written_until
 from .schema import (
     config_versions,
     dialect_insert,
@@ -69,7 +69,7 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
     # what an open bucket is computed from stays: the raw samples of the open hour, and the
     # hours of the open day, however short the retention
     results_cut = _earliest(_cut(now, retention.results_days), open_from[0])
-    for level, ((table, width), (kind, days)) in enumerate(
+    for level, ((table, _), (kind, days)) in enumerate(
         zip(
             LEVELS,
             (("hourly", retention.hourly_days), ("daily", retention.daily_days)),
@@ -79,7 +79,7 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
         above = open_from[level + 1] if level + 1 < len(LEVELS) else None
         level_cut = _earliest(_cut(now, days), above)
         if level_cut is not None:
-            counts[kind] = _delete_rollups(engine, table, width, level_cut)
+            counts[kind] = _delete_rollups(engine, table, level_cut)
     if results_cut is not None:
         _delete_runs(engine, results_cut, counts)
         with engine.begin() as conn:
@@ -122,16 +122,14 @@ def _series_batches(engine: Engine) -> list[Sequence[int]]:
     return [ids[i : i + step] for i in range(0, len(ids), step)]
 
 
-def _delete_rollups(engine: Engine, table: Table, width: int, cut: datetime) -> int:
-    # a bucket goes only once it lies wholly before the cut
-    first_kept = bucket_of(cut, width)
+def _delete_rollups(engine: Engine, table: Table, cut: datetime) -> int:
+    # rows are days (an hourly row holds its day's hours): a day goes once wholly before the cut
+    first_kept, day = bucket_of(cut, DAY), day_column(table)
     deleted = 0
     for batch in _series_batches(engine):
         with engine.begin() as conn:
             for series_id in batch:
-                stmt = delete(table).where(
-                    table.c.series_id == series_id, table.c.bucket < first_kept
-                )
+                stmt = delete(table).where(table.c.series_id == series_id, day < first_kept)
                 deleted += conn.execute(stmt).rowcount
     _advance(engine, level_key(table), cut)
     return deleted

@@ -1,27 +1,31 @@
-"""Hourly and daily rollups of every metric, each bucket written once, when it is complete.
+"""Hourly and daily rollups of every metric, each day written once, when it is complete.
 
 Folding every run into its hour and day (an upsert of every series, twice) was the largest
-part of storing a run, and on PostgreSQL each upsert left a dead row behind. A bucket is now
-written when the first run after it begins: hours from the raw samples packed in the results,
-days from the hours. Until then it is *open*, and readers compute it from the finer data
-(see buckets.py), so a curve shows the same points either way.
+part of storing a run, and on PostgreSQL each upsert left a dead row behind. A day is now
+written when the first run of a later day begins: its hours from the raw samples packed in
+the results, one row per series and day (hourly_rows.py), and its daily row from those hours.
+Until then the day is *open*, and readers compute its hours from the raw samples (see
+buckets.py), so a curve shows the same points either way.
 
-Retention first writes the buckets whose time has passed though no run began since.
-`meta` records for each level where its written buckets end (`written_key`). A run recorded
-for a time whose bucket is already written (a backfill, a run stored late) is folded into the
-stored bucket as before. Retention keeps what an open bucket is computed from.
+Retention first writes the days whose time has passed though no run began since.
+`meta` records for each level where its written buckets end (`written_key`): the start of
+the open day for both. A run recorded for a day already written (a backfill, a run stored
+late) is folded into the stored rows. Retention keeps what an open day is computed from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
-from sqlalchemy import Connection, Table, select, text
+from sqlalchemy import Column, Connection, Table, select
 
+from . import hourly_rows
+from .aggregates import Aggregate, fold_into
 from .batches import in_batches
 from .bulk import insert_rows
+from .packed_hours import HourAggregates
 from .schema import dialect_insert, meta, rollups_daily, rollups_hourly, series
 from .stored import layouts_by_id, timed_samples
 
@@ -33,10 +37,7 @@ _INSTANT = timedelta(microseconds=1)
 # (table, bucket width in seconds), finest first; each width a multiple of the one before
 LEVELS: tuple[tuple[Table, int], ...] = ((rollups_hourly, HOUR), (rollups_daily, DAY))
 
-COLUMNS = ("series_id", "bucket", "n", "sum", "min", "max")
-
-Aggregate = list[float]  # [n, sum, min, max]
-K = TypeVar("K")
+DAILY_COLUMNS = ("series_id", "bucket", "n", "sum", "min", "max")
 
 
 def bucket_of(t: datetime, width: int) -> int:
@@ -47,6 +48,11 @@ def bucket_of(t: datetime, width: int) -> int:
 def bucket_start(bucket: int, width: int) -> datetime:
     """When bucket number `bucket` of `width` seconds begins."""
     return EPOCH + timedelta(seconds=bucket * width)
+
+
+def day_column(table: Table) -> Column[int]:
+    """The column holding a level's day: both levels' rows are keyed by (series, day)."""
+    return table.c.day if table is rollups_hourly else table.c.bucket
 
 
 def written_key(table: Table) -> str:
@@ -65,80 +71,106 @@ def written_until(conn: Connection) -> dict[str, int]:
     return marks
 
 
+def open_day(marks: Mapping[str, int]) -> int | None:
+    """The first day not written, from `written_until`; None before the first run marks it.
+
+    Both levels are written together, up to the same day; a mark an older version left in
+    the middle of a day counts from that day's start (what it had written of the day is
+    kept, see hourly_rows.write_days).
+    """
+    if any(table.name not in marks for table, _ in LEVELS):
+        return None
+    return min(marks[table.name] * width // DAY for table, width in LEVELS)
+
+
 def record_run(conn: Connection, t: datetime, samples: Sequence[tuple[int, float]]) -> None:
     """Bring both levels up to a run started at `t` with `samples` (series id, value).
 
-    Writes the buckets the run completes, or folds the samples of a run whose bucket is
-    already written into it. The first run (also the first after the upgrade to written-once
-    buckets) only marks its own bucket as the first open one.
+    Writes the days the run completes, or folds the samples of a run whose day is already
+    written into it. The first run (also the first after a store lost its marks) only marks
+    its own day as the first open one.
     """
-    marks = written_until(conn)
-    for level, (table, width) in enumerate(LEVELS):
-        bucket, mark = bucket_of(t, width), marks.get(table.name)
-        if mark is not None and bucket < mark:
-            _fold(conn, table, bucket, samples)
-        elif mark != bucket:
-            _advance(conn, level, mark, bucket)
+    day, first_open = bucket_of(t, DAY), open_day(written_until(conn))
+    if first_open is not None and day < first_open:
+        _fold(conn, t, samples)
+    elif first_open != day:
+        _advance(conn, first_open, day)
 
 
 def complete_before(conn: Connection, t: datetime) -> None:
-    """Write the buckets that ended before `t`, though no run has begun since (retention's
+    """Write the days that ended before `t`, though no run has begun since (retention's
     first step: what is complete is rolled up before the raw samples may go)."""
-    marks = written_until(conn)
-    for level, (table, width) in enumerate(LEVELS):
-        bucket, mark = bucket_of(t, width), marks.get(table.name)
-        if mark is not None and bucket > mark:
-            _advance(conn, level, mark, bucket)
+    day, first_open = bucket_of(t, DAY), open_day(written_until(conn))
+    if first_open is not None and day > first_open:
+        _advance(conn, first_open, day)
 
 
-def _advance(conn: Connection, level: int, mark: int | None, bucket: int) -> None:
-    """Write a level's buckets from `mark` to before `bucket`, and mark `bucket` open."""
-    table, width = LEVELS[level]
-    if mark is not None:
-        _write(conn, level, mark, bucket)
-    _set_mark(conn, table, bucket_start(bucket, width))
+def _advance(conn: Connection, first_open: int | None, day: int) -> None:
+    """Write the days from `first_open` to before `day`, and mark `day` open."""
+    if first_open is not None:
+        _write(conn, range(first_open, day))
+    for table, _ in LEVELS:
+        _set_mark(conn, table, bucket_start(day, DAY))
 
 
-def _write(conn: Connection, level: int, first: int, end: int) -> None:
-    """Write the buckets [first, end) of a level, now complete, from the level below it."""
-    table, width = LEVELS[level]
-    if level == 0:
-        rows = _from_raw(conn, first, end, width)
-        insert_rows(conn, table, COLUMNS, rows, _on_conflict(conn, table, replace=True))
-        return
-    finer, finer_width = LEVELS[level - 1]
-    ratio = width // finer_width
-    q = conn.dialect.identifier_preparer.quote
-    n, total, low, high = (q(c) for c in ("n", "sum", "min", "max"))
-    # integer division: both backends truncate, and buckets count from 1970, never negative
-    sql = (
-        f"INSERT INTO {q(table.name)} (series_id, bucket, {n}, {total}, {low}, {high}) "
-        f"SELECT series_id, bucket / {ratio}, sum({n}), sum({total}), min({low}), max({high}) "
-        f"FROM {q(finer.name)} WHERE bucket >= :first AND bucket < :end "
-        f"GROUP BY series_id, bucket / {ratio} {_on_conflict(conn, table, replace=True)}"
-    )
-    conn.execute(text(sql), {"first": first * ratio, "end": end * ratio})
+def _write(conn: Connection, days: range) -> None:
+    """Write `days`, now complete: their hours from the raw samples, each day from its hours."""
+    per_day = DAY // HOUR
+    hours = _from_raw(conn, days.start * per_day, days.stop * per_day, HOUR)
+    written = hourly_rows.write_days(conn, hours, days)
+    rows = [
+        (series_id, day, int(n), total, low, high)
+        for (series_id, day), (n, total, low, high) in sorted(_days_of(written).items())
+    ]
+    insert_rows(conn, rollups_daily, DAILY_COLUMNS, rows, _on_conflict(conn, replace=True))
+
+
+def _days_of(written: Mapping[tuple[int, int], HourAggregates]) -> dict[tuple[int, int], Aggregate]:
+    """Each (series, day)'s aggregate, folded from its hours."""
+    days: dict[tuple[int, int], Aggregate] = {}
+    for key, hours in written.items():
+        for n, total, low, high in hours.values():
+            fold_into(days, key, n, total, low, high)
+    return days
 
 
 def _from_raw(
     conn: Connection, first: int, end: int, width: int
-) -> list[tuple[int, int, int, float, float, float]]:
-    """Rows of the buckets [first, end) of `width` seconds, folded from the runs' results."""
+) -> dict[tuple[int, int], Aggregate]:
+    """The buckets [first, end) of `width` seconds, by (series id, bucket), folded from the
+    runs' raw samples."""
     since, before = bucket_start(first, width), bucket_start(end, width)
-    folded: dict[tuple[int, str, int], Aggregate] = {}
-    samples = timed_samples(conn, since, before - _INSTANT)
-    layouts = layouts_by_id(conn, {s[4] for s in samples if s[4] is not None})
-    for t, _, module, _, layout, packed in samples:
-        if layout is None or packed is None:
-            continue
-        bucket = bucket_of(t, width)
-        for name, value in layouts[layout].unpack(packed).items():
-            fold_into(folded, (module, name, bucket), 1, value, value, value)
+    # a bucket's packed values of one module and layout, unpacked together below
+    packed_in: dict[tuple[int, int, int], list[bytes]] = defaultdict(list)
+    for t, _, module, _, layout, packed in timed_samples(conn, since, before - _INSTANT):
+        if layout is not None and packed is not None:
+            packed_in[(module, layout, bucket_of(t, width))].append(packed)
+    folded = _fold_packed(conn, packed_in)
     ids = _series_ids(conn, {module for module, _, _ in folded})
-    return [
-        (ids[(module, name)], bucket, int(agg[0]), agg[1], agg[2], agg[3])
-        for (module, name, bucket), agg in sorted(folded.items())
-    ]
+    return {(ids[(module, name)], bucket): agg for (module, name, bucket), agg in folded.items()}
+
+
+def _fold_packed(
+    conn: Connection, packed_in: Mapping[tuple[int, int, int], list[bytes]]
+) -> dict[tuple[int, str, int], Aggregate]:
+    """(module, metric, bucket) -> aggregate, from each (module, layout, bucket)'s values.
+
+    A day of a large site's runs is a hundred thousand values: each group's are unpacked by
+    one C call and aggregated a column at a time by C builtins, not value by value.
+    """
+    layouts = layouts_by_id(conn, {layout for _, layout, _ in packed_in})
+    folded: dict[tuple[int, str, int], Aggregate] = {}
+    for (module, layout_id, bucket), blobs in packed_in.items():
+        layout = layouts[layout_id]
+        columns = zip(*layout.unpacker.iter_unpack(b"".join(blobs)), strict=True)
+        for name, column in zip(layout.names, columns, strict=True):
+            key = (module, name, bucket)
+            low, high, total = float(min(column)), float(max(column)), float(sum(column))
+            if key in folded:  # the module changed its layout within the bucket
+                fold_into(folded, key, len(column), total, low, high)
+            else:
+                folded[key] = [len(column), total, low, high]
+    return folded
 
 
 def _series_ids(conn: Connection, module_ids: Collection[int]) -> dict[tuple[int, str], int]:
@@ -152,26 +184,12 @@ def _series_ids(conn: Connection, module_ids: Collection[int]) -> dict[tuple[int
     return found
 
 
-def fold_into(
-    folded: dict[K, Aggregate], key: K, n: float, total: float, low: float, high: float
-) -> None:
-    """Add an aggregate (or one value: n=1, all three the value) to the one under `key`."""
-    agg = folded.get(key)
-    if agg is None:
-        folded[key] = [n, total, low, high]
-        return
-    agg[0] += n
-    agg[1] += total
-    agg[2] = min(agg[2], low)
-    agg[3] = max(agg[3], high)
-
-
-def _fold(
-    conn: Connection, table: Table, bucket: int, samples: Sequence[tuple[int, float]]
-) -> None:
-    """Fold one run's samples into a bucket already written."""
-    rows = [(s, bucket, 1, v, v, v) for s, v in samples]
-    insert_rows(conn, table, COLUMNS, rows, _on_conflict(conn, table, replace=False))
+def _fold(conn: Connection, t: datetime, samples: Sequence[tuple[int, float]]) -> None:
+    """Fold one run's samples into its day, already written: its hour and its daily row."""
+    hourly_rows.fold_run(conn, bucket_of(t, HOUR), samples)
+    day = bucket_of(t, DAY)
+    rows = [(s, day, 1, v, v, v) for s, v in samples]
+    insert_rows(conn, rollups_daily, DAILY_COLUMNS, rows, _on_conflict(conn, replace=False))
 
 
 def _set_mark(conn: Connection, table: Table, start: datetime) -> None:
@@ -181,12 +199,13 @@ def _set_mark(conn: Connection, table: Table, start: datetime) -> None:
     )
 
 
-def _on_conflict(conn: Connection, table: Table, replace: bool) -> str:
-    """The clause that folds a new bucket row into the stored one, or replaces it.
+def _on_conflict(conn: Connection, replace: bool) -> str:
+    """The clause that folds a new daily row into the stored one, or replaces it.
 
-    Replacing: a bucket written when complete holds all its runs; a stored row for it can
-    only be a partial one an older version of the store folded before the upgrade.
+    Replacing: a day written when complete holds all its runs; a stored row for it can only
+    be a partial one an older version of the store folded before the upgrade.
     """
+    table = rollups_daily
     q = conn.dialect.identifier_preparer.quote
     old = f"{q(table.name)}."
     n, total, low, high = (q(c) for c in ("n", "sum", "min", "max"))

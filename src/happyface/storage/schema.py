@@ -190,7 +190,7 @@ def _rollup(name: str) -> Table:
         name,
         metadata,
         Column("series_id", Integer, ForeignKey("series.id"), nullable=False),
-        Column("bucket", Integer, nullable=False),  # hours (or days) since 1970-01-01 UTC
+        Column("bucket", Integer, nullable=False),  # days since 1970-01-01 UTC
         Column("n", Integer, nullable=False),
         Column("sum", Float, nullable=False),
         Column("min", Float, nullable=False),
@@ -200,7 +200,16 @@ def _rollup(name: str) -> Table:
     )
 
 
-rollups_hourly = _rollup("rollups_hourly")
+# One row per series and day: that day's hourly aggregates packed (see packed_hours.py).
+rollups_hourly = Table(
+    "rollups_hourly",
+    metadata,
+    Column("series_id", Integer, ForeignKey("series.id"), nullable=False),
+    Column("day", Integer, nullable=False),  # days since 1970-01-01 UTC
+    Column("hours", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("series_id", "day"),
+    sqlite_with_rowid=False,
+)
 rollups_daily = _rollup("rollups_daily")
 
 # Who holds a lock, in enough detail to say so and to tell, on the same machine, a dead holder.
