@@ -204,12 +204,12 @@ def test_0012_packs_hourly_rollups_a_day_a_row_and_unpacks_them(database_url: st
                 b: [n, total, low, high] for s, b, n, total, low, high in rows if s == series_id
             }
             assert stored == expected
-        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     migrate(database_url, "0011", down=True)
     with engine.connect() as conn:
         query = "SELECT series_id, bucket, n, sum, min, max FROM rollups_hourly ORDER BY 1, 2"
         assert [tuple(r) for r in conn.execute(sa.text(query))] == rows
-    migrate(database_url, "0012")  # and up again, from the rows the downgrade gave back
+    migrate(database_url, "head")  # and up again, from the rows the downgrade gave back
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM rollups_hourly")).scalar() == 6
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     engine.dispose()
