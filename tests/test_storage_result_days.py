@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from happyface import Link, Result, Status, Table
 from happyface.storage import ModuleRecord, Retention, Store, open_store
-from happyface.storage.result_days import StoredResult, decode, encode
+from happyface.storage.result_days import StoredResult, decode, encode, in_micros
 from tests.test_storage_migration import migrate
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -132,8 +132,8 @@ def test_the_packed_value_gives_every_column_back_exactly(count: int) -> None:
             metrics=None if i % 3 == 0 else bytes(range(i % 256)) * 300,
             details_id=None if i % 4 == 0 else 9 + i,
             archive=None if i % 2 else f"runs/{i}.zip",
-            fetch_seconds=0.1 * i + 1e-9,
-            extract_seconds=1 / (i + 3),
+            fetch_seconds=in_micros(0.1 * i + 1e-9),
+            extract_seconds=in_micros(1 / (i + 3)),
             error="" if i % 7 else "boom",
         )
         for i in range(count)

@@ -8,11 +8,11 @@ value is this: the day's results as columns, zlib-compressed, where the columns 
 
 Layout of the uncompressed value, little-endian: a version byte and the count n; then n each
 of run ids, category ids, layout ids and details ids (int32, 0 for none), statuses (int8),
-fetch and extract seconds (float64, exactly as stored before) and whether the archive is
-None (int8); then 4n end offsets (uint32) into the bytes that follow: of each result's
-packed metrics, then of each message, archive and error (UTF-8). Every column is found
-without reading the others, so a reader that wants one run of the day, or only the
-metrics, reads just that.
+fetch and extract times (int64 microseconds: the store keeps them rounded so, see
+`in_micros`), whether the archive is None (int8) and the run's start (int64 microseconds
+since 1970); then 4n byte lengths (uint32) of what follows: each result's packed metrics,
+then each message, archive and error (UTF-8). Every column is found without reading the
+others, so a reader that wants one run of the day, or only the metrics, reads just that.
 """
 
 from __future__ import annotations
@@ -67,14 +67,27 @@ def encode(rows: Sequence[StoredResult], started: Mapping[int, int]) -> bytes:
     blobs += [(r.archive or "").encode() for r in rows]
     blobs += [r.error.encode() for r in rows]
     columns: list[array[Any]] = [
-        array(code, [getattr(r, field) or 0 for r in rows]) for code, field in _FIXED[:-2]
+        array(code, [getattr(r, field) or 0 for r in rows]) for code, field in _FIXED[:-4]
     ]
+    columns.append(array("q", [to_micros(r.fetch_seconds) for r in rows]))
+    columns.append(array("q", [to_micros(r.extract_seconds) for r in rows]))
     columns.append(array("b", [r.archive is None for r in rows]))
     columns.append(array("q", [started[r.run_id] for r in rows]))
-    columns.append(array("I", accumulate(len(b) for b in blobs)))
+    # lengths, not offsets: they repeat run after run, and compress to almost nothing
+    columns.append(array("I", [len(b) for b in blobs]))
     parts = [_HEAD.pack(VERSION, len(rows))]
     parts += [_little(column).tobytes() for column in columns]
     return zlib.compress(b"".join(parts + blobs))
+
+
+def to_micros(seconds: float) -> int:
+    """A duration in whole microseconds: how the store keeps fetch and extract times."""
+    return round(seconds * 1_000_000)
+
+
+def in_micros(seconds: float) -> float:
+    """A duration rounded to the microsecond, exactly as it comes back from a packed day."""
+    return to_micros(seconds) / 1_000_000
 
 
 def micros(t: datetime) -> int:
@@ -94,14 +107,14 @@ _FIXED = (
     ("i", "layout_id"),
     ("i", "details_id"),
     ("b", "status"),
-    ("d", "fetch_seconds"),
-    ("d", "extract_seconds"),
+    ("q", "fetch_seconds"),  # in microseconds, as the store keeps them (see to_micros)
+    ("q", "extract_seconds"),
     ("b", "archive"),  # 1 when it is None
     ("q", "started"),  # the run's start, not a column of results: see encode
 )
 _RUNS, _CATEGORIES, _LAYOUTS, _DETAILS, _STATUSES, _FETCHES, _EXTRACTS, _NO_ARCHIVE = range(8)
 _STARTED = 8
-_ENDS = len(_FIXED)
+_LENGTHS = len(_FIXED)
 _METRICS, _MESSAGES, _ARCHIVES, _ERRORS = range(4)
 
 
@@ -125,6 +138,7 @@ class PackedDay:
         self._view = memoryview(raw)
         self._columns: list[Sequence[Any] | None] = [None] * len(_CODES)
         self._base = _HEAD.size + n * _WIDTH
+        self._blob_ends: list[int] | None = None
 
     @property
     def run_ids(self) -> Sequence[int]:
@@ -151,7 +165,7 @@ class PackedDay:
         """(start, run, module, status, layout id, packed metrics) of the results of runs
         started in [first, last] (microseconds since 1970), but for the `excluded` runs."""
         layouts, statuses, started = (self._column(k) for k in (_LAYOUTS, _STATUSES, _STARTED))
-        ids, module, ends = self.run_ids, self.module_id, self._column(_ENDS)
+        ids, module, ends = self.run_ids, self.module_id, self._ends()
         raw, base, epoch, delta = self._raw, self._base, EPOCH, timedelta
         return [
             (
@@ -179,7 +193,8 @@ class PackedDay:
     ) -> list[Point]:
         """One metric's points in the runs started in [first, last] (microseconds since
         1970), but the `excluded` runs; `fields`: where each layout holds it (None: not)."""
-        layouts, started, ends = (self._column(k) for k in (_LAYOUTS, _STARTED, _ENDS))
+        layouts, started = self._column(_LAYOUTS), self._column(_STARTED)
+        ends = self._ends()
         ids, raw, base, epoch, delta = self.run_ids, self._raw, self._base, EPOCH, timedelta
         points = []
         for i, t in enumerate(started):
@@ -196,7 +211,7 @@ class PackedDay:
         runs, categories, layouts, details, statuses, fetches, extracts, no_archive = (
             self._column(k) for k in range(_STARTED)
         )
-        ends = self._column(_ENDS)
+        ends = self._ends()
         n, raw, base = self._n, self._raw, self._base
 
         def blob(column: int) -> bytes:
@@ -213,16 +228,22 @@ class PackedDay:
             blob(_METRICS) if layouts[i] else None,  # packed metrics come with their layout
             details[i] or None,
             None if no_archive[i] else blob(_ARCHIVES).decode(),
-            fetches[i],
-            extracts[i],
+            fetches[i] / 1_000_000,
+            extracts[i] / 1_000_000,
             blob(_ERRORS).decode(),
         )
+
+    def _ends(self) -> Sequence[int]:
+        """Where each blob ends, from the stored lengths (computed once, when first needed)."""
+        if self._blob_ends is None:
+            self._blob_ends = list(accumulate(self._column(_LENGTHS)))
+        return self._blob_ends
 
     def _column(self, k: int) -> Sequence[Any]:
         found = self._columns[k]
         if found is None:
             start = _HEAD.size + self._n * _STARTS[k]
-            count = self._n * (4 if k == _ENDS else 1)
+            count = self._n * (4 if k == _LENGTHS else 1)
             code = _CODES[k]
             view = self._view[start : start + count * _ITEMSIZES[k]]
             # in place where the machine is little-endian, as nearly all are: no copy

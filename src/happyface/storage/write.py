@@ -20,6 +20,7 @@ from .packing import pack_metrics
 from .periods import record_statuses
 from .quality.write import write_source_quality
 from .records import STATUS_CODES, ModuleRecord, utc
+from .result_days import in_micros
 from .schema import config_versions, dialect_insert, locks, results, run_categories, runs
 
 INTERRUPTED = "interrupted: the process ended mid-run"
@@ -160,8 +161,8 @@ def _store_results(
             None if p is None else p[1],
             None if k is None else detail_ids[k[0]],
             r.archive,
-            float(r.fetch_seconds),
-            float(r.extract_seconds),
+            in_micros(r.fetch_seconds),  # as a packed day keeps them
+            in_micros(r.extract_seconds),
             r.error,
         )
         for r, p, k in zip(records, packed, keys, strict=True)
