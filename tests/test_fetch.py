@@ -17,7 +17,7 @@ from cryptography import x509
 
 from happyface import FetchError, RawInput, SecretRef, Source
 from happyface.acquisition import netio
-from happyface.acquisition.fetch import POOL_SHARDS, Fetcher
+from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.fetch import _Progress as Progress
 from happyface.acquisition.reasons import describe_transport_error
 from tests.fixtures.pki import Pki, subject_hash
@@ -392,12 +392,12 @@ async def test_one_client_per_tls_setting(tls_server: MisbehavingServer, pki: Pk
     async with Fetcher() as fetcher:
         answers = await fetcher.fetch_all(sources, NOW)
         assert all(isinstance(a, RawInput) for a in answers.values())
-        # pools are per TLS setting (and host, spread over shards), never per source; the
-        # SSL context, whose CA loading is the slow part, is made once per setting
+        # pools are per TLS setting and host, never per source; the SSL context, whose CA
+        # loading is the slow part, is made once per setting
         settings = {key[0] for key in fetcher._transports}
         assert len(settings) == 2
         assert len(fetcher._contexts) == 2
-        assert len(fetcher._transports) <= 2 * POOL_SHARDS
+        assert len(fetcher._transports) == 2
 
 
 def test_subject_hash_matches_openssl(pki: Pki) -> None:
