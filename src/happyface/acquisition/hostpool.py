@@ -64,6 +64,12 @@ class HostPool:
             extensions=response.extensions,
         )  # fmt: skip
 
+    async def __aenter__(self) -> HostPool:  # httpx's transport enters its pool with itself
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
         """Close every idle connection (those in use close when their answers end)."""
         idle, self._idle, self._idle_count = self._idle, {}, 0
