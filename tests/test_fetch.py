@@ -85,6 +85,26 @@ async def test_connections_are_made_on_asyncio_sockets(
     assert opened == [("127.0.0.1", misbehaving_server.port)]
 
 
+async def test_only_host_names_are_looked_up(
+    misbehaving_server: MisbehavingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An address literal connects without a lookup (the loop's goes through a thread)."""
+    loop = asyncio.get_running_loop()
+    asked: list[str] = []
+    real_lookup = loop.getaddrinfo
+
+    async def counted(host: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(host)
+        return await real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "getaddrinfo", counted)
+    assert (await fetch(misbehaving_server.url("/payload"))).content == PAYLOAD
+    assert asked == []
+    by_name = f"http://localhost:{misbehaving_server.port}/payload"
+    assert (await fetch(by_name)).content == PAYLOAD
+    assert asked == ["localhost"]
+
+
 async def _recording_proxy(requests: list[bytes]) -> asyncio.Server:
     """A loopback HTTP proxy that records each request line and answers it itself."""
 

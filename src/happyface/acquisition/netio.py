@@ -160,10 +160,22 @@ AddressInfo = tuple[Any, ...]
 async def _open(
     host: str, port: int, local_address: str | None, options: list[SocketOption]
 ) -> AsyncioStream:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    sock = await _first_connected(infos, local_address, options)
+    sock = await _first_connected(await _addresses(host, port), local_address, options)
     reader, writer = await asyncio.open_connection(sock=sock)
     return AsyncioStream(reader, writer)
+
+
+async def _addresses(host: str, port: int) -> list[AddressInfo]:
+    """The addresses to try for `host`; an address literal without a lookup.
+
+    The loop's getaddrinfo goes through a worker thread even for a literal; asking the C
+    library for a numeric host only answers at once, without any name service.
+    """
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except socket.gaierror:  # a name: looked up off the loop, as any
+        loop = asyncio.get_running_loop()
+        return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
 
 async def _first_connected(
