@@ -27,7 +27,7 @@ from .holder import this_process
 from .modulerun import ModuleJob, run_module
 from .pending import PendingFailures
 from .quality.judge import Limits, greyed
-from .quality.sources import SourceJudge, start_fetches
+from .quality.sources import RunSources, SourceJudge
 from .runlock import RunLock
 
 log = logging.getLogger("happyface.run")
@@ -95,6 +95,8 @@ class Runner:
     #: where a failure goes when the database cannot take it (an outage mid-run)
     pending: PendingFailures | None = None
     identity: LockHolder = field(init=False)
+    #: each source's latency at the last run, by key: the slowest start first at the next
+    latencies: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.identity = LockHolder.named(self.holder) if self.holder else this_process()
@@ -238,7 +240,7 @@ class Runner:
         self, now: datetime, progress: Progress | None, writer: RunWriter | None
     ) -> tuple[list[ModuleRecord], list[SourceReport]]:
         """Every module's record, and every source's quality (its modules greyed by it)."""
-        fetches, sources = start_fetches(self.fetcher, self.site.modules, now)
+        sources = RunSources.of(self.site.modules)
         settings = self.site.settings
         judge = SourceJudge(
             self.store,
@@ -246,20 +248,22 @@ class Runner:
             settings.extract_timeout,
         )
         last_good = asyncio.create_task(judge.last_good(sources))
-        jobs = [
-            ModuleJob(
-                instance=instance,
-                fetches=fetches[instance.id],
-                now=now,
-                extract_timeout=settings.extract_timeout,
-                archive=writer,
-                archive_always=_archives(instance, settings.archive.enabled),
-            )
-            for instance in self.site.modules
-        ]
         try:
+            fetches = await sources.start(self.fetcher, now, self.latencies)
+            jobs = [
+                ModuleJob(
+                    instance=instance,
+                    fetches=fetches[instance.id],
+                    now=now,
+                    extract_timeout=settings.extract_timeout,
+                    archive=writer,
+                    archive_always=_archives(instance, settings.archive.enabled),
+                )
+                for instance in self.site.modules
+            ]
             records = await asyncio.gather(*(_reporting(run_module(j), progress) for j in jobs))
             reports = await judge.reports(sources, await last_good, records, now)
+            self.latencies = {r.key: r.latency for r in reports if r.latency is not None}
             return greyed(records, reports)
         finally:
             tasks = [*sources.tasks.values(), last_good]
