@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..archive.run_file import discard, open_writer, publish
+from ..archive.run_file import ArchiveFeed, discard, open_feed, publish
 from ..archive.runs import Archive
-from ..archive.write import RunWriter
 from ..config.site import ModuleInstance, Site
 from ..errors import RunFailedError, StorageError
 from ..logs import run_log
@@ -189,18 +188,18 @@ class Runner:
     ) -> RunOutcome:
         clock = time.monotonic()
         log.info("run %d started with %d modules", run_id, len(self.site.modules))
-        writer = await open_writer(self.archive, now)
+        feed = await open_feed(self.archive, now)
         try:
             records, sources = await asyncio.wait_for(
-                self._acquire(now, progress, writer), self.site.settings.run_timeout
+                self._acquire(now, progress, feed), self.site.settings.run_timeout
             )
             categories = self._categories(records)
             # measured from `now`, so a run for a past time (a backfill) keeps its real duration
             finished = now + timedelta(seconds=time.monotonic() - clock)
-            records = await publish(writer, records)
+            records = await publish(feed, records)
             await off_loop(self.store.finish_run, run_id, records, categories, finished, sources)
         except BaseException as exc:
-            discard(writer)
+            discard(feed)
             reason = _reason(exc, self.site.settings.run_timeout)
             log.error("run %d failed: %s", run_id, reason)
             await self._fail(run_id, now, slot, reason)
@@ -237,7 +236,7 @@ class Runner:
                 await settled(off_loop(self.pending.add, now, finished, reason, slot, run_id))
 
     async def _acquire(
-        self, now: datetime, progress: Progress | None, writer: RunWriter | None
+        self, now: datetime, progress: Progress | None, feed: ArchiveFeed | None
     ) -> tuple[list[ModuleRecord], list[SourceReport]]:
         """Every module's record, and every source's quality (its modules greyed by it)."""
         sources = RunSources.of(self.site.modules)
@@ -256,7 +255,7 @@ class Runner:
                     fetches=fetches[instance.id],
                     now=now,
                     extract_timeout=settings.extract_timeout,
-                    archive=writer,
+                    archive=feed,
                     archive_always=_archives(instance, settings.archive.enabled),
                 )
                 for instance in self.site.modules
