@@ -141,3 +141,14 @@ async def test_only_http_and_https_are_sent(server: KeepAliveServer) -> None:
     async with await client(httpx.Limits()) as http:
         with pytest.raises(httpx.UnsupportedProtocol):
             await http.get(f"ftp://127.0.0.1:{server.port}/ok")
+
+
+async def test_a_connection_in_use_when_the_pool_closes_is_closed_after_its_answer(
+    server: KeepAliveServer,
+) -> None:
+    http = await client(httpx.Limits())
+    async with http.stream("GET", server.url("/ok")) as response:
+        await http.aclose()  # the pool closes while this answer is still open
+        assert await response.aread() == BODY
+    await settle(lambda: server.open == 0)
+    assert server.open == 0  # not kept idle in a pool nobody will close again

@@ -15,6 +15,7 @@ import ssl
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import httpcore
 
@@ -45,6 +46,7 @@ class HostPool:
         self._expiry = math.inf if keepalive_expiry is None else keepalive_expiry
         self._idle: dict[Origin, list[_Idle]] = {}
         self._idle_count = 0
+        self._closed = False
 
     async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
         """Send `request` on an idle connection to its origin, or on a new one."""
@@ -58,7 +60,7 @@ class HostPool:
         except BaseException:
             await connection.aclose()
             raise
-        stream = _Returned(response.stream, connection, origin, self)
+        stream = _Returned(cast(_Body, response.stream), connection, origin, self)
         return httpcore.Response(
             response.status, headers=response.headers, content=stream,
             extensions=response.extensions,
@@ -71,7 +73,8 @@ class HostPool:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every idle connection (those in use close when their answers end)."""
+        """Close every idle connection; those in use close when their answers end."""
+        self._closed = True
         idle, self._idle, self._idle_count = self._idle, {}, 0
         for entries in idle.values():
             for entry in entries:
@@ -106,12 +109,12 @@ class HostPool:
         expiry = None if self._expiry == math.inf else self._expiry
         return httpcore.AsyncHTTP11Connection(httpcore.Origin(scheme, host, port), stream, expiry)
 
-    async def _returned(self, origin: Origin, connection: httpcore.AsyncHTTP11Connection) -> None:
+    async def give_back(self, origin: Origin, connection: httpcore.AsyncHTTP11Connection) -> None:
         """Keep a connection whose answer ended cleanly; drop expired ones while here."""
         if not connection.is_idle():  # closed: the answer was cut short or not reusable
             return
         now = time.monotonic()
-        if self._idle_count >= self._keepalive:
+        if self._closed or self._idle_count >= self._keepalive:
             await connection.aclose()
             return
         entries = self._idle.setdefault(origin, [])
@@ -122,12 +125,20 @@ class HostPool:
         self._idle_count += 1
 
 
+class _Body(Protocol):
+    """An HTTP/1.1 connection's answer body, as httpcore gives it."""
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
 class _Returned:
     """An answer's body; when it is closed, its connection goes back to the pool."""
 
     def __init__(
         self,
-        stream: object,
+        stream: _Body,
         connection: httpcore.AsyncHTTP11Connection,
         origin: Origin,
         pool: HostPool,
@@ -140,7 +151,7 @@ class _Returned:
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
-            async for part in self._stream:  # type: ignore[attr-defined]
+            async for part in self._stream:
                 yield part
         except BaseException:
             await self.aclose()
@@ -150,5 +161,5 @@ class _Returned:
         if self._closed:
             return
         self._closed = True
-        await self._stream.aclose()  # type: ignore[attr-defined]
-        await self._pool._returned(self._origin, self._connection)
+        await self._stream.aclose()
+        await self._pool.give_back(self._origin, self._connection)
