@@ -10,12 +10,16 @@ site's first run (its sources new to the database, the fetcher's pools new), the
 after the idle connections expired, as a scheduled run finds them. On a shared machine the wall
 time follows the CPU others leave: the 1-minute load average is printed with each size.
 
-Run: .venv/bin/python bench/bench_scale_acquisition.py [sizes...]
+`--served` runs as `serve` does by default: every module's inputs archived, and a log line
+per module (at info, into a run log file); without it neither, so the run measures itself.
+
+Run: .venv/bin/python bench/bench_scale_acquisition.py [--served] [sizes...]
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -49,11 +53,11 @@ class BodySize(Module):  # type: ignore[type-arg]
         return Result(metrics={"bytes": len(inputs["main"].content)})
 
 
-def site_toml(port: int, database: str, modules: int) -> str:
+def site_toml(port: int, database: str, modules: int, archive: bool = False) -> str:
     distinct = modules // 2
     step = (SLOWEST - FASTEST) / (distinct - 1)
     lines = ["[site]", 'title = "bench"', f'database = "{database}"', "fetch_timeout = 30",
-             "[site.archive]", "enabled = false",
+             "[site.archive]", f"enabled = {str(archive).lower()}",
              "[[category]]", 'id = "c"', 'title = "c"']  # fmt: skip
     for i in range(modules):
         n = i % distinct
@@ -63,17 +67,19 @@ def site_toml(port: int, database: str, modules: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def runs(folder: Path, port: int, modules: int) -> list[dict[str, float]]:
+async def runs(folder: Path, port: int, modules: int, served: bool) -> list[dict[str, float]]:
     """The figures of a new site's first run and of its next one."""
     registry = Registry()
     registry.register("body_size", BodySize)
-    (folder / "happyface.toml").write_text(site_toml(port, f"sqlite:///{folder}/hf.db", modules))
+    toml = site_toml(port, f"sqlite:///{folder}/hf.db", modules, archive=served)
+    (folder / "happyface.toml").write_text(toml)
     loaded = time.perf_counter()
     site = load_site(folder, registry)
     load_seconds = time.perf_counter() - loaded
     store = open_store(site.database_url)
     fetcher = Fetcher(base_dir=site.root)
-    runner = Runner(site, store, fetcher, Archive(folder / "archive"))
+    log_dir = folder / "logs" if served else None
+    runner = Runner(site, store, fetcher, Archive(folder / "archive"), log_dir=log_dir)
     try:
         first = await one_run(runner)
         await asyncio.sleep(KEEPALIVE_EXPIRY + 0.5)
@@ -90,11 +96,12 @@ async def one_run(runner: Runner) -> dict[str, float]:
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert outcome is not None
     rated = [r for r in outcome.records if r.result.metrics.get("bytes", 0) > 2000]
+    archived = sum(r.archive is not None for r in outcome.records)
     return {"wall": wall, "cpu": cpu, "errors": outcome.errors, "records": len(outcome.records),
-            "rated": len(rated)}  # fmt: skip
+            "rated": len(rated), "archived": archived}  # fmt: skip
 
 
-async def main(sizes: tuple[int, ...]) -> None:
+async def main(sizes: tuple[int, ...], served: bool = False) -> None:
     server = subprocess.Popen(
         [sys.executable, str(HERE / "slow_sources.py")], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, text=True,
@@ -110,11 +117,12 @@ async def main(sizes: tuple[int, ...]) -> None:
                 folder = Path(tmp) / str(modules)
                 folder.mkdir()
                 for name, r in zip(
-                    ("first", "next"), await runs(folder, port, modules), strict=True
+                    ("first", "next"), await runs(folder, port, modules, served), strict=True
                 ):
                     assert r["records"] == modules, r
                     # each module read the body it fetched or errored: nothing timed was empty
                     assert r["rated"] + r["errors"] == modules, r
+                    assert r["archived"] == (modules if served else 0), r
                     over = r["wall"] - SLOWEST
                     figures = (f"{r['wall']:.2f}", f"{over:.2f}", f"{r['cpu']:.2f}",
                                int(r["errors"]), int(r["rated"]), f"{r['load']:.2f}",
@@ -126,7 +134,10 @@ async def main(sizes: tuple[int, ...]) -> None:
 
 
 if __name__ == "__main__":
-    chosen = tuple(int(a) for a in sys.argv[1:]) or SIZES
+    as_served = "--served" in sys.argv[1:]
+    chosen = tuple(int(a) for a in sys.argv[1:] if a != "--served") or SIZES
+    if as_served:  # the run log file gets every module's line, as `serve` logs them
+        logging.getLogger("happyface").setLevel(logging.INFO)
     sys.setswitchinterval(SWITCH_INTERVAL)  # as `serve` runs its scheduler
     with asyncio.Runner(loop_factory=event_loop_factory()) as loop:
-        loop.run(main(chosen))
+        loop.run(main(chosen, as_served))

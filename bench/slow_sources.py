@@ -16,7 +16,12 @@ import sys
 from urllib.parse import parse_qs, urlsplit
 
 HOSTS = 16
-BODY = b'{"running": 1234, "queued": 56, "pad": "' + b"x" * 2000 + b'"}'
+PAD = b"x" * 2000
+
+
+def body(n: str) -> bytes:
+    """An answer of about 2 KB, its own for each source (as an archive would see them)."""
+    return b'{"source": "%s", "running": 1234, "queued": 56, "pad": "%s"}' % (n.encode(), PAD)
 
 
 async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -24,12 +29,13 @@ async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             target = head.split(b" ", 2)[1].decode()
-            seconds = float(parse_qs(urlsplit(target).query).get("seconds", ["0"])[0])
-            await asyncio.sleep(seconds)
+            query = parse_qs(urlsplit(target).query)
+            await asyncio.sleep(float(query.get("seconds", ["0"])[0]))
+            reply = body(query.get("n", [""])[0])
             writer.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                + f"Content-Length: {len(BODY)}\r\n\r\n".encode()
-                + BODY
+                + f"Content-Length: {len(reply)}\r\n\r\n".encode()
+                + reply
             )
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):

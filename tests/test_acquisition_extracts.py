@@ -148,3 +148,30 @@ async def test_extracts_beyond_the_pool_wait_for_a_worker() -> None:
 
     await asyncio.gather(*(threads.run(f"m{i}", 10, work) for i in range(8)))
     assert most == 2
+
+
+async def test_an_extract_given_up_before_a_worker_took_it_never_runs() -> None:
+    gate = threading.Event()
+    started: list[str] = []
+    threads = ExtractThreads(workers=1)
+    busy = asyncio.create_task(threads.run("busy", 5.0, gate.wait, 5))
+    await asyncio.sleep(0.05)  # the only worker is taken; the bound lets no second one start
+    with pytest.raises(TimeoutError):
+        await threads.run("late", 0.1, started.append, "late")
+    gate.set()
+    await busy
+    await asyncio.sleep(0.1)  # the worker took the given-up job meanwhile
+    assert started == []
+    assert threads.abandoned() == 0
+
+
+async def test_an_extract_that_raised_is_not_counted_abandoned() -> None:
+    threads = ExtractThreads()
+
+    def fail() -> None:
+        raise ValueError("garbage")
+
+    for _ in range(20):  # the worker's bookkeeping ends before the run hears of the error
+        with pytest.raises(ValueError, match="garbage"):
+            await threads.run("m", 5.0, fail)
+        assert not threads.busy("m")

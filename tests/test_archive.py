@@ -17,16 +17,17 @@ from typing import Any
 
 import pytest
 
-from happyface import FetchError, RawInput
+from happyface import FetchError, RawInput, Result, Status
 from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.maintenance import Maintenance
 from happyface.acquisition.run import Runner
+from happyface.archive.run_file import open_feed, publish
 from happyface.archive.runs import Archive, ArchiveError, RunWriter
 from happyface.config.load import load_site
 from happyface.config.settings import SiteSettings
 from happyface.errors import RunFailedError
 from happyface.plugins import Registry
-from happyface.storage import open_store
+from happyface.storage import ModuleRecord, open_store
 from tests.fixtures.details import DetailSite
 from tests.fixtures.modules import data
 from tests.fixtures.site import write_site
@@ -464,6 +465,49 @@ async def test_a_run_whose_archive_fails_is_stored_without_links(
     (stored,) = runner.store.results(outcome.run_id)
     assert stored.archive is None  # no link to a file that is not there
     assert runner.archive is not None and files_below(runner.archive.root) == []
+
+
+def record(module_id: str, archive: str | None) -> ModuleRecord:
+    return ModuleRecord(module_id, "c", Status.HAPPY, "", Result(), archive=archive)
+
+
+async def test_modules_finishing_meanwhile_are_written_in_one_batch(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[list[str]] = []
+    real_add_all = RunWriter.add_all
+
+    def counted(self: RunWriter, batch: list[tuple[str, Any]]) -> set[str]:
+        batches.append([module_id for module_id, _ in batch])
+        return real_add_all(self, batch)
+
+    monkeypatch.setattr(RunWriter, "add_all", counted)
+    feed = await open_feed(archive, RUN)
+    assert feed is not None
+    paths = [feed.add(m, {"main": raw(m.encode())}) for m in ("a", "b", "c")]
+    assert paths == ["2024/05/01/123005/a", "2024/05/01/123005/b", "2024/05/01/123005/c"]
+    await publish(feed, [record(m, p) for m, p in zip("abc", paths, strict=True)])
+    assert batches == [["a", "b", "c"]]  # one thread hop for the three, not one each
+    assert archive.open(paths[1], "main.json") == b"b"
+
+
+async def test_a_module_whose_inputs_could_not_be_written_loses_only_its_link(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = RunWriter._write_module
+
+    def full_for_b(self: RunWriter, module_id: str, inputs: Any) -> dict[str, Any]:
+        if module_id == "b":
+            raise OSError(28, "No space left on device")
+        return real_write(self, module_id, inputs)
+
+    monkeypatch.setattr(RunWriter, "_write_module", full_for_b)
+    feed = await open_feed(archive, RUN)
+    assert feed is not None
+    records = [record(m, feed.add(m, {"main": raw(m.encode())})) for m in "abc"]
+    published = await publish(feed, records)
+    assert [r.archive for r in published] == ["2024/05/01/123005/a", None, "2024/05/01/123005/c"]
+    assert archive.open("2024/05/01/123005/c", "main.json") == b"c"
 
 
 def test_the_web_serves_archived_files_from_run_files(detail_site: DetailSite) -> None:

@@ -17,7 +17,7 @@ from cryptography import x509
 
 from happyface import FetchError, RawInput, SecretRef, Source
 from happyface.acquisition import netio
-from happyface.acquisition.fetch import POOL_SHARDS, Fetcher
+from happyface.acquisition.fetch import Fetcher
 from happyface.acquisition.fetch import _Progress as Progress
 from happyface.acquisition.reasons import describe_transport_error
 from tests.fixtures.pki import Pki, subject_hash
@@ -83,6 +83,26 @@ async def test_connections_are_made_on_asyncio_sockets(
     monkeypatch.setattr(netio, "_open", counted)
     assert (await fetch(misbehaving_server.url("/payload"))).content == PAYLOAD
     assert opened == [("127.0.0.1", misbehaving_server.port)]
+
+
+async def test_only_host_names_are_looked_up(
+    misbehaving_server: MisbehavingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An address literal connects without a lookup (the loop's goes through a thread)."""
+    loop = asyncio.get_running_loop()
+    asked: list[str] = []
+    real_lookup = loop.getaddrinfo
+
+    async def counted(host: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(host)
+        return await real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "getaddrinfo", counted)
+    assert (await fetch(misbehaving_server.url("/payload"))).content == PAYLOAD
+    assert asked == []
+    by_name = f"http://localhost:{misbehaving_server.port}/payload"
+    assert (await fetch(by_name)).content == PAYLOAD
+    assert asked == ["localhost"]
 
 
 async def _recording_proxy(requests: list[bytes]) -> asyncio.Server:
@@ -392,12 +412,12 @@ async def test_one_client_per_tls_setting(tls_server: MisbehavingServer, pki: Pk
     async with Fetcher() as fetcher:
         answers = await fetcher.fetch_all(sources, NOW)
         assert all(isinstance(a, RawInput) for a in answers.values())
-        # pools are per TLS setting (and host, spread over shards), never per source; the
-        # SSL context, whose CA loading is the slow part, is made once per setting
+        # pools are per TLS setting and host, never per source; the SSL context, whose CA
+        # loading is the slow part, is made once per setting
         settings = {key[0] for key in fetcher._transports}
         assert len(settings) == 2
         assert len(fetcher._contexts) == 2
-        assert len(fetcher._transports) <= 2 * POOL_SHARDS
+        assert len(fetcher._transports) == 2
 
 
 def test_subject_hash_matches_openssl(pki: Pki) -> None:

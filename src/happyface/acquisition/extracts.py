@@ -18,13 +18,13 @@ not hold hundreds of parsed inputs in memory at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 #: as asyncio's default executor
@@ -35,12 +35,17 @@ IDLE_SECONDS = 60.0
 
 @dataclass
 class _Job:
-    """One extract, as its worker and the waiting run both see it (guarded by the lock)."""
+    """One extract, as its worker and the waiting run both see it (guarded by the lock).
+
+    The worker settles the run's own asyncio future through its loop: a thread-safe
+    concurrent future wrapped into an asyncio one cost twice the hand-over, per module.
+    """
 
     key: str
     fn: Callable[..., Any]
     args: tuple[Any, ...]
-    future: Future[Any] = field(default_factory=Future)
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
     finished: bool = False
     abandoned: bool = False
 
@@ -76,10 +81,12 @@ class ExtractThreads:
         When the deadline passes (or the caller is cancelled) the extract is abandoned: it
         counts against `key` until `fn` returns.
         """
-        job = _Job(key, fn, args)
+        loop = asyncio.get_running_loop()
+        job = _Job(key, fn, args, loop, loop.create_future())
         self._submit(job)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(job.future), timeout)
+            async with asyncio.timeout(timeout):
+                return await job.future
         except BaseException:
             self._abandon(job)
             raise
@@ -117,25 +124,41 @@ class ExtractThreads:
             self._run(job)
 
     def _run(self, job: _Job) -> None:
-        try:
-            if job.future.set_running_or_notify_cancel():
-                try:
-                    result = job.fn(*job.args)
-                except BaseException as exc:  # handed to the waiting run, which reports it
-                    job.future.set_exception(exc)
-                else:
-                    job.future.set_result(result)
-        finally:
-            with self._lock:
-                job.finished = True
-                if job.abandoned:
-                    self._abandoned[job.key] -= 1
+        with self._lock:
+            given_up = job.abandoned  # before it started: it need not run at all
+        outcome: tuple[Any, BaseException | None] = (None, None)
+        if not given_up:
+            try:
+                outcome = (job.fn(*job.args), None)
+            except BaseException as exc:  # handed to the waiting run, which reports it
+                outcome = (None, exc)
+        with self._lock:  # finished before the run hears of it: it is then not abandoned
+            job.finished = True
+            if job.abandoned:
+                self._abandoned[job.key] -= 1
+        if not given_up:
+            _hand_back(job, *outcome)
 
     def _abandon(self, job: _Job) -> None:
         with self._lock:
             if not job.finished and not job.abandoned:
                 job.abandoned = True
                 self._abandoned[job.key] += 1
+
+
+def _hand_back(job: _Job, result: Any, error: BaseException | None) -> None:
+    """Settle the waiting run's future on its own loop (a loop that has ended waits for none)."""
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits for this result
+        job.loop.call_soon_threadsafe(_settle, job.future, result, error)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # the run gave up on it (its deadline, or it was cancelled)
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
 #: the extract threads of this process; /metrics reports how many were abandoned

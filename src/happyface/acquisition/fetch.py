@@ -10,7 +10,6 @@ import mimetypes
 import ssl
 import threading
 import time
-import zlib
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,8 +38,6 @@ _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 # idle connections kept between runs, per pool
 _KEEPALIVE = 100
-#: pools a host's URLs are spread over (see Fetcher._transport_for)
-POOL_SHARDS = 8
 #: what every request says besides the User-Agent, as httpx's client did: the answer may come
 #: compressed (httpx decodes it), and any type is welcome
 _ACCEPT = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
@@ -247,21 +244,17 @@ class Fetcher:
     def _transport_for(self, source: Source) -> httpx.AsyncBaseTransport:
         """The pool of the source's host and TLS setting, created on first use.
 
-        Pools per host: httpcore scans every request of a pool against every connection each
-        time a response ends, so one pool for a thousand connections costs quadratic time in a
-        run. A host's URLs are spread over POOL_SHARDS pools (a URL always to the same one, to
-        reuse its connection at the next run); each pool may open as many connections as the
-        host's slots, so none ever queues. When a credential file changes (a renewed proxy),
-        the old pool is retired, to be closed after the run, and a new one made with the new
-        credentials.
+        A pool per host and setting (`hostpool.py`) opens as many connections as the host's
+        slots let fetches ask for, so none ever queues. When a credential file changes (a
+        renewed proxy), the old pool is retired, to be closed after the run, and a new one
+        made with the new credentials.
         """
         if self._transport is not None:
             return self._transport
         settings = SourceTls.of(source, self._base_dir)
         host = host_of(source.url)
         proxy = self._proxy_for(source.url, host[0])
-        shard = zlib.crc32(source.url.encode()) % POOL_SHARDS
-        key, stamp = (settings, host, shard, proxy), settings.cache_key()
+        key, stamp = (settings, host, proxy), settings.cache_key()
         found = self._transports.get(key)
         if found is not None and found[0] == stamp:
             return found[1]

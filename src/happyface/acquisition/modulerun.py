@@ -14,7 +14,7 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from lxml import etree
 
-from ..archive.write import RunWriter
+from ..archive.run_file import ArchiveFeed
 from ..config.site import ModuleInstance
 from ..errors import ExtractError, FetchError, HappyFaceError
 from ..result import Result
@@ -40,7 +40,7 @@ class ModuleJob:
     fetches: Mapping[str, asyncio.Task[Fetched]]  # by source name, shared between modules
     now: datetime
     extract_timeout: float
-    archive: RunWriter | None  # the run's archive, appended to as modules finish
+    archive: ArchiveFeed | None  # the run's archive, appended to as modules finish
     archive_always: bool
     threads: ExtractThreads = field(default=EXTRACTS)
 
@@ -61,7 +61,7 @@ async def run_module(job: ModuleJob) -> ModuleRecord:
         result, format_error = await _extract(job, good)
     extract_seconds = time.perf_counter() - extract_started
     status, message = rate(result, job.instance.rules)
-    archive_path = await _archive(job, inputs, failed=status is Status.ERROR)
+    archive_path = _archive(job, inputs, failed=status is Status.ERROR)
     _log_outcome(module_id, status, message, fetch_seconds, extract_seconds)
     return ModuleRecord(
         module_id=module_id,
@@ -107,12 +107,13 @@ async def _extract(job: ModuleJob, inputs: dict[str, RawInput]) -> tuple[Result,
     return result, ""
 
 
-async def _archive(job: ModuleJob, inputs: Mapping[str, Fetched], failed: bool) -> str | None:
+def _archive(job: ModuleJob, inputs: Mapping[str, Fetched], failed: bool) -> str | None:
+    """The module's archive path, its inputs queued for writing (`archive/run_file.py`)."""
     if job.archive is None or not inputs or not (failed or job.archive_always):
         return None
     try:
-        return await asyncio.to_thread(job.archive.add, job.instance.id, inputs)
-    except (OSError, HappyFaceError) as exc:  # a full disk must not cost the module its result
+        return job.archive.add(job.instance.id, inputs)
+    except HappyFaceError as exc:  # a module id that cannot name a file
         log.warning("module %s: raw inputs not archived: %s", job.instance.id, exc)
         return None
 

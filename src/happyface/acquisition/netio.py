@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import httpcore
 import httpx
 
+from .hostpool import HostPool
+
 #: how long one address of a host has to connect before the next one is tried as well (as
 #: anyio and RFC 8305 do), so a host whose IPv6 address is unreachable costs 0.25 s, not its
 #: whole deadline
@@ -158,10 +160,22 @@ AddressInfo = tuple[Any, ...]
 async def _open(
     host: str, port: int, local_address: str | None, options: list[SocketOption]
 ) -> AsyncioStream:
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    sock = await _first_connected(infos, local_address, options)
+    sock = await _first_connected(await _addresses(host, port), local_address, options)
     reader, writer = await asyncio.open_connection(sock=sock)
     return AsyncioStream(reader, writer)
+
+
+async def _addresses(host: str, port: int) -> list[AddressInfo]:
+    """The addresses to try for `host`; an address literal without a lookup.
+
+    The loop's getaddrinfo goes through a worker thread even for a literal; asking the C
+    library for a numeric host only answers at once, without any name service.
+    """
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except socket.gaierror:  # a name: looked up off the loop, as any
+        loop = asyncio.get_running_loop()
+        return await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
 
 async def _first_connected(
@@ -226,17 +240,18 @@ async def _connected(
 def asyncio_transport(
     ssl_context: ssl.SSLContext, limits: httpx.Limits
 ) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose pool connects through `AsyncioBackend`.
+    """An httpx transport whose pool is a `HostPool` connecting through `AsyncioBackend`.
 
-    httpx builds its pool without a way to choose the backend, so the pool is replaced by one
-    made here, with the same settings (`tests/test_fetch.py` checks that fetches use it).
+    httpx builds its pool without a way to choose the backend or the pool, so the pool is
+    replaced by one made here (`tests/test_fetch.py` checks that fetches use it). It opens as
+    many connections as fetches ask for: the fetcher's slots are the bound.
     """
     transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
+    ssl_context.set_alpn_protocols(["http/1.1"])  # as httpcore's pool did at each connect
+    transport._pool = HostPool(  # type: ignore[assignment]
+        ssl_context,
+        AsyncioBackend(),
+        keepalive=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=AsyncioBackend(),
     )
     return transport

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ..archive.run_file import discard, open_writer, publish
+from ..archive.run_file import ArchiveFeed, discard, open_feed, publish
 from ..archive.runs import Archive
-from ..archive.write import RunWriter
 from ..config.site import ModuleInstance, Site
 from ..errors import RunFailedError, StorageError
 from ..logs import run_log
@@ -27,7 +26,7 @@ from .holder import this_process
 from .modulerun import ModuleJob, run_module
 from .pending import PendingFailures
 from .quality.judge import Limits, greyed
-from .quality.sources import SourceJudge, start_fetches
+from .quality.sources import RunSources, SourceJudge
 from .runlock import RunLock
 
 log = logging.getLogger("happyface.run")
@@ -95,6 +94,8 @@ class Runner:
     #: where a failure goes when the database cannot take it (an outage mid-run)
     pending: PendingFailures | None = None
     identity: LockHolder = field(init=False)
+    #: each source's latency at the last run, by key: the slowest start first at the next
+    latencies: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.identity = LockHolder.named(self.holder) if self.holder else this_process()
@@ -187,18 +188,18 @@ class Runner:
     ) -> RunOutcome:
         clock = time.monotonic()
         log.info("run %d started with %d modules", run_id, len(self.site.modules))
-        writer = await open_writer(self.archive, now)
+        feed = await open_feed(self.archive, now)
         try:
             records, sources = await asyncio.wait_for(
-                self._acquire(now, progress, writer), self.site.settings.run_timeout
+                self._acquire(now, progress, feed), self.site.settings.run_timeout
             )
             categories = self._categories(records)
             # measured from `now`, so a run for a past time (a backfill) keeps its real duration
             finished = now + timedelta(seconds=time.monotonic() - clock)
-            records = await publish(writer, records)
+            records = await publish(feed, records)
             await off_loop(self.store.finish_run, run_id, records, categories, finished, sources)
         except BaseException as exc:
-            discard(writer)
+            discard(feed)
             reason = _reason(exc, self.site.settings.run_timeout)
             log.error("run %d failed: %s", run_id, reason)
             await self._fail(run_id, now, slot, reason)
@@ -235,10 +236,10 @@ class Runner:
                 await settled(off_loop(self.pending.add, now, finished, reason, slot, run_id))
 
     async def _acquire(
-        self, now: datetime, progress: Progress | None, writer: RunWriter | None
+        self, now: datetime, progress: Progress | None, feed: ArchiveFeed | None
     ) -> tuple[list[ModuleRecord], list[SourceReport]]:
         """Every module's record, and every source's quality (its modules greyed by it)."""
-        fetches, sources = start_fetches(self.fetcher, self.site.modules, now)
+        sources = RunSources.of(self.site.modules)
         settings = self.site.settings
         judge = SourceJudge(
             self.store,
@@ -246,20 +247,22 @@ class Runner:
             settings.extract_timeout,
         )
         last_good = asyncio.create_task(judge.last_good(sources))
-        jobs = [
-            ModuleJob(
-                instance=instance,
-                fetches=fetches[instance.id],
-                now=now,
-                extract_timeout=settings.extract_timeout,
-                archive=writer,
-                archive_always=_archives(instance, settings.archive.enabled),
-            )
-            for instance in self.site.modules
-        ]
         try:
+            fetches = await sources.start(self.fetcher, now, self.latencies)
+            jobs = [
+                ModuleJob(
+                    instance=instance,
+                    fetches=fetches[instance.id],
+                    now=now,
+                    extract_timeout=settings.extract_timeout,
+                    archive=feed,
+                    archive_always=_archives(instance, settings.archive.enabled),
+                )
+                for instance in self.site.modules
+            ]
             records = await asyncio.gather(*(_reporting(run_module(j), progress) for j in jobs))
             reports = await judge.reports(sources, await last_good, records, now)
+            self.latencies = {r.key: r.latency for r in reports if r.latency is not None}
             return greyed(records, reports)
         finally:
             tasks = [*sources.tasks.values(), last_good]

@@ -11,12 +11,12 @@ import os
 import tempfile
 import threading
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from ..errors import FetchError
+from ..errors import FetchError, HappyFaceError
 from ..sources import RawInput
 from .names import META, ArchiveError, body_name, check_name, describe, run_time
 from .read import INDEX, read_index
@@ -57,12 +57,28 @@ class RunWriter:
 
     def add(self, module_id: str, inputs: Mapping[str, RawInput | FetchError]) -> str:
         """Append one module's inputs; returns its archive path `YYYY/MM/DD/HHMMSS/<module>`."""
-        check_name(module_id, "module id")
+        path = self.path_of(module_id)
         with self._lock:
             if self._closed:
                 raise ArchiveError(f"the archive of run {self.key} is already closed")
             self._open_zip()  # a module whose every fetch failed still has its meta.json
             self._modules[module_id] = self._write_module(module_id, inputs)
+        return path
+
+    def add_all(self, batch: Iterable[tuple[str, Mapping[str, RawInput | FetchError]]]) -> set[str]:
+        """Append several modules' inputs; the ids of those that could not be written."""
+        failed = set()
+        for module_id, inputs in batch:
+            try:
+                self.add(module_id, inputs)
+            except (OSError, HappyFaceError) as exc:  # a full disk costs the links, not the run
+                log.warning("module %s: raw inputs not archived: %s", module_id, exc)
+                failed.add(module_id)
+        return failed
+
+    def path_of(self, module_id: str) -> str:
+        """The archive path of a module's inputs in this run (ArchiveError for a bad id)."""
+        check_name(module_id, "module id")
         return f"{self.key}/{module_id}"
 
     def publish(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,37 +29,62 @@ log = logging.getLogger("happyface.sources")
 FetchTasks = dict[str, dict[str, asyncio.Task[Fetched]]]
 
 
+#: fetches started per turn of the event loop: the first ones send their requests while the
+#: later ones are still being started
+STARTS_PER_TURN = 16
+
+
 @dataclass
 class RunSources:
     """The distinct sources of one run, each with its fetch task and the modules reading it."""
 
     reads: dict[str, SourceRead] = field(default_factory=dict)  # by source identity
     tasks: dict[str, asyncio.Task[Fetched]] = field(default_factory=dict)  # by identity
+    #: each module's source identities, by source name
+    named: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, modules: Iterable[ModuleInstance]) -> RunSources:
+        """The sources the modules read; a source shared by modules is read once."""
+        run = cls()
+        used: set[str] = set()
+        for instance in modules:
+            identities = run.named[instance.id] = {}
+            for name, source in instance.module.sources().items():
+                identity = identities[name] = source.identity()
+                if identity not in run.reads:
+                    key = source_key(source)
+                    key = distinct_key(key, identity) if key in used else key
+                    used.add(key)
+                    run.reads[identity] = SourceRead(key, source)
+                run.reads[identity].modules.append(instance.id)
+        return run
 
     def keys(self) -> list[str]:
         return [r.key for r in self.reads.values()]
 
+    async def start(
+        self, fetcher: Fetcher, now: datetime, latencies: Mapping[str, float] | None = None
+    ) -> FetchTasks:
+        """Start every source's fetch; each module's fetch tasks by source name.
 
-def start_fetches(
-    fetcher: Fetcher, modules: Iterable[ModuleInstance], now: datetime
-) -> tuple[FetchTasks, RunSources]:
-    """Each module's fetch tasks by source name; a source shared by modules is fetched once."""
-    run = RunSources()
-    by_module: FetchTasks = {}
-    used: set[str] = set()
-    for instance in modules:
-        tasks = by_module[instance.id] = {}
-        for name, source in instance.module.sources().items():
-            identity = source.identity()
-            if identity not in run.tasks:
-                run.tasks[identity] = asyncio.create_task(fetcher.fetch_or_error(source, now))
-                key = source_key(source)
-                key = distinct_key(key, identity) if key in used else key
-                used.add(key)
-                run.reads[identity] = SourceRead(key, source)
-            run.reads[identity].modules.append(instance.id)
-            tasks[name] = run.tasks[identity]
-    return by_module, run
+        The sources that took longest at the last run (`latencies`, by key) start first,
+        unknown ones (new, or unanswered) before all, STARTS_PER_TURN at a time: starting a
+        thousand fetches takes the loop a while, and a run lasts as long as the latest start
+        plus that source's latency, so the slow ones must not wait behind the quick ones.
+        """
+        known = latencies or {}
+        order = sorted(self.reads, key=lambda i: -known.get(self.reads[i].key, math.inf))
+        for turn in range(0, len(order), STARTS_PER_TURN):
+            for identity in order[turn : turn + STARTS_PER_TURN]:
+                fetch = fetcher.fetch_or_error(self.reads[identity].source, now)
+                self.tasks[identity] = asyncio.create_task(fetch)
+            await asyncio.sleep(0)  # the fetches started so far take their next steps
+        self.tasks = {identity: self.tasks[identity] for identity in self.reads}  # read order
+        return {
+            module: {name: self.tasks[identity] for name, identity in named.items()}
+            for module, named in self.named.items()
+        }
 
 
 @dataclass
