@@ -98,7 +98,7 @@ def test_a_401_for_an_expired_token_is_retried_once_with_a_fresh_one(
     with protected_source(provider.issuer, AUDIENCE, max_age=1.0) as server:
         source = Source(url=server.url, oauth2=grant(provider))
         with caplog.at_level(logging.INFO, logger="happyface.acquisition"):
-            first, later = fetch_all(source, source, pause=1.6)
+            first, later = fetch_all(source, source, pause=2.6)  # past max_age + iat's second
     assert isinstance(first, RawInput) and isinstance(later, RawInput), later
     statuses = [status for _, status in server.seen]
     assert statuses == [200, 401, 200]
