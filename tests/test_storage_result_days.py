@@ -57,6 +57,7 @@ def everything(store: Store, ids: list[int], until: datetime) -> dict[str, Any]:
         "short history": store.module_history("pools", T0, until, limit=3),
         "metrics": store.metrics_between(T0, until, ["pools", "ping"]),
         "curve": store.metric_series("pools", "ratio", T0, until),
+        "part of a day": store.metric_series("pools", "ratio", T0 + STEP, until - STEP),
         "hourly": store.metric_series("pools", "free_tb", T0, until, max_points=40),
         "statuses": store.status_series("news", T0, until),
     }

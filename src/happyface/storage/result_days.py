@@ -194,6 +194,9 @@ class PackedDay:
         """One metric's points in the runs started in [first, last] (microseconds since
         1970), but the `excluded` runs; `fields`: where each layout holds it (None: not)."""
         layouts, started = self._column(_LAYOUTS), self._column(_STARTED)
+        whole = self._whole_day(first, last, excluded, fields)
+        if whole is not None:
+            return whole
         ends = self._ends()
         ids, raw, base, epoch, delta = self.run_ids, self._raw, self._base, EPOCH, timedelta
         points = []
@@ -205,6 +208,34 @@ class PackedDay:
             value = float(unpacker.unpack_from(raw, base + (ends[i - 1] if i else 0) + offset)[0])
             points.append(Point(epoch + delta(0, 0, t), value, value, value))
         return points
+
+    def _whole_day(
+        self,
+        first: int,
+        last: int,
+        excluded: Collection[int],
+        fields: Mapping[int, tuple[int, struct.Struct] | None],
+    ) -> list[Point] | None:
+        """`points` for the common case, unpacked by one C call: every run of the day in
+        range, none excluded, one layout holding the metric. None when that is not so."""
+        n, layouts, started = self._n, self._column(_LAYOUTS), self._column(_STARTED)
+        if not n or excluded or min(started) < first or max(started) > last:
+            return None
+        if len(set(layouts)) != 1 or fields.get(layouts[0]) is None:
+            return None
+        offset, unpacker = fields[layouts[0]]  # type: ignore[misc]
+        sizes = self._column(_LENGTHS)[:n]
+        size = sizes[0]
+        if len(set(sizes)) != 1:
+            return None
+        # the metrics are the first blobs, n of `size` bytes: one record each
+        record = struct.Struct(f"<{offset}x{unpacker.format[-1]}{size - offset - unpacker.size}x")
+        area = self._raw[self._base : self._base + n * size]
+        values = [float(v) for (v,) in record.iter_unpack(area)]
+        epoch, delta = EPOCH, timedelta
+        return [
+            Point(epoch + delta(0, 0, t), v, v, v) for t, v in zip(started, values, strict=True)
+        ]
 
     def result(self, i: int) -> StoredResult:
         """The `i`-th result, whole."""
