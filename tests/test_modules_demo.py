@@ -205,3 +205,25 @@ def _one_module_site(entry: dict) -> dict:
         "category": [{"id": entry["category"], "title": "Storage"}],
         "module": [entry],
     }
+
+
+def test_the_demo_sources_stay_quiet_when_a_fetcher_hangs_up(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """At Ctrl-C a run's fetches are cancelled mid-answer: that is no error to print."""
+    from http.server import BaseHTTPRequestHandler
+
+    from happyface.demo.sources import _Server
+
+    server = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    try:
+        for error in (BrokenPipeError(32, "Broken pipe"), ValueError("a real fault")):
+            try:
+                raise error
+            except Exception:
+                server.handle_error(None, ("127.0.0.1", 40000))
+    finally:
+        server.server_close()
+    printed = capsys.readouterr().err
+    assert "BrokenPipeError" not in printed
+    assert "ValueError: a real fault" in printed  # anything else is still reported

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from . import batch, instances, news, storage
 from .shifts import efficiency_json
@@ -140,6 +142,13 @@ class _Server(ThreadingHTTPServer):
     # socketserver's backlog of 5 drops the SYNs of a run's concurrent fetches, and each
     # dropped one costs the client a one-second retransmission
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when the fetcher hung up (a run cancelled by Ctrl-C closes its
+        connections while answers are being written); report anything else."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _handler(sources: DemoSources) -> type[BaseHTTPRequestHandler]:
