@@ -78,8 +78,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def aclose(self) -> None:
         # not waiting for the close to complete: a TLS peer that never answers our
-        # close_notify must not hold the fetch that is already done
-        self._writer.close()
+        # close_notify must not hold the fetch that is already done. A TLS connection is
+        # aborted rather than closed: closing waits (up to 30 s) for the peer's close_notify
+        # before the socket goes, so a process (or a test's event loop) ending first left
+        # the socket open ("unclosed transport"); the fetch is over, nothing is lost
+        if self._writer.get_extra_info("ssl_object") is not None:
+            self._writer.transport.abort()
+        else:
+            self._writer.close()
 
     async def start_tls(
         self,
