@@ -9,17 +9,14 @@ and the open one it was before hold the same runs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 from sqlalchemy import Connection, select
 
 from .aggregates import Aggregate, fold_into
 from .hourly_rows import series_hours
 from .raw import SeriesRef, raw_points
-from .records import Point
+from .records import INSTANT, Point
 from .rollup import LEVELS, bucket_of, bucket_start
-
-_INSTANT = timedelta(microseconds=1)
 
 
 def level_points(
@@ -45,7 +42,7 @@ def _aggregates(
         return folded
     open_first = max(first, mark)
     if level == 0:
-        since, until = bucket_start(open_first, width), bucket_start(last + 1, width) - _INSTANT
+        since, until = bucket_start(open_first, width), bucket_start(last + 1, width) - INSTANT
         for p in raw_points(conn, ref, since, until):
             fold_into(folded, bucket_of(p.t, width), 1, p.value, p.value, p.value)
         return folded

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, or_, select, update
 
 from .bulk import insert_rows
-from .records import utc
+from .records import EPOCH, utc
 from .result_days import StoredResult, decode, details_of, encode, micros
 from .schema import modules, result_days, result_details, results, runs
-from .stored import EPOCH, day_of
+from .stored import day_of
 
 # modules packed per transaction: each moves up to a day of their rows (96 a module)
 MODULES_PER_TRANSACTION = 100

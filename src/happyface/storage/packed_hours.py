@@ -33,7 +33,7 @@ def pack_hours(hours: Mapping[int, Sequence[float]]) -> bytes:
         raise ValueError(f"hours of a day must be 0-23, got {present}")
     mask = sum(1 << hour for hour in present)
     columns = [[float(hours[hour][k]) for hour in present] for k in range(4)]
-    formats = "".join(_narrowest(values) for values in columns)
+    formats = "".join(column_format(values) for values in columns)
     body = struct.pack(_body_format(formats, len(present)), *_cast(columns, formats))
     return mask.to_bytes(_MASK_BYTES, "little") + formats.encode("ascii") + body
 
@@ -57,17 +57,14 @@ def column_format(values: Sequence[float]) -> str:
     float32 when every value survives the round trip; else doubles. Checked a column at a
     time in C (min, max, one pack): a day is written for every series at once.
     """
-    return _narrowest([float(v) for v in values])
-
-
-def _narrowest(values: list[float]) -> str:
-    if all(map(float.is_integer, values)) and not _negative_zero(values):
-        low, high = min(values), max(values)
+    floats = [float(v) for v in values]
+    if all(map(float.is_integer, floats)) and not _negative_zero(floats):
+        low, high = min(floats), max(floats)
         if low >= -(2**15) and high < 2**15:
             return "h"
         if low >= -(2**31) and high < 2**31:
             return "i"
-    return "f" if _float32_exact(values) else "d"
+    return "f" if _float32_exact(floats) else "d"
 
 
 def _negative_zero(values: list[float]) -> bool:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 from ..result import Link, Result, Table
 from ..status import Status
+
+#: where time is counted from: rollup buckets, packed days and run starts in packed days
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the smallest step of a time; the end of a half-open range made inclusive
+INSTANT = timedelta(microseconds=1)
 
 RunState = Literal["running", "ok", "failed"]
 

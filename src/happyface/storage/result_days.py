@@ -23,15 +23,13 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any, NamedTuple
 
-from .records import Point
+from .records import EPOCH, INSTANT, Point
 
 VERSION = 2
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _HEAD = struct.Struct("<BI")
 _SWAP = sys.byteorder == "big"
 
@@ -92,7 +90,7 @@ def in_micros(seconds: float) -> float:
 
 def micros(t: datetime) -> int:
     """An aware time as the microseconds since 1970 that packed days store."""
-    return (t - EPOCH) // _MICROSECOND
+    return (t - EPOCH) // INSTANT
 
 
 def from_micros(us: int) -> datetime:

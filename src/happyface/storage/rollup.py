@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Column, Connection, Table, select
 
@@ -26,13 +26,12 @@ from .aggregates import Aggregate, fold_into
 from .batches import in_batches
 from .bulk import insert_rows
 from .packed_hours import HourAggregates
+from .records import EPOCH, INSTANT
 from .schema import dialect_insert, meta, rollups_daily, rollups_hourly, series
 from .stored import layouts_by_id, timed_samples
 
 HOUR = 3600
 DAY = 86400
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_INSTANT = timedelta(microseconds=1)
 
 # (table, bucket width in seconds), finest first; each width a multiple of the one before
 LEVELS: tuple[tuple[Table, int], ...] = ((rollups_hourly, HOUR), (rollups_daily, DAY))
@@ -142,7 +141,7 @@ def _from_raw(
     since, before = bucket_start(first, width), bucket_start(end, width)
     # a bucket's packed values of one module and layout, unpacked together below
     packed_in: dict[tuple[int, int, int], list[bytes]] = defaultdict(list)
-    for t, _, module, _, layout, packed in timed_samples(conn, since, before - _INSTANT):
+    for t, _, module, _, layout, packed in timed_samples(conn, since, before - INSTANT):
         if layout is not None and packed is not None:
             packed_in[(module, layout, bucket_of(t, width))].append(packed)
     folded = _fold_packed(conn, packed_in)

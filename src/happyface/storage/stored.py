@@ -8,7 +8,7 @@ names the runs it wants with each run's day and gets their results from both, un
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -16,11 +16,9 @@ from sqlalchemy import ColumnElement, Connection, Select, or_, select
 
 from .batches import in_batches
 from .packing import Layout, parse_layout
-from .records import utc
+from .records import EPOCH, utc
 from .result_days import PackedDay, StoredResult, TimedSample, micros
 from .schema import metric_layouts, result_days, results, runs
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _HOT_COLUMNS = tuple(results.c[name] for name in StoredResult._fields)
 
