@@ -457,3 +457,20 @@ def test_tls_alerts_in_words(reason: str, words: str) -> None:
     except httpx.ReadError as exc:
         message = describe_transport_error(exc, "https://se.example.org/", Progress())
     assert message == f"TLS with https://se.example.org/ failed: {words}"
+
+
+async def test_a_tls_connection_closed_lets_go_of_its_socket_at_once(
+    tls_server: MisbehavingServer, pki: Pki
+) -> None:
+    """A graceful TLS close waits up to 30 s for the peer's close_notify before the socket
+    goes: a process (or an event loop) that ends first leaves it open. It is aborted."""
+    context = ssl.create_default_context(cafile=str(pki.ca_file))
+    context.load_cert_chain(str(pki.client_cert), str(pki.client_key))
+    plain = await netio.AsyncioBackend().connect_tcp("127.0.0.1", tls_server.port, timeout=5)
+    stream = await plain.start_tls(context, "127.0.0.1", timeout=5)
+    sock = stream.get_extra_info("socket")
+    assert sock.fileno() >= 0
+    await stream.aclose()
+    for _ in range(3):  # the loop's next turns, not a round trip to the peer
+        await asyncio.sleep(0)
+    assert sock.fileno() == -1

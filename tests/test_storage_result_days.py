@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from happyface import Link, Result, Status, Table
 from happyface.storage import ModuleRecord, Retention, Store, open_store
+from happyface.storage.pack_days import DAYS_PER_CLEANUP
 from happyface.storage.result_days import StoredResult, decode, encode, in_micros
 from tests.test_storage_migration import migrate
 
@@ -175,3 +176,22 @@ def test_downgrading_unpacks_every_day_and_upgrading_reads_it_again(database_url
         assert everything(store, ids, times[-1]) == before
     finally:
         store.close()
+
+
+def test_a_cleanup_packs_at_most_a_week_oldest_first(store: Store) -> None:
+    """After an upgrade a long history is packed over several cleanups, not in one."""
+    times = [T0 + timedelta(days=d, hours=12) for d in range(DAYS_PER_CLEANUP + 3)]
+    ids = store_runs(store, times)
+    now = times[-1] + timedelta(days=1)
+    before = everything(store, ids, now)
+    store.cleanup(now, Retention())
+    with store.engine.connect() as conn:
+        days = conn.execute(sa.text("SELECT DISTINCT day FROM result_days ORDER BY day"))
+        packed = [day for (day,) in days]
+    first = (T0 - datetime(1970, 1, 1, tzinfo=UTC)).days
+    assert packed == list(range(first, first + DAYS_PER_CLEANUP))  # the oldest ones
+    assert counted(store, "results") == 3 * len(MODULES)
+    assert everything(store, ids, now) == before
+    store.cleanup(now, Retention())
+    assert counted(store, "results") == 0
+    assert everything(store, ids, now) == before
