@@ -6,10 +6,10 @@ Prints a table of figures; each timed call is checked to have returned what it s
 (a) `finish_run` of runs of 200 modules (5 metrics and a small table each; the tables of 20
     modules change every run, the others repeat), one run every 15 minutes for two days and
     into a third, cleaned hourly as `serve` does (which packs each ended day): p50 and max
-    ms (the max is a run that writes a day's rollups), how long packing a day takes, and the
-    database's growth per run over the second day (steady state), by table and by index,
-    extrapolated to a year of 15-minute runs (PostgreSQL vacuumed after each run, as
-    autovacuum would be). `--quick` runs every three hours instead.
+    ms (the max is a run that writes a day's rollups), how long the cleanup that packs a
+    day takes, and the database's growth per run over the second day (steady state), by
+    table and by index, extrapolated to a year of 15-minute runs (PostgreSQL vacuumed after
+    each run, as autovacuum would be). `--quick` runs every three hours instead.
 (b) synthetic history of 100 modules with 2 metrics each (a count, always integral, and a
     ratio, never integral), one run every 15 minutes: 2 years (~70k runs) and 3 months,
     bulk-loaded in time order as runs would have written it (through finish_run it would take
@@ -224,7 +224,7 @@ def bench_finish_run(backend: str, url: str, step: timedelta) -> Figures:
         (f"{label}: max ms", f"{max(timings):.1f}"),
         (f"{label}: statements p50 (max)", f"{statistics.median(per_run):.0f} ({max(per_run)})"),
         (
-            f"(a) {backend}: packing a day of {per_day} runs ms",
+            f"(a) {backend}: cleanup that packs a day of {per_day} runs ms",
             " ".join(f"{p:.0f}" for p in packing),
         ),
         (f"(a) {backend}: database growth per run KB", f"{growth / 1000:.1f}"),

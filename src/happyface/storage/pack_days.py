@@ -33,6 +33,8 @@ def pack_ended_days(engine: Engine, now: datetime, max_days: int = DAYS_PER_CLEA
     today_starts = EPOCH + timedelta(days=day_of(utc(now)))
     with engine.connect() as conn:
         by_day = _hot_runs_by_day(conn, today_starts)
+        if not by_day:  # every hour but the first of a day: nothing to pack
+            return 0
         module_ids = list(conn.execute(select(modules.c.id).order_by(modules.c.id)).scalars())
     moved = 0
     for day, started in sorted(by_day.items())[:max_days]:

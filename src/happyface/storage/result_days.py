@@ -93,11 +93,6 @@ def micros(t: datetime) -> int:
     return (t - EPOCH) // INSTANT
 
 
-def from_micros(us: int) -> datetime:
-    """The aware time of microseconds since 1970."""
-    return EPOCH + timedelta(0, 0, us)
-
-
 # the fixed-width columns in order: (type code, StoredResult field)
 _FIXED = (
     ("i", "run_id"),
@@ -167,7 +162,7 @@ class PackedDay:
         raw, base, epoch, delta = self._raw, self._base, EPOCH, timedelta
         return [
             (
-                epoch + delta(0, 0, t),  # from_micros, inlined: called per point
+                epoch + delta(0, 0, t),  # the start back as a time, inline: per point
                 ids[i],
                 module,
                 statuses[i],
