@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import gzip
 import time
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from happyface import Result, Status
 from happyface.config.load import load_site
 from happyface.storage import ModuleRecord, open_store
+from happyface.web.livetail import Stem, gzip_with_tail, stem_of
 from happyface.web.negotiate import accepts_gzip, matches
 from tests.fixtures.access import proxy_headers
 from tests.fixtures.nginx import SECRET_TITLE, free_port, happyface_serve, write_served_site
+from tests.fixtures.prometheus import scraping
 
 ADMIN = "/C=DE/O=GermanGrid/OU=KIT/CN=Ada Admin"
 RESTRICTED = "RESTRICTED-MESSAGE"
@@ -125,6 +129,42 @@ def test_answers_sent_again_keep_their_headers_and_cookies(web: httpx.Client) ->
     assert newcomer.headers["set-cookie"].startswith("hf_csrf=")
 
 
+def test_metrics_come_gzipped_whole_and_their_ages_count_on(web: httpx.Client) -> None:
+    """Sent again within the second, /metrics still says how old the run is at each scrape."""
+    plain, packed = (
+        web.get("/metrics", headers={"Accept-Encoding": coding}) for coding in ("identity", "gzip")
+    )
+    assert "content-encoding" not in plain.headers
+    assert (
+        packed.headers["content-encoding"] == "gzip" and packed.headers["vary"] == "Accept-Encoding"
+    )
+    assert int(packed.headers["content-length"]) < len(plain.content) / 2
+    assert packed.headers["cache-control"] == "no-store"
+    ages = [_run_age(answer.text) for answer in (plain, packed)]  # httpx undid the gzip
+    ages += [_run_age(web.get("/metrics", headers={"Accept-Encoding": "gzip"}).text)]
+    assert ages[0] < ages[1] < ages[2]  # the clock runs on between requests
+    assert packed.text.count("# TYPE") == plain.text.count("# TYPE")
+
+
+def _run_age(text: str) -> float:
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    return families["happyface_latest_run_age_seconds"].samples[0].value
+
+
+def test_a_real_prometheus_scrapes_the_metrics_gzipped(
+    served: tuple[Path, str], tmp_path: Path
+) -> None:
+    """Prometheus asks for gzip: its own reader must take the tail appended to it."""
+    with scraping(tmp_path, served[1].removeprefix("http://")) as prometheus:
+        query = {"query": 'happyface_module_status{module="open_health"}'}
+        answer = httpx.get(f"{prometheus.base_url}/api/v1/query", params=query, timeout=10)
+        result = answer.json()["data"]["result"]
+        assert [float(r["value"][1]) for r in result] == [Status.HAPPY.score]
+        query = {"query": "happyface_latest_run_age_seconds"}
+        answer = httpx.get(f"{prometheus.base_url}/api/v1/query", params=query, timeout=10)
+        assert float(answer.json()["data"]["result"][0]["value"][1]) > 0
+
+
 def test_a_new_run_shows_within_two_seconds(served: tuple[Path, str], web: httpx.Client) -> None:
     assert "NEWER-MESSAGE" not in web.get("/category/host", headers=BROWSER).text
     _store_run(served[0], "NEWER-MESSAGE")
@@ -180,3 +220,15 @@ def test_gzip_bodies_are_the_same_bytes_each_time() -> None:
     assert gzip.decompress(one.gzipped) == body and one.etag == two.etag
     assert Rendered(body, "image/png").gzipped is None
     assert Rendered(b"tiny", "text/html").gzipped is None
+
+
+def test_a_gzip_with_a_tail_is_one_gzip_member_of_the_whole_body() -> None:
+    run_part, recent_part = b"happyface_module_status 1.0\n" * 300, b"happyface_up 1.0\n" * 50
+    stem = stem_of(run_part).then(recent_part)
+    for tail in (b"", b"happyface_stale 0.0\n", bytes(range(256)) * 20):
+        packed = gzip_with_tail(stem, tail)
+        reader = zlib.decompressobj(16 + zlib.MAX_WBITS)  # one gzip member, then nothing
+        assert reader.decompress(packed) == run_part + recent_part + tail
+        assert reader.eof and not reader.unused_data
+    assert len(gzip_with_tail(stem, b"")) < len(run_part) / 10  # the stem is compressed
+    assert gzip.decompress(gzip_with_tail(Stem(), b"tail")) == b"tail"

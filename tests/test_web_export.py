@@ -12,6 +12,8 @@ from happyface.config.load import load_site
 from happyface.status import Status
 from happyface.storage import open_store
 from happyface.web import create_app
+from happyface.web.exports.metrics import exposition
+from happyface.web.exports.metrics_live import LOOP_LAG, RUN_AGE
 from happyface.web.exports.xml import xml_text
 from tests.fixtures.web import (
     BASE,
@@ -145,6 +147,12 @@ def test_metrics_parse_as_prometheus_text(web_client: Client) -> None:
     assert families["happyface_runs_failed_last_day"][0][1] == 0.0
     assert {s[0]["module"] for s in families["happyface_module_fetch_seconds"]} == set(modules)
     assert "happyface_module_extract_seconds" in families
+
+
+def test_live_gauges_are_written_as_prometheus_client_writes_them() -> None:
+    for value in (0.0, 0.059000000000000004, 1e-07, 7200.0, 123456789.5, 1e300):
+        for gauge in (LOOP_LAG, RUN_AGE):
+            assert gauge.lines(value) == exposition([gauge.family(value)])
 
 
 def test_metrics_count_failures_and_age(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from happyface.web.access import AccessControl
 from happyface.web.access.middleware import CSRF_KEY
+from happyface.web.livetail import LIVE, LiveBody, stem_of
 from happyface.web.negotiate import REUSABLE
 from happyface.web.recent import RecentAnswers
 
@@ -58,6 +59,17 @@ def _get(
     method: str = "GET",
     headers: dict[str, str] | None = None,
 ) -> bytes:
+    return b"".join(m.get("body", b"") for m in _exchange(layer, path, method, headers))
+
+
+def _start(layer: RecentAnswers) -> list[tuple[bytes, bytes]]:
+    """The headers of a GET / as the layer sends them."""
+    return list(_exchange(layer, "/", "GET", None)[0]["headers"])
+
+
+def _exchange(
+    layer: RecentAnswers, path: str, method: str, headers: dict[str, str] | None
+) -> list[Message]:
     scope: dict[str, Any] = {
         "type": "http",
         "method": method,
@@ -75,7 +87,7 @@ def _get(
         sent.append(message)
 
     asyncio.run(layer(scope, receive, send))
-    return b"".join(m.get("body", b"") for m in sent)
+    return sent
 
 
 def test_a_public_answer_is_sent_again_within_its_time() -> None:
@@ -137,3 +149,20 @@ def test_the_form_token_cookie_and_gzip_are_part_of_the_key() -> None:
     _get(layer, headers={"Cookie": "hf_csrf=abc"})
     _get(layer, headers={"Accept-Encoding": "gzip"})
     assert app.calls == 3
+
+
+def test_a_live_answer_sent_again_makes_its_tail_again() -> None:
+    tails = iter(b"tail %d" % n for n in range(100))
+
+    async def live(scope: Scope, receive: Receive, send: Send) -> None:
+        body = LiveBody(stem_of(b"fixed "), lambda: next(tails), gzip=False)
+        scope[LIVE] = body
+        headers = [(b"content-length", b"999"), (b"x-kept", b"yes")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body.render()})
+
+    layer = RecentAnswers(live, cast(AccessControl, _Control()), ttl=60.0)
+    assert [_get(layer) for _ in range(3)] == [b"fixed tail 0", b"fixed tail 1", b"fixed tail 2"]
+    head = _start(layer)
+    assert (b"x-kept", b"yes") in head and (b"content-length", b"12") in head
+    assert [n for n, _ in head].count(b"content-length") == 1

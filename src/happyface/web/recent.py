@@ -12,7 +12,9 @@ Only what is certainly the same for everyone who asks is kept:
   decided by the access control's own `personal`), without `If-None-Match` (those are
   answered by web/negotiate.py);
 - answers the per-run cache produced (web/negotiate.py marks them), status 200, that set no
-  cookie and carry no form token of the browser that asked.
+  cookie and carry no form token of the browser that asked;
+- likewise live answers (`/metrics`, web/livetail.py), whose few live lines are made again
+  each time one is sent, so they are as right as the app's own answer would be.
 The key holds everything else such an answer depends on: method, path, query, host, scheme,
 whether gzip is accepted, whether the browser has its form-token cookie yet.
 
@@ -33,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .access import AccessControl
 from .access.middleware import CSRF_COOKIE, CSRF_KEY
+from .livetail import LIVE, LiveBody
 from .negotiate import REUSABLE, accepts_gzip
 
 #: seconds an answer is sent again
@@ -50,6 +53,31 @@ class _Sent:
     body: Message
     until: float
 
+    async def send(self, send: Send) -> None:
+        await send(self.start)
+        await send(self.body)
+
+
+@dataclass(frozen=True)
+class _SentLive:
+    """A live answer (web/livetail.py) as it left the app: its head, and how to remake its body."""
+
+    start: Message
+    live: LiveBody
+    until: float
+
+    async def send(self, send: Send) -> None:
+        body = self.live.render()
+        length = (b"content-length", str(len(body)).encode("ascii"))
+        await send({**self.start, "headers": [*self.start["headers"], length]})
+        await send({"type": "http.response.body", "body": body})
+
+    @classmethod
+    def of(cls, start: Message, live: LiveBody, until: float) -> _SentLive:
+        """`start` without its length: each body made again has its own."""
+        headers = [(n, v) for n, v in start.get("headers", []) if n.lower() != b"content-length"]
+        return cls({**start, "headers": headers}, live, until)
+
 
 class RecentAnswers:
     """ASGI middleware sending the app's recent public answers again (see the module doc)."""
@@ -61,7 +89,7 @@ class RecentAnswers:
         self.control = control
         self.ttl = ttl
         self.max_answers = max_answers
-        self._answers: dict[Hashable, _Sent] = {}
+        self._answers: dict[Hashable, _Sent | _SentLive] = {}
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -78,8 +106,7 @@ class RecentAnswers:
             return
         sent = self._recent(key)
         if sent is not None:
-            await send(sent.start)
-            await send(sent.body)
+            await sent.send(send)
             return
         await self._answer_and_keep(key, scope, receive, send)
 
@@ -105,7 +132,7 @@ class RecentAnswers:
             cookie,
         )
 
-    def _recent(self, key: Hashable) -> _Sent | None:
+    def _recent(self, key: Hashable) -> _Sent | _SentLive | None:
         with self._lock:
             sent = self._answers.get(key)
         return sent if sent is not None and time.monotonic() < sent.until else None
@@ -120,10 +147,16 @@ class RecentAnswers:
             await send(message)
 
         await self.app(scope, receive, keep)
-        if _shareable(scope, messages):
-            self._keep(key, _Sent(messages[0], messages[1], time.monotonic() + self.ttl))
+        if not _shareable(scope, messages):
+            return
+        until = time.monotonic() + self.ttl
+        live = scope.get(LIVE)
+        if isinstance(live, LiveBody):
+            self._keep(key, _SentLive.of(messages[0], live, until))
+        else:
+            self._keep(key, _Sent(messages[0], messages[1], until))
 
-    def _keep(self, key: Hashable, sent: _Sent) -> None:
+    def _keep(self, key: Hashable, sent: _Sent | _SentLive) -> None:
         with self._lock:
             if len(self._answers) >= self.max_answers:
                 now = time.monotonic()
@@ -135,7 +168,7 @@ class RecentAnswers:
 
 def _shareable(scope: Scope, messages: list[Message]) -> bool:
     """Whether the app's answer is the same for every anonymous viewer asking the same."""
-    if not scope.get(REUSABLE) or len(messages) != 2:
+    if not (scope.get(REUSABLE) or scope.get(LIVE)) or len(messages) != 2:
         return False
     start, body = messages
     if start.get("status") != 200 or body.get("more_body", False):

@@ -7,7 +7,8 @@ an alert on it is the honest way to notice a stopped scheduler.
 
 The part that depends only on the newest run is rendered once per run and cached, the failed
 runs of the last day are counted at most every FAILURES_TTL seconds, and only the ages and the
-process's own gauges are computed at every scrape.
+process's own gauges are written at every scrape (web/exports/metrics_live.py), appended to the
+rest as it was prepared once, gzip included (web/livetail.py).
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from ...acquisition.extracts import EXTRACTS
 from ...status import Kind, Status
 from ..access import viewer_of
 from ..cache import Rendered
+from ..livetail import LiveResponse, stem_of
 from .metrics_changes import change_families
+from .metrics_live import ABANDONED, LOOP_LAG, live_tail
 from .metrics_sources import source_families
 
 if TYPE_CHECKING:
@@ -156,27 +159,19 @@ def _run_gauges(run: RunInfo, rows: list[ResultRow]) -> list[Metric]:
 
 def process_families(dash: Dashboard, up: bool) -> list[Metric]:
     """What this process knows without reading the database; all of /metrics in an outage."""
-    settings = dash.site.settings
+    lag, abandoned = dash.loop_lag.worst(), float(EXTRACTS.abandoned())
+    return [*_identity_families(dash, up), LOOP_LAG.family(lag), ABANDONED.family(abandoned)]
+
+
+def _identity_families(dash: Dashboard, up: bool) -> list[Metric]:
     info = GaugeMetricFamily(
         "happyface_info", "This HappyFace instance", labels=["site", "version"]
     )
-    info.add_metric([settings.title, _version()], 1.0)
-    return [
-        info,
-        GaugeMetricFamily(
-            "happyface_up", "1 when the database answers, 0 when it does not", value=float(up)
-        ),
-        GaugeMetricFamily(
-            "happyface_event_loop_lag_seconds",
-            "Longest delay of the event loop (which serves the pages) over the last minute",
-            value=dash.loop_lag.worst(),
-        ),
-        GaugeMetricFamily(
-            "happyface_extracts_abandoned",
-            "Extracts that overran extract_timeout and are still running in this process",
-            value=float(EXTRACTS.abandoned()),
-        ),
-    ]
+    info.add_metric([dash.site.settings.title, _version()], 1.0)
+    up_family = GaugeMetricFamily(
+        "happyface_up", "1 when the database answers, 0 when it does not", value=float(up)
+    )
+    return [info, up_family]
 
 
 def failure_families(store: Store, now: datetime) -> list[Metric]:
@@ -197,44 +192,36 @@ def failure_families(store: Store, now: datetime) -> list[Metric]:
     ]
 
 
-def age_families(dash: Dashboard, latest: RunInfo | None, now: datetime) -> list[Metric]:
-    """How old the newest run is, and whether that makes it stale."""
-    families: list[Metric] = []
-    if latest is not None:
-        age = (now - latest.started_at).total_seconds()
-        families += [
-            GaugeMetricFamily(
-                "happyface_latest_run_age_seconds", "Age of the newest run with results", value=age
-            ),
-            GaugeMetricFamily(
-                "happyface_stale",
-                "1 when the newest run is older than stale_after",
-                value=float(age > dash.site.settings.stale_after),
-            ),
-        ]
-    return families
-
-
 async def metrics(dash: Dashboard, request: Request) -> Response:
-    """The answer to a scrape."""
+    """The answer to a scrape: what the run and the last seconds fixed, and the live gauges."""
     latest = await dash.newest()
-    now = dash.now()
-    per_run = b""
-    if latest is not None:
-        viewer = viewer_of(request)
-        key = ("metrics", latest.id, viewer.key)
-        cached = dash.cache.get(key)
-        if cached is None:
-            kinds = {m.id: m.config.kind for m in dash.access.site_for(viewer).modules}
-            store = dash.access.store_for(dash.store, viewer)
-            body = await run_in_threadpool(lambda: exposition(run_families(store, latest, kinds)))
-            cached = Rendered(body, MEDIA_TYPE)
-            dash.cache.put(key, cached)
-        per_run = cached.body
-    live = exposition(process_families(dash, up=True) + age_families(dash, latest, now))
-    failures = await _failures(dash, now)
-    body = live + failures + per_run
-    return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+    per_run = await _per_run(dash, request, latest) if latest is not None else b""
+    changing = exposition(_identity_families(dash, up=True)) + await _failures(dash, dash.now())
+    # the run's part, deflated once per run, then the small part of the last ten seconds
+    fixed = stem_of(per_run).then(changing)
+    return LiveResponse(fixed, live_tail(dash, latest), MEDIA_TYPE, {"Cache-Control": "no-store"})
+
+
+async def _per_run(dash: Dashboard, request: Request, latest: RunInfo) -> bytes:
+    """Everything about the newest run as this viewer may see it, rendered once per run."""
+    viewer = viewer_of(request)
+    key = ("metrics", latest.id, viewer.key)
+    cached = dash.cache.get(key)
+    if cached is None:
+        kinds = {m.id: m.config.kind for m in dash.access.site_for(viewer).modules}
+        store = dash.access.store_for(dash.store, viewer)
+        body = await run_in_threadpool(
+            lambda: _prepared(exposition(run_families(store, latest, kinds)))
+        )
+        cached = Rendered(body, MEDIA_TYPE)
+        dash.cache.put(key, cached)
+    return cached.body
+
+
+def _prepared(body: bytes) -> bytes:
+    """`body`, its stem made beforehand by the thread that rendered it, not on the event loop."""
+    stem_of(body)
+    return body
 
 
 async def _failures(dash: Dashboard, now: datetime) -> bytes:
