@@ -103,3 +103,5 @@ def test_loop_lag_keeps_one_figure_per_second() -> None:
         record(at, delay)
     assert lag.worst(now=12.5) == 0.030
     assert lag.worst(now=13.5) == 0.004  # the second of 10 has left the window
+    record(13.6, 0.050)
+    assert lag.worst(now=13.7) == 0.050  # a probe counts at once, within the same second

@@ -7,6 +7,7 @@ long computation) delays every request; the delay of a short periodic sleep meas
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections import deque
@@ -26,6 +27,9 @@ class LoopLag:
         self._lock = threading.Lock()
         # (second, worst delay seen in it), oldest first
         self._seconds: deque[tuple[int, float]] = deque()
+        # the last answer of `worst`, (first second left out, delay): /metrics asks at every
+        # scrape, and between two probes only the passing of a whole second changes it
+        self._worst: tuple[int, float] | None = None
 
     async def watch(self) -> None:
         """Probe the running loop until cancelled."""
@@ -43,11 +47,16 @@ class LoopLag:
                 delay = max(delay, self._seconds[-1][1])
                 self._seconds.pop()
             self._seconds.append((second, delay))
+            self._worst = None
             while self._seconds and self._seconds[0][0] <= second - self.window:
                 self._seconds.popleft()
 
     def worst(self, now: float | None = None) -> float:
         """The longest delay measured within the window before `now` (0 when none)."""
-        horizon = (time.monotonic() if now is None else now) - self.window
+        # seconds are whole, so `s > horizon` is `s > floor(horizon)`
+        horizon = math.floor((time.monotonic() if now is None else now) - self.window)
         with self._lock:
-            return max((d for s, d in self._seconds if s > horizon), default=0.0)
+            if self._worst is None or self._worst[0] != horizon:
+                delay = max((d for s, d in self._seconds if s > horizon), default=0.0)
+                self._worst = (horizon, delay)
+            return self._worst[1]
