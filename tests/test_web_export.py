@@ -150,7 +150,7 @@ def test_metrics_parse_as_prometheus_text(web_client: Client) -> None:
 
 
 def test_live_gauges_are_written_as_prometheus_client_writes_them() -> None:
-    for value in (0.0, 0.059000000000000004, 1e-07, 7200.0, 123456789.5, 1e300):
+    for value in (0.0, 0.059000000000000004, 1e-07, 7200.0, 7200.0, 123456789.5, 1e300, 0.0):
         for gauge in (LOOP_LAG, RUN_AGE):
             assert gauge.lines(value) == exposition([gauge.family(value)])
 

@@ -7,8 +7,8 @@ prometheus_client's registry (whose text format they follow, value formatting in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -22,21 +22,24 @@ if TYPE_CHECKING:
     from ..pages.routes import Dashboard
 
 
-@dataclass(frozen=True)
 class LiveGauge:
     """A gauge without labels: its name and help, and its exposition lines for a value."""
 
-    name: str
-    help: str
-    _head: bytes = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        head = f"# HELP {self.name} {self.help}\n# TYPE {self.name} gauge\n{self.name} "
-        object.__setattr__(self, "_head", head.encode())
+    def __init__(self, name: str, help: str) -> None:
+        self.name = name
+        self.help = help
+        self._head = f"# HELP {name} {help}\n# TYPE {name} gauge\n{name} ".encode()
+        # the lines last written: most gauges keep their value over many scrapes
+        self._last: tuple[float, bytes] = (math.nan, b"")  # NaN equals nothing
 
     def lines(self, value: float) -> bytes:
         """The gauge in the Prometheus text format, with `value`."""
-        return self._head + floatToGoString(value).encode() + b"\n"
+        last = self._last
+        if last[0] == value:
+            return last[1]
+        made = self._head + floatToGoString(value).encode() + b"\n"
+        self._last = (value, made)  # one assignment: threads see the old pair or the new one
+        return made
 
     def family(self, value: float) -> GaugeMetricFamily:
         """The same gauge for prometheus_client's registry."""
