@@ -10,21 +10,26 @@ requests per second. Then: `/metrics` latency on its own, the 1-year plot as PNG
 answer and cached), and the resident memory of serve while 1,000 runs are written into its
 store and their pages asked for. Prints figures; asserts nothing about time.
 
-    .venv/bin/python bench/bench_serving.py [--runs 1000] [--seconds 3]
+    .venv/bin/python bench/bench_serving.py [--runs 1000] [--seconds 3] [--rounds 3]
+    .venv/bin/python bench/bench_serving.py --profile 30 --only category   # where time goes
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import json
 import os
+import pstats
+import statistics
 import struct
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,6 +94,26 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+@dataclass(frozen=True)
+class Figures:
+    """One measurement of one server."""
+
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float
+
+    def line(self) -> str:
+        return (
+            f"{self.per_second:7.0f} req/s  p50 {self.p50_ms:6.2f} ms  "
+            f"p99 {self.p99_ms:6.2f} ms  CPU {self.cpu_us:4.0f} µs/answer"
+        )
+
+
+def medians(runs: Sequence[Figures]) -> Figures:
+    return Figures(*(statistics.median(getattr(r, f.name) for r in runs) for f in fields(Figures)))
+
+
 async def load(
     port: int,
     pid: int,
@@ -96,17 +121,14 @@ async def load(
     check: Callable[[Answer], None],
     seconds: float,
     headers: Sequence[tuple[str, str]] = (),
-) -> tuple[str, float]:
-    """One measurement: a line of figures, and the requests per second."""
+) -> Figures:
+    """One measurement, with the server's CPU time per answer."""
     before = cpu_seconds(pid)
     result = await measure(
         port, path, check, seconds=seconds, connections=CONNECTIONS, headers=headers
     )
     cpu_us = (cpu_seconds(pid) - before) / result.requests * 1e6
-    return (
-        f"{result.per_second:7.0f} req/s  p50 {result.p50_ms:6.2f} ms  "
-        f"p99 {result.p99_ms:6.2f} ms  CPU {cpu_us:4.0f} µs/answer"
-    ), result.per_second
+    return Figures(result.per_second, result.p50_ms, result.p99_ms, cpu_us)
 
 
 async def copy_to_static(port: int, www: Path) -> None:
@@ -118,19 +140,45 @@ async def copy_to_static(port: int, www: Path) -> None:
         (www / static).write_bytes(answer.body)
 
 
-async def compare(serve: tuple[int, int], nginx: tuple[int, int], seconds: float) -> None:
-    print(f"\n{CONNECTIONS} keep-alive connections, {seconds:g} s each, serve then nginx")
-    for name, path, static, check in ENDPOINTS:
-        line, served = await load(*serve, path, check, seconds, BROWSER)
-        nline, static_rps = await load(*nginx, "/" + static, check, seconds)
+async def compare(
+    serve: tuple[int, int], nginx: tuple[int, int], seconds: float, rounds: int, only: str = ""
+) -> None:
+    """Each endpoint from serve and from nginx, alternating `rounds` times; medians.
+
+    Requests per second swing between rounds on a shared machine (the load generator, on the
+    same cores, sets the pace of the faster server), so the ratio of every round is printed,
+    and the CPU time per answer, which swings far less, as a ratio too.
+    """
+    print(
+        f"\n{CONNECTIONS} keep-alive connections, {seconds:g} s each, serve then nginx, "
+        f"{rounds} rounds: medians"
+    )
+    for name, path, static, check in [e for e in ENDPOINTS if only in e[0]]:
+        pairs = [
+            (
+                await load(*serve, path, check, seconds, BROWSER),
+                await load(*nginx, "/" + static, check, seconds),
+            )
+            for _ in range(rounds)
+        ]
+        served, static_ = medians([p[0] for p in pairs]), medians([p[1] for p in pairs])
+        ratios = [100 * s.per_second / n.per_second for s, n in pairs]
         print(
-            f"{name:15} serve {line}\n{'':15} nginx {nline}  -> {100 * served / static_rps:.0f} %"
+            f"{name:15} serve {served.line()}\n{'':15} nginx {static_.line()}\n{'':15} "
+            f"req/s {statistics.median(ratios):.0f} % of nginx's (rounds: "
+            f"{', '.join(f'{r:.0f}' for r in ratios)}); CPU per answer: nginx's is "
+            f"{100 * static_.cpu_us / served.cpu_us:.0f} % of serve's"
         )
-    line, _ = await load(*serve, "/", expect(TITLE), seconds)
-    print(f"{'overview, first visit (no cookie: each answer sets one)':15}\n{'':15} serve {line}")
+    first = await load(*serve, "/", expect(TITLE), seconds)
+    print(f"{'overview, first visit (no cookie: each answer sets one)':15}")
+    print(f"{'':15} serve {first.line()}")
     gz = (*BROWSER, ("Accept-Encoding", "gzip"))
-    line, _ = await load(*serve, "/", lambda a: _gzip_ok(a), seconds, gz)
-    print(f"{'overview, gzip':15} serve {line}")
+    for name, path, _, check in (ENDPOINTS[0], ENDPOINTS[3]):
+        answer = await fetch(serve[0], path, gz)  # once whole; then the header is checked
+        _gzip_ok(answer)
+        check(Answer(answer.status, answer.headers, gzip.decompress(answer.body)))
+        figures = await load(*serve, path, _gzip_ok, seconds, gz)
+        print(f"{name + ', gzip':15} serve {figures.line()}")
 
 
 def _gzip_ok(answer: Answer) -> None:
@@ -216,19 +264,38 @@ async def memory(port: int, pid: int, site: Site, runs: int) -> None:
 
 
 @contextmanager
-def serving(folder: Path) -> Iterator[tuple[int, int]]:
+def serving(folder: Path, profile: Path | None = None) -> Iterator[tuple[int, int]]:
+    """serve on a free port, under cProfile writing to `profile` when given."""
     port = free_port()
-    command = [sys.executable, "-m", "happyface", "-c", str(folder), "serve", "--no-acquire",
-               "--port", str(port)]  # fmt: skip
+    profiler = [] if profile is None else ["-m", "cProfile", "-o", str(profile)]
+    command = [sys.executable, *profiler, "-m", "happyface", "-c", str(folder), "serve",
+               "--no-acquire", "--port", str(port)]  # fmt: skip
     with running(command, port, folder / "serve.log") as process:
         yield port, process.pid
 
 
+async def profiled(folder: Path, args: argparse.Namespace) -> None:
+    """The comparison alone with serve under cProfile; its functions by own time after.
+
+    cProfile times the event loop's thread by the wall clock, and doubles the cost of
+    small Python functions: read it for where the time goes, not for how much there is.
+    """
+    profile = folder / "serve.prof"
+    with serving(folder, profile) as serve:
+        await copy_to_static(serve[0], folder / "www")
+        with static_nginx(folder) as nginx:
+            await compare(serve, nginx, args.seconds, args.rounds, args.only)
+    pstats.Stats(str(profile)).sort_stats("tottime").print_stats(args.profile)
+
+
 async def bench(folder: Path, site: Site, args: argparse.Namespace) -> None:
+    if args.profile:
+        await profiled(folder, args)
+        return
     with serving(folder) as serve:
         await copy_to_static(serve[0], folder / "www")
         with static_nginx(folder) as nginx:
-            await compare(serve, nginx, args.seconds)
+            await compare(serve, nginx, args.seconds, args.rounds, args.only)
         await metrics_alone(serve[0])
         await year_png(*serve)
         await memory(*serve, site, args.runs)
@@ -238,12 +305,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=3, help="serve/nginx pairs per endpoint")
+    parser.add_argument("--only", default="", help="compare only endpoints whose name has this")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the comparison, serve under cProfile; print its N costliest functions",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hf-bench-serving-") as name:
         folder = Path(name)
         t0 = time.perf_counter()
         site = demo_site(folder)
-        steps = write_year(site)
+        steps = 0 if args.profile else write_year(site)  # the year is for the plot and RSS
         took = time.perf_counter() - t0
         print(f"site: the demo's last day plus {steps} runs of a year, written in {took:.0f} s")
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
