@@ -232,3 +232,15 @@ def test_a_gzip_with_a_tail_is_one_gzip_member_of_the_whole_body() -> None:
         assert reader.eof and not reader.unused_data
     assert len(gzip_with_tail(stem, b"")) < len(run_part) / 10  # the stem is compressed
     assert gzip.decompress(gzip_with_tail(Stem(), b"tail")) == b"tail"
+
+
+def test_a_page_with_an_account_link_is_made_once_per_link() -> None:
+    from happyface.web.access.account import ACCOUNT_MARK, _filled
+    from happyface.web.cache import Rendered
+
+    item = Rendered(b"<nav>" + ACCOUNT_MARK.encode() + b"</nav>" * 300, "text/html")
+    ada, bob = (_filled(item, f"<a>{name}</a>") for name in ("Ada", "Bob"))
+    assert b"<a>Ada</a>" in ada.body and b"Bob" not in ada.body and b"<a>Bob</a>" in bob.body
+    assert _filled(item, "<a>Ada</a>") is ada  # not made again, nor its tag and gzip body
+    assert ada.gzipped is not None and gzip.decompress(ada.gzipped) == ada.body
+    assert ada.etag != bob.etag
