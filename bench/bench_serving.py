@@ -49,8 +49,8 @@ TITLE = b"HappyFace demo"
 #: a browser that has been here before sends its form-token cookie
 BROWSER = (("Cookie", "hf_csrf=bench-browser"),)
 CONNECTIONS = 8
-#: pixels of a plot image with one metric curve (9 x 3.6 inches at 100 dpi)
-PLOT_SIZE = (900, 360)
+#: pixels of a plot image with one metric curve and its legend (9 x 4.02 inches at 100 dpi)
+PLOT_SIZE = (900, 402)
 
 
 def expect(*needles: bytes) -> Callable[[Answer], None]:

@@ -47,8 +47,8 @@ CATEGORY = "<title>Category 1 · Bench</title>".encode()
 OVERVIEW = "<title>Overview · Bench</title>".encode()
 CURVES = b'"curves"'
 PNG = b"\x89PNG\r\n\x1a\n"
-#: pixels of a plot image with one metric curve (9 x 3.6 inches at 100 dpi)
-PLOT_SIZE = (900, 360)
+#: pixels of a plot image with one metric curve and its legend (9 x 4.02 inches at 100 dpi)
+PLOT_SIZE = (900, 402)
 
 
 def populate(folder: Path) -> Site:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -12,6 +14,7 @@ import pytest
 from happyface.status import Status
 from happyface.storage.changes import ChangePoint
 from happyface.web.errors import WebError
+from happyface.web.plots.axis_text import UnitFormatter, place_time_label
 from happyface.web.plots.change_marks import mark_of
 from happyface.web.plots.curves import MAX_POINTS, parse_interval, status_segments
 from happyface.web.plots.image import render_image
@@ -22,6 +25,7 @@ from happyface.web.plots.plot_data import (
     PlotView,
     StatusCurve,
 )
+from happyface.web.plots.png import png_of
 from tests.fixtures.web import BASE, NOW, Client, WebSite, populate
 
 RANGE = "from=2026-11-25T09:00Z&to=2026-11-25T12:00Z"
@@ -238,3 +242,56 @@ def _svg_paths(svg: bytes) -> int:
     """How many drawn lines an SVG image holds."""
     root = ElementTree.fromstring(svg)
     return sum(1 for e in root.iter() if e.tag.endswith("path"))
+
+
+def _figure() -> Any:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4, 2), dpi=100)
+    ax = figure.subplots()
+    ax.fill_between([0, 1, 2], [0, 1, 0], [1, 2, 3], color="#2f6fdf", alpha=0.15)
+    ax.plot([0, 1, 2], [1, 3, 2], color="#d9480f")
+    ax.set_title("pixels")
+    return figure
+
+
+def _pixels(png: bytes) -> Any:
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def test_png_images_hold_the_pixels_matplotlib_draws() -> None:
+    ours = png_of(_figure())
+    assert ours.startswith(b"\x89PNG\r\n\x1a\n")
+    theirs = io.BytesIO()
+    _figure().savefig(theirs, format="png")
+    assert (_pixels(ours) == _pixels(theirs.getvalue())).all()
+
+
+def test_the_time_label_sits_where_matplotlib_places_it() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    placed, measured = _figure(), _figure()
+    place_time_label(placed.axes[0], "UTC")
+    measured.axes[0].set_xlabel("UTC")
+    boxes = []
+    for figure in (placed, measured):
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()
+        boxes.append(figure.axes[0].xaxis.label.get_window_extent(canvas.get_renderer()))
+    assert boxes[0].bounds == pytest.approx(boxes[1].bounds)
+
+
+def test_value_ticks_in_a_unit_tell_the_visible_ones_apart() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = _figure()
+    ax = figure.axes[0]
+    ax.set_ylim(0.3, 0.3004)
+    ax.yaxis.set_major_formatter(UnitFormatter("fraction"))
+    FigureCanvasAgg(figure).draw()
+    shown = [t.get_text() for t in ax.get_yticklabels() if 0.3 <= t.get_position()[1] <= 0.3004]
+    assert len(shown) > 2 and len(set(shown)) == len(shown)
+    assert all(text.endswith(" %") for text in shown)

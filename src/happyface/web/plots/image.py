@@ -12,10 +12,11 @@ matplotlib.use("Agg")  # no display on a server; must precede any pyplot import 
 
 from matplotlib.dates import AutoDateFormatter, AutoDateLocator, date2num
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
-from ...units import axis_scale, distinct, humanise
+from ...units import axis_scale
+from .axis_text import UnitFormatter, place_time_label, unmeasured_empty_labels
 from .plot_data import MetricCurve, PlotView, StatusCurve
+from .png import png_of
 
 COLORS = ["#2f6fdf", "#d9480f", "#2b8a3e", "#ae3ec9", "#0c8599", "#b08800", "#c2255c", "#5c7cfa"]
 DASHES = ["-", "--", ":", "-.", (0, (1, 3)), (0, (12, 6)), (0, (4, 2, 1, 2)), (0, (6, 2))]
@@ -88,15 +89,17 @@ def render_image(view: PlotView, fmt: str, title: str) -> tuple[bytes, str]:
     last.xaxis.set_major_locator(locator)
     last.xaxis.set_major_formatter(AutoDateFormatter(locator, tz=UTC))
     last.set_xlim(start, end)
-    last.set_xlabel("UTC")
+    place_time_label(last, "UTC")
     if handles:  # below everything: a legend never covers a curve
         fig.legend(handles=handles, loc="lower center", ncols=2, fontsize=8, frameon=False)
     if metrics and not any(c.points for c in metrics):
         axes[0].text(0.5, 0.5, "no data in this interval", transform=axes[0].transAxes, ha="center")
+    unmeasured_empty_labels(fig.axes)
     fig.suptitle(f"{title}: {view.from_text} to {view.to_text}", fontsize=10)
+    if fmt == "png":
+        return png_of(fig), MEDIA[fmt]
     buffer = io.BytesIO()
-    metadata = {"Date": None} if fmt == "svg" else {}  # no timestamp: equal plots, equal bytes
-    fig.savefig(buffer, format=fmt, metadata=metadata)
+    fig.savefig(buffer, format=fmt, metadata={"Date": None})  # equal plots, equal bytes
     return buffer.getvalue(), MEDIA[fmt]
 
 
@@ -139,22 +142,11 @@ def _draw_panel(ax: Any, group: list[list[MetricCurve]], every: list[MetricCurve
             _draw_thresholds(target, curve)
             _draw_changes(target, curve, every.index(curve))
         unit = curves[0].axis  # hours and days drawn as seconds, a fraction as percent
-        target.yaxis.set_major_formatter(FuncFormatter(_tick_labels(target, unit)))
+        target.yaxis.set_major_formatter(UnitFormatter(unit))
         if unit:
             target.set_ylabel(unit, fontsize=8)
     ax.grid(True, alpha=0.3)
     return handles
-
-
-def _tick_labels(ax: Any, unit: str) -> Any:
-    """A formatter writing the axis' ticks in its unit, with the detail that tells them apart."""
-
-    def label(value: float, position: int | None) -> str:
-        ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
-        texts = dict(zip(ticks, distinct(ticks, unit), strict=True))
-        return texts.get(value, humanise(value, unit))
-
-    return label
 
 
 def _draw_curve(ax: Any, curve: MetricCurve, i: int) -> Any:
