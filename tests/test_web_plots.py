@@ -14,6 +14,7 @@ import pytest
 from happyface.status import Status
 from happyface.storage.changes import ChangePoint
 from happyface.web.errors import WebError
+from happyface.web.plots import figures
 from happyface.web.plots.axis_text import UnitFormatter, place_time_label
 from happyface.web.plots.change_marks import mark_of
 from happyface.web.plots.curves import MAX_POINTS, parse_interval, status_segments
@@ -157,10 +158,10 @@ def _view(curves: list[MetricCurve | StatusCurve]) -> PlotView:
 DAY_MS = 86_400_000
 
 
-def _metric(points: int, level: float) -> MetricCurve:
+def _metric(points: int, level: float, unit: str = "") -> MetricCurve:
     start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
     values = [(start + i * DAY_MS, level + i % 7, level - 5, level + 9) for i in range(points)]
-    return MetricCurve("m:v", "m", "v", "metric", values, "m: v")
+    return MetricCurve("m:v", "m", "v", "metric", values, "m: v", unit=unit, axis=unit)
 
 
 def _status(label: str) -> StatusCurve:
@@ -170,15 +171,24 @@ def _status(label: str) -> StatusCurve:
     )
 
 
-def test_a_reused_figure_draws_as_a_new_one() -> None:
+def test_a_reused_figure_draws_as_a_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """Figures are kept and emptied between images: nothing of an earlier plot may remain,
     neither its curves, its legend, its value range nor its labels."""
-    year = _view([_metric(366, 50.0), _status("m: status")])
-    first = render_image(year, "png", "T")[0]
-    # the same layout, other curves and limits, then one with no data at all
-    render_image(_view([_metric(30, 5000.0), _status("other: status")]), "png", "T")
-    render_image(_view([_metric(0, 0.0), _status("empty: status")]), "png", "T")
-    assert render_image(year, "png", "T")[0] == first
+    views = [
+        _view([_metric(366, 50.0), _status("m: status")]),
+        # the same layout: other curves, limits and labels, then no data at all
+        _view([_metric(30, 5000.0), _status("other: status")]),
+        _view([_metric(0, 0.0), _status("empty: status")]),
+        _view([_metric(60, 7.0, unit="bytes"), _status("bytes: status")]),
+        _view([_metric(20, 9e9, unit="count"), _status("count: status")]),
+    ]
+    fresh = []
+    for view in views:
+        monkeypatch.setattr(figures, "_idle", [])  # no figure kept: a new one is built
+        fresh.append(render_image(view, "png", "T")[0])
+    monkeypatch.setattr(figures, "_idle", [])
+    again = [render_image(view, "png", "T")[0] for view in views * 2]
+    assert again == fresh * 2
 
 
 def test_images_drawn_at_once_in_threads_are_each_right() -> None:
@@ -263,7 +273,9 @@ def _pixels(png: bytes) -> Any:
 
 
 def test_png_images_hold_the_pixels_matplotlib_draws() -> None:
-    ours = png_of(_figure())
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    ours = png_of(FigureCanvasAgg(_figure()))
     assert ours.startswith(b"\x89PNG\r\n\x1a\n")
     theirs = io.BytesIO()
     _figure().savefig(theirs, format="png")

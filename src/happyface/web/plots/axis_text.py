@@ -49,11 +49,3 @@ def place_time_label(ax: Any, text: str) -> None:
     ax.set_xlabel(text)
     drop = ScaledTranslation(0, -TIME_LABEL_DROP / 72, ax.get_figure().dpi_scale_trans)
     ax.xaxis.set_label_coords(0.5, 0, transform=ax.transAxes + drop)
-
-
-def unmeasured_empty_labels(axes: Sequence[Any]) -> None:
-    """Axes with no label text skip the measuring that would place it (see above)."""
-    for ax in axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            if not axis.label.get_text():
-                axis.set_label_coords(0, 0)

@@ -13,7 +13,6 @@ import zlib
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: 8 bits per channel, RGBA (colour type 6), deflate, filter method 0 (each row names its
@@ -21,9 +20,8 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _RGBA8 = (8, 6, 0, 0, 0)
 
 
-def png_of(figure: Figure) -> bytes:
-    """`figure` drawn on an Agg canvas and written as an RGBA PNG, every row unfiltered."""
-    canvas = FigureCanvasAgg(figure)
+def png_of(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas' figure drawn and written as an RGBA PNG, every row unfiltered."""
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())
     height, width = pixels.shape[:2]
