@@ -1,6 +1,6 @@
 """Figures kept between plot images: built once for a layout, emptied after each image.
 
-Building a figure, its axes and their ticks (each tick two lines and two texts, made when an
+Building a figure, its axes and their ticks (each tick three lines and two texts, made when an
 axis first draws) was a third of a year's plot, and the objects it left for the garbage
 collector cost more time later. A layout (the panels, their value axes, the status rows, the
 margins) fixes everything but the curves, limits and words; so a figure of each layout is
