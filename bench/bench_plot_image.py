@@ -1,15 +1,15 @@
 """The 1-year plot image of one metric, timed where it is made: the curve read, the drawing.
 
-Bulk-loads a year of 15-minute runs (35,040) of one module into a temporary SQLite store
-(as bench_storage.py does), then for intervals of a year ending at distinct times (so
-nothing is cached) reads the curve as `/plot.png` does (`metric_curve`: the finest level
-with at most MAX_POINTS points, hence the daily rollups for a year) and draws it as a PNG
-(`render_image`). Prints p50 and minimum of wall and CPU time for each part. Every image is
-checked: the PNG signature, the pixel size of a one-curve plot, non-trivial bytes; every
-curve: one point per day. A first image is drawn before timing (matplotlib's import and
-font loading happen once per process). Asserts nothing about time.
+Bulk-loads a year of 15-minute runs (35,040) of one module into a temporary SQLite store, or
+a PostgreSQL the bench starts (as bench_storage.py does), then for intervals of a year ending
+at distinct times (so nothing is cached) reads the curve as `/plot.png` does (`metric_curve`:
+the finest level with at most MAX_POINTS points, hence the daily rollups for a year) and
+draws it as a PNG (`render_image`). Prints p50 and minimum of wall and CPU time for each
+part. Every image is checked: the PNG signature, the pixel size of a one-curve plot,
+non-trivial bytes; every curve: one point per day. A first image is drawn before timing
+(matplotlib's import and font loading happen once per process). Asserts nothing about time.
 
-    .venv/bin/python bench/bench_plot_image.py [--images 20] [--svg]
+    .venv/bin/python bench/bench_plot_image.py [--images 20] [--svg] [--backend postgresql]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from bench_storage import databases
 from happyface.instants import Interval
 from happyface.storage import Store, open_store
 from happyface.web.plots.curves import Curve, metric_curve
@@ -109,12 +110,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=int, default=20)
     parser.add_argument("--svg", action="store_true", help="time SVG images as well")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     end = datetime.now(UTC).replace(second=0, microsecond=0)
-    with tempfile.TemporaryDirectory(prefix="hf-bench-plot-") as folder:
-        url = f"sqlite:///{Path(folder) / 'year.db'}"
+    with (
+        tempfile.TemporaryDirectory(prefix="hf-bench-plot-") as folder,
+        databases(args.backend, Path(folder)) as new_url,
+    ):
+        url = new_url("year")
         runs, seconds = bulk_load(url, DAYS, end - timedelta(days=DAYS), STEP, 1, 1)
-        print(f"a year of one module: {runs} runs of 15 minutes loaded in {seconds:.0f} s")
+        print(f"a year of one module on {args.backend}: {runs} runs of 15 minutes loaded in "
+              f"{seconds:.0f} s")  # fmt: skip
         store = open_store(url)
         try:
             for fmt in ("png", "svg") if args.svg else ("png",):

@@ -149,8 +149,8 @@ def _empty(canvas: Canvas) -> None:
     for ax in canvas.figure.axes:
         for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
             artist.remove()
-        # the next curves set the limits afresh, from (0, 1) as on a new axes; the axes
-        # keep their labels' places and words (the same layout writes the same labels)
+        # the next curves set the limits afresh, from (0, 1) as on a new axes; labels stay,
+        # as the next image of this layout writes each of them again
         ax.dataLim.set_points(Bbox.null().get_points())
         ax.set_ylim(0, 1)
         ax.set_autoscaley_on(True)
