@@ -10,7 +10,7 @@ requests per second. Then: `/metrics` latency on its own, the 1-year plot as PNG
 answer and cached), and the resident memory of serve while 1,000 runs are written into its
 store and their pages asked for. Prints figures; asserts nothing about time.
 
-    .venv/bin/python bench/bench_serving.py [--runs 1000] [--seconds 3] [--rounds 3]
+    .venv/bin/python bench/bench_serving.py [--runs 1000] [--seconds 3] [--rounds 3] [--png-only]
     .venv/bin/python bench/bench_serving.py --profile 30 --only category   # where time goes
 """
 
@@ -293,12 +293,14 @@ async def bench(folder: Path, site: Site, args: argparse.Namespace) -> None:
         await profiled(folder, args)
         return
     with serving(folder) as serve:
-        await copy_to_static(serve[0], folder / "www")
-        with static_nginx(folder) as nginx:
-            await compare(serve, nginx, args.seconds, args.rounds, args.only)
-        await metrics_alone(serve[0])
+        if not args.png_only:
+            await copy_to_static(serve[0], folder / "www")
+            with static_nginx(folder) as nginx:
+                await compare(serve, nginx, args.seconds, args.rounds, args.only)
+            await metrics_alone(serve[0])
         await year_png(*serve)
-        await memory(*serve, site, args.runs)
+        if not args.png_only:
+            await memory(*serve, site, args.runs)
 
 
 def main() -> None:
@@ -314,6 +316,7 @@ def main() -> None:
         metavar="N",
         help="only the comparison, serve under cProfile; print its N costliest functions",
     )
+    parser.add_argument("--png-only", action="store_true", help="time the 1-year PNG alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hf-bench-serving-") as name:
         folder = Path(name)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -12,6 +14,8 @@ import pytest
 from happyface.status import Status
 from happyface.storage.changes import ChangePoint
 from happyface.web.errors import WebError
+from happyface.web.plots import figures
+from happyface.web.plots.axis_text import UnitFormatter, place_time_label
 from happyface.web.plots.change_marks import mark_of
 from happyface.web.plots.curves import MAX_POINTS, parse_interval, status_segments
 from happyface.web.plots.image import render_image
@@ -22,6 +26,7 @@ from happyface.web.plots.plot_data import (
     PlotView,
     StatusCurve,
 )
+from happyface.web.plots.png import png_of
 from tests.fixtures.web import BASE, NOW, Client, WebSite, populate
 
 RANGE = "from=2026-11-25T09:00Z&to=2026-11-25T12:00Z"
@@ -153,10 +158,10 @@ def _view(curves: list[MetricCurve | StatusCurve]) -> PlotView:
 DAY_MS = 86_400_000
 
 
-def _metric(points: int, level: float) -> MetricCurve:
+def _metric(points: int, level: float, unit: str = "") -> MetricCurve:
     start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
     values = [(start + i * DAY_MS, level + i % 7, level - 5, level + 9) for i in range(points)]
-    return MetricCurve("m:v", "m", "v", "metric", values, "m: v")
+    return MetricCurve("m:v", "m", "v", "metric", values, "m: v", unit=unit, axis=unit)
 
 
 def _status(label: str) -> StatusCurve:
@@ -166,15 +171,24 @@ def _status(label: str) -> StatusCurve:
     )
 
 
-def test_a_reused_figure_draws_as_a_new_one() -> None:
+def test_a_reused_figure_draws_as_a_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """Figures are kept and emptied between images: nothing of an earlier plot may remain,
     neither its curves, its legend, its value range nor its labels."""
-    year = _view([_metric(366, 50.0), _status("m: status")])
-    first = render_image(year, "png", "T")[0]
-    # the same layout, other curves and limits, then one with no data at all
-    render_image(_view([_metric(30, 5000.0), _status("other: status")]), "png", "T")
-    render_image(_view([_metric(0, 0.0), _status("empty: status")]), "png", "T")
-    assert render_image(year, "png", "T")[0] == first
+    views = [
+        _view([_metric(366, 50.0), _status("m: status")]),
+        # the same layout: other curves, limits and labels, then no data at all
+        _view([_metric(30, 5000.0), _status("other: status")]),
+        _view([_metric(0, 0.0), _status("empty: status")]),
+        _view([_metric(60, 7.0, unit="bytes"), _status("bytes: status")]),
+        _view([_metric(20, 9e9, unit="count"), _status("count: status")]),
+    ]
+    fresh = []
+    for view in views:
+        monkeypatch.setattr(figures, "_idle", [])  # no figure kept: a new one is built
+        fresh.append(render_image(view, "png", "T")[0])
+    monkeypatch.setattr(figures, "_idle", [])
+    again = [render_image(view, "png", "T")[0] for view in views * 2]
+    assert again == fresh * 2
 
 
 def test_images_drawn_at_once_in_threads_are_each_right() -> None:
@@ -238,3 +252,58 @@ def _svg_paths(svg: bytes) -> int:
     """How many drawn lines an SVG image holds."""
     root = ElementTree.fromstring(svg)
     return sum(1 for e in root.iter() if e.tag.endswith("path"))
+
+
+def _figure() -> Any:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4, 2), dpi=100)
+    ax = figure.subplots()
+    ax.fill_between([0, 1, 2], [0, 1, 0], [1, 2, 3], color="#2f6fdf", alpha=0.15)
+    ax.plot([0, 1, 2], [1, 3, 2], color="#d9480f")
+    ax.set_title("pixels")
+    return figure
+
+
+def _pixels(png: bytes) -> Any:
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def test_png_images_hold_the_pixels_matplotlib_draws() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    ours = png_of(FigureCanvasAgg(_figure()))
+    assert ours.startswith(b"\x89PNG\r\n\x1a\n")
+    theirs = io.BytesIO()
+    _figure().savefig(theirs, format="png")
+    assert (_pixels(ours) == _pixels(theirs.getvalue())).all()
+
+
+def test_the_time_label_sits_where_matplotlib_places_it() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    placed, measured = _figure(), _figure()
+    place_time_label(placed.axes[0], "UTC")
+    measured.axes[0].set_xlabel("UTC")
+    boxes = []
+    for figure in (placed, measured):
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()
+        boxes.append(figure.axes[0].xaxis.label.get_window_extent(canvas.get_renderer()))
+    assert boxes[0].bounds == pytest.approx(boxes[1].bounds)
+
+
+def test_value_ticks_in_a_unit_tell_the_visible_ones_apart() -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = _figure()
+    ax = figure.axes[0]
+    ax.set_ylim(0.3, 0.3004)
+    ax.yaxis.set_major_formatter(UnitFormatter("fraction"))
+    FigureCanvasAgg(figure).draw()
+    shown = [t.get_text() for t in ax.get_yticklabels() if 0.3 <= t.get_position()[1] <= 0.3004]
+    assert len(shown) > 2 and len(set(shown)) == len(shown)
+    assert all(text.endswith(" %") for text in shown)

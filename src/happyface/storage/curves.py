@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Table, select
 from ..status import Status
 from .buckets import level_points
 from .raw import SeriesRef, raw_points
-from .read import config_spans, ok_run_span
+from .read import config_spans, ok_runs_up_to
 from .records import STATUS_OF_CODE, Point, utc
 from .rollup import LEVELS, bucket_of, written_until
 from .schema import meta, modules, series
@@ -73,10 +73,9 @@ def metric_series(
         return []
     ref = SeriesRef(found.id, found.module_id, metric)
     complete_from = horizons(conn)
-    if _covers(complete_from.get(SAMPLES_FROM), since):
-        span = ok_run_span(conn, since, until)
-        if span.total <= max_points:
-            return raw_points(conn, ref, since, until, excluded)
+    raw = _covers(complete_from.get(SAMPLES_FROM), since)
+    if raw and ok_runs_up_to(conn, since, until, max_points + 1) <= max_points:
+        return raw_points(conn, ref, since, until, excluded)
     spans = config_spans(conn, excluded)
     marks = written_until(conn)
     chosen = len(LEVELS) - 1  # when nothing fits: the coarsest there is

@@ -358,21 +358,13 @@ def config_spans(conn: Connection, versions: Collection[int]) -> list[tuple[date
     return spans
 
 
-class RunSpan(NamedTuple):
-    """The visible runs started in a span: how many, and their smallest and largest id."""
+def ok_runs_up_to(conn: Connection, since: datetime, until: datetime, limit: int) -> int:
+    """How many visible runs started in [since, until], counted no further than `limit`.
 
-    total: int
-    first_id: int | None
-    last_id: int | None
-
-
-def ok_run_span(conn: Connection, since: datetime, until: datetime) -> RunSpan:
-    """How many visible runs started in [since, until], with their id bounds: one index range.
-
-    The count keeps PostgreSQL from answering min(id) by walking the runs' key from the start
-    and filtering (a walk that grew with the history).
+    Whether a curve's raw points fit under its cap needs no more: counting a year's runs
+    walked all 35,000 index entries, a third of reading the year's curve.
     """
-    in_span = _OK, runs.c.started_at.between(since, until)
-    stmt = select(func.count(), func.min(runs.c.id), func.max(runs.c.id)).where(*in_span)
-    count, first, last = conn.execute(stmt).one()
-    return RunSpan(int(count), first, last)
+    # the start times alone: PostgreSQL can answer from ix_runs_state_started_at only
+    starts = select(runs.c.started_at).where(_OK, runs.c.started_at.between(since, until))
+    counted = select(func.count()).select_from(starts.limit(limit).subquery())
+    return int(conn.execute(counted).scalar_one())

@@ -10,12 +10,13 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on a server; must precede any pyplot import elsewhere
 
-from matplotlib.dates import AutoDateFormatter, AutoDateLocator, date2num
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.dates import date2num
 
-from ...units import axis_scale, distinct, humanise
+from ...units import axis_scale
+from .axis_text import UnitFormatter
+from .figures import Layout, borrowed
 from .plot_data import MetricCurve, PlotView, StatusCurve
+from .png import png_of
 
 COLORS = ["#2f6fdf", "#d9480f", "#2b8a3e", "#ae3ec9", "#0c8599", "#b08800", "#c2255c", "#5c7cfa"]
 DASHES = ["-", "--", ":", "-.", (0, (1, 3)), (0, (12, 6)), (0, (4, 2, 1, 2)), (0, (6, 2))]
@@ -40,7 +41,6 @@ HATCH_INK = "#1a1a1a"
 LABEL_MIN_SHARE = 0.07
 MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
 
-WIDTH = 9.0  # inches, at 100 dpi
 #: inches: room for the value axis' tick labels; and the width of a character of a status label
 MIN_LEFT, LABEL_CHAR = 0.75, 0.065
 
@@ -65,39 +65,37 @@ def render_image(view: PlotView, fmt: str, title: str) -> tuple[bytes, str]:
     metrics = [c for c in view.curves if isinstance(c, MetricCurve)]
     statuses = [c for c in view.curves if isinstance(c, StatusCurve)]
     groups = _panels(_by_axis(metrics))
-    legend_rows = -(-len(metrics) // 2)
-    height = 1.2 + 2.6 * max(1, len(groups)) * bool(metrics) + 0.35 * len(statuses)
-    height += 0.22 * legend_rows
-    fig = Figure(figsize=(WIDTH, height), dpi=100)
-    heights = [4.0] * len(groups) + [0.45] * len(statuses)
-    axes = fig.subplots(
-        len(heights),
-        1,
-        sharex=True,
-        squeeze=False,
-        gridspec_kw={"height_ratios": heights, **_margins(statuses, height, legend_rows)},
-    )[:, 0]
-    start, end = _time(view.from_ms), _time(view.to_ms)
-    handles: list[Any] = []
-    for ax, group in zip(axes, groups, strict=False):
-        handles += _draw_panel(ax, group, metrics)
-    for ax, curve in zip(axes[len(groups) :], statuses, strict=True):
-        _draw_status(ax, curve, max(1, view.to_ms - view.from_ms))
-    last = axes[-1]
-    locator = AutoDateLocator()
-    last.xaxis.set_major_locator(locator)
-    last.xaxis.set_major_formatter(AutoDateFormatter(locator, tz=UTC))
-    last.set_xlim(start, end)
-    last.set_xlabel("UTC")
-    if handles:  # below everything: a legend never covers a curve
-        fig.legend(handles=handles, loc="lower center", ncols=2, fontsize=8, frameon=False)
-    if metrics and not any(c.points for c in metrics):
-        axes[0].text(0.5, 0.5, "no data in this interval", transform=axes[0].transAxes, ha="center")
-    fig.suptitle(f"{title}: {view.from_text} to {view.to_text}", fontsize=10)
-    buffer = io.BytesIO()
-    metadata = {"Date": None} if fmt == "svg" else {}  # no timestamp: equal plots, equal bytes
-    fig.savefig(buffer, format=fmt, metadata=metadata)
-    return buffer.getvalue(), MEDIA[fmt]
+    with borrowed(_layout(groups, statuses)) as canvas:
+        handles: list[Any] = []
+        for axes, group in zip(canvas.panels, groups, strict=True):
+            handles += _draw_panel(axes, group, metrics)
+        for ax, curve in zip(canvas.statuses, statuses, strict=True):
+            _draw_status(ax, curve, max(1, view.to_ms - view.from_ms))
+        canvas.last.set_xlim(_time(view.from_ms), _time(view.to_ms))
+        fig = canvas.figure
+        if handles:  # below everything: a legend never covers a curve
+            fig.legend(handles=handles, loc="lower center", ncols=2, fontsize=8, frameon=False)
+        if metrics and not any(c.points for c in metrics):
+            first = canvas.panels[0][0]
+            first.text(0.5, 0.5, "no data in this interval", transform=first.transAxes, ha="center")
+        fig.suptitle(f"{title}: {view.from_text} to {view.to_text}", fontsize=10)
+        if fmt == "png":
+            return png_of(canvas.agg), MEDIA[fmt]
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, metadata={"Date": None})  # equal plots, equal bytes
+        return buffer.getvalue(), MEDIA[fmt]
+
+
+def _layout(groups: list[list[list[MetricCurve]]], statuses: list[StatusCurve]) -> Layout:
+    """The frame of the image: the panels' value axes and whether they write a unit, the
+    status rows, a left margin wide enough for their labels, the legend's rows."""
+    label = max((len(c.label) for c in statuses), default=0)
+    return Layout(
+        panels=tuple(tuple(bool(curves[0].axis) for curves in group) for group in groups),
+        statuses=len(statuses),
+        left=max(MIN_LEFT, LABEL_CHAR * label + 0.2),
+        legend_rows=-(-sum(len(curves) for group in groups for curves in group) // 2),
+    )
 
 
 def _by_axis(curves: list[MetricCurve]) -> list[list[MetricCurve]]:
@@ -113,48 +111,21 @@ def _panels(axes: list[list[MetricCurve]]) -> list[list[list[MetricCurve]]]:
     return [axes] if len(axes) <= 2 else [[a] for a in axes]
 
 
-def _margins(statuses: list[StatusCurve], height: float, legend_rows: int) -> dict[str, float]:
-    """Fixed margins, wide enough for the status labels on the left and the legend below.
-
-    Matplotlib's constrained layout measured every text to find them: 40 % of a year's plot.
-    """
-    label = max((len(c.label) for c in statuses), default=0)
-    left = max(MIN_LEFT, LABEL_CHAR * label + 0.2)
-    return {
-        "left": left / WIDTH,
-        "right": 1 - 0.85 / WIDTH,
-        "top": 1 - 0.45 / height,
-        "bottom": (0.6 + 0.22 * legend_rows) / height,
-        "hspace": 0.15,
-    }
-
-
-def _draw_panel(ax: Any, group: list[list[MetricCurve]], every: list[MetricCurve]) -> list[Any]:
-    """One panel: its first unit on the left axis, a second on a right one; the legend lines."""
+def _draw_panel(
+    axes: list[Any], group: list[list[MetricCurve]], every: list[MetricCurve]
+) -> list[Any]:
+    """One panel: its first unit on the left axis, a second on the right one; the legend lines."""
     handles = []
-    for side, curves in enumerate(group):
-        target = ax if side == 0 else ax.twinx()
+    for target, curves in zip(axes, group, strict=False):  # a statuses' plot: no curves
         for curve in curves:
             handles.append(_draw_curve(target, curve, every.index(curve)))
             _draw_thresholds(target, curve)
             _draw_changes(target, curve, every.index(curve))
         unit = curves[0].axis  # hours and days drawn as seconds, a fraction as percent
-        target.yaxis.set_major_formatter(FuncFormatter(_tick_labels(target, unit)))
+        target.yaxis.set_major_formatter(UnitFormatter(unit))
         if unit:
             target.set_ylabel(unit, fontsize=8)
-    ax.grid(True, alpha=0.3)
     return handles
-
-
-def _tick_labels(ax: Any, unit: str) -> Any:
-    """A formatter writing the axis' ticks in its unit, with the detail that tells them apart."""
-
-    def label(value: float, position: int | None) -> str:
-        ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
-        texts = dict(zip(ticks, distinct(ticks, unit), strict=True))
-        return texts.get(value, humanise(value, unit))
-
-    return label
 
 
 def _draw_curve(ax: Any, curve: MetricCurve, i: int) -> Any:
@@ -227,5 +198,4 @@ def _draw_status(ax: Any, curve: StatusCurve, span_ms: float) -> None:
                 transform=ax.get_xaxis_transform(),
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
             )
-    ax.set_yticks([])
     ax.set_ylabel(curve.label, rotation=0, ha="right", va="center", fontsize=8)
