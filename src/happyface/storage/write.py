@@ -78,10 +78,13 @@ def finish_run(
     category_statuses: Mapping[str, Status],
     finished_at: datetime,
     sources: Sequence[SourceReport] = (),
-) -> None:
+) -> datetime | None:
     """Store every result, category status and sample of a run, mark it 'ok', roll up.
 
-    The caller commits; nothing of the run is visible to readers before that.
+    The caller commits; nothing of the run is visible to readers before that. Returns when
+    the run started if it completes days whose rollups are still to be written: the caller
+    writes them with `rollup.complete_before` in a transaction of its own once this one has
+    committed (see rollup.py).
     """
     started_at = _mark_ok(conn, run_id, finished_at)
     module_ids = catalogue.module_ids(conn, (r.module_id for r in records))
@@ -91,7 +94,7 @@ def finish_run(
     _store_results(conn, catalogue, run_id, records, module_ids, category_ids)
     rows = [(run_id, category_ids[c], STATUS_CODES[s]) for c, s in category_statuses.items()]
     insert_rows(conn, run_categories, ("run_id", "category_id", "status"), rows)
-    _store_rollups(conn, catalogue, started_at, records, module_ids)
+    days_due = _store_rollups(conn, catalogue, started_at, records, module_ids)
     record_statuses(
         conn,
         started_at,
@@ -99,6 +102,7 @@ def finish_run(
         | {("category", c): s for c, s in category_statuses.items()},
     )
     write_source_quality(conn, run_id, started_at, sources)
+    return started_at if days_due else None
 
 
 def _mark_ok(conn: Connection, run_id: int, finished_at: datetime) -> datetime:
@@ -176,8 +180,9 @@ def _store_rollups(
     started_at: datetime,
     records: Sequence[ModuleRecord],
     module_ids: Mapping[str, int],
-) -> None:
-    """Give each metric its series, then bring the rollups up to this run."""
+) -> bool:
+    """Give each metric its series, then bring the rollups up to this run; True when it
+    completes days still to be written."""
     keyed = [
         ((module_ids[r.module_id], name), value)
         for r in records
@@ -185,7 +190,7 @@ def _store_rollups(
     ]
     series_ids = catalogue.series_ids(conn, (key for key, _ in keyed))
     samples = [(series_ids[key], value) for key, value in keyed]
-    rollup.record_run(conn, started_at, samples)
+    return rollup.record_run(conn, started_at, samples)
 
 
 def fail_run(conn: Connection, run_id: int, finished_at: datetime, error: str) -> None:
