@@ -12,7 +12,7 @@ from ..errors import StorageError
 from ..quality import SourceReport
 from ..status import Status
 from . import lock, rollup
-from .bulk import insert_rows
+from .bulk import Rows, insert_together
 from .catalogue import Catalogue
 from .details import details_ids, details_key, dumps
 from .hashed import content_hash
@@ -91,9 +91,13 @@ def finish_run(
     category_ids = catalogue.category_ids(
         conn, [r.category_id for r in records] + list(category_statuses)
     )
-    _store_results(conn, catalogue, run_id, records, module_ids, category_ids)
-    rows = [(run_id, category_ids[c], STATUS_CODES[s]) for c, s in category_statuses.items()]
-    insert_rows(conn, run_categories, ("run_id", "category_id", "status"), rows)
+    rows = _result_rows(conn, catalogue, run_id, records, module_ids, category_ids)
+    statuses = [(run_id, category_ids[c], STATUS_CODES[s]) for c, s in category_statuses.items()]
+    # one statement on PostgreSQL: each round trip waits for the server to be scheduled
+    insert_together(
+        conn,
+        [Rows(results, RESULT_COLUMNS, rows), Rows(run_categories, CATEGORY_COLUMNS, statuses)],
+    )
     days_due = _store_rollups(conn, catalogue, started_at, records, module_ids)
     record_statuses(
         conn,
@@ -139,22 +143,24 @@ RESULT_COLUMNS = (
     "extract_seconds",
     "error",
 )
+CATEGORY_COLUMNS = ("run_id", "category_id", "status")
 
 
-def _store_results(
+def _result_rows(
     conn: Connection,
     catalogue: Catalogue,
     run_id: int,
     records: Sequence[ModuleRecord],
     module_ids: Mapping[str, int],
     category_ids: Mapping[str, int],
-) -> None:
-    """One row per module: its status, packed metrics and a reference to its details."""
+) -> list[tuple[object, ...]]:
+    """One row per module (RESULT_COLUMNS): its status, packed metrics and a reference to its
+    details, stored first when new."""
     keys = [details_key(r.result) for r in records]
     detail_ids = details_ids(conn, dict(k for k in keys if k is not None))
     packed = [pack_metrics(r.result.metrics) if r.result.metrics else None for r in records]
     layout_ids = catalogue.layout_ids(conn, (p[0] for p in packed if p is not None))
-    rows = [
+    return [
         (
             module_ids[r.module_id],
             run_id,
@@ -171,7 +177,6 @@ def _store_results(
         )
         for r, p, k in zip(records, packed, keys, strict=True)
     ]
-    insert_rows(conn, results, RESULT_COLUMNS, rows)
 
 
 def _store_rollups(
