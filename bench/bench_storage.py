@@ -6,8 +6,9 @@ Prints a table of figures; each timed call is checked to have returned what it s
 (a) `finish_run` of runs of 200 modules (5 metrics and a small table each; the tables of 20
     modules change every run, the others repeat), one run every 15 minutes for two days and
     into a third, cleaned hourly as `serve` does (which packs each ended day): p50 and max
-    ms (the max is a run that writes a day's rollups), how long the cleanup that packs a
-    day takes, and the database's growth per run over the second day (steady state), by
+    ms, how long writing a day's rollups takes after the day's first run (in a transaction
+    of its own, as the runner does) and the cleanup that packs a day, and the database's
+    growth per run over the second day (steady state), by
     table and by index, extrapolated to a year of 15-minute runs (PostgreSQL vacuumed after
     each run, as autovacuum would be). `--quick` runs every three hours instead.
 (b) synthetic history of 100 modules with 2 metrics each (a count, always integral, and a
@@ -41,6 +42,7 @@ from tests.fixtures.postgres import PostgresCluster
 
 from happyface import Result, Status, Table
 from happyface.storage import ModuleRecord, Retention, Store, open_store
+from happyface.storage.rollup import DAY, bucket_of, open_day, written_until
 
 START = datetime(2023, 1, 1, tzinfo=UTC)
 STEP = timedelta(minutes=15)
@@ -174,7 +176,7 @@ def bench_finish_run(backend: str, url: str, step: timedelta) -> Figures:
     rng = random.Random(1)
     categories = {f"cat{c}": Status.HAPPY for c in range(CATEGORIES)}
     per_day = timedelta(days=1) // step
-    timings, cpu, per_run, packing = [], [], [], []
+    timings, cpu, per_run, packing, writing_days = [], [], [], [], []
     sizes: list[tuple[int, dict[str, int], dict[str, int]]] = []
     day: list[tuple[datetime, float]] = []  # one metric's values so far today
     firsts: list[tuple[int, list[ModuleRecord]]] = []  # each day's first run, checked packed
@@ -185,11 +187,16 @@ def bench_finish_run(backend: str, url: str, step: timedelta) -> Figures:
         assert run_id is not None
         statements.clear()
         began, began_cpu = time.perf_counter(), time.process_time()
-        store.finish_run(run_id, records, categories, t)
+        due = store.finish_run(run_id, records, categories, t)
         if i:  # the first run also creates the catalogue of names
             timings.append((time.perf_counter() - began) * 1000)
             cpu.append((time.process_time() - began_cpu) * 1000)
             per_run.append(len(statements))
+        if due is not None:  # as the runner does after a day's first run
+            began = time.perf_counter()
+            store.write_ended_days(due)
+            writing_days.append((time.perf_counter() - began) * 1000)
+            check_days_written(store, t)
         if t.minute == 0:
             began = time.perf_counter()
             store.cleanup(t, Retention())
@@ -223,6 +230,10 @@ def bench_finish_run(backend: str, url: str, step: timedelta) -> Figures:
         ),
         (f"{label}: max ms", f"{max(timings):.1f}"),
         (f"{label}: statements p50 (max)", f"{statistics.median(per_run):.0f} ({max(per_run)})"),
+        (
+            f"(a) {backend}: writing a day's rollups after its first run ms",
+            " ".join(f"{w:.0f}" for w in writing_days),
+        ),
         (
             f"(a) {backend}: cleanup that packs a day of {per_day} runs ms",
             " ".join(f"{p:.0f}" for p in packing),
@@ -291,6 +302,13 @@ def check_curve(store: Store, samples: list[tuple[datetime, float]]) -> None:
     assert [(p.t, p.min, p.max) for p in points] == [(t, lo, hi) for t, _, lo, hi in expected]
     assert all(
         math.isclose(p.value, mean) for p, (_, mean, _, _) in zip(points, expected, strict=True)
+    )
+
+
+def check_days_written(store: Store, t: datetime) -> None:
+    """Every day before `t`'s is rolled up: `t`'s day is the first open one."""
+    assert store.read("reading the marks", lambda c: open_day(written_until(c))) == bucket_of(
+        t, DAY
     )
 
 

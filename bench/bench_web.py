@@ -60,7 +60,8 @@ def populate(folder: Path) -> Site:
     for i in range(steps):  # a year of one module's history: the plot reads it back
         t = start + YEAR_STEP * i
         run = store.begin_run(t, "bench", site.snapshot)
-        store.finish_run(run, [record("m0_0", "cat0", i)], {"cat0": Status.HAPPY}, t)
+        if store.finish_run(run, [record("m0_0", "cat0", i)], {"cat0": Status.HAPPY}, t):
+            store.write_ended_days(t)  # as the runner does after a day's first run
     write_full_runs(store, site, FULL_RUNS, NOW)
     store.close()
     return site

@@ -21,6 +21,7 @@ from happyface.config.site import Site
 from happyface.plugins import Registry
 from happyface.sources import RawInput, Source
 from happyface.storage import Store, open_store
+from happyface.storage.rollup import DAY, bucket_of, open_day, written_until
 from tests.fixtures.site import write_site
 from tests.fixtures.sources import MisbehavingServer
 
@@ -225,6 +226,31 @@ async def test_two_schedulers_run_a_slot_once(runner: Runner) -> None:
         )
         == 1
     )
+
+
+def first_open_day(store: Store) -> int | None:
+    """The first day whose rollups are not written (see storage/rollup.py)."""
+    return store.read("reading the marks", lambda conn: open_day(written_until(conn)))
+
+
+@pytest.mark.parametrize("writing", ["works", "fails"])
+async def test_the_first_run_of_a_day_is_followed_by_the_rollups_of_the_day_before(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch, writing: str
+) -> None:
+    evening = datetime(2024, 3, 1, 23, 50, tzinfo=UTC)
+    assert await runner.run(evening) is not None
+    assert first_open_day(runner.store) == bucket_of(evening, DAY)
+    if writing == "fails":  # the run is stored: it stays so, the days wait for the next one
+
+        def outage(now: datetime) -> None:
+            raise StorageError("database unreachable")
+
+        monkeypatch.setattr(runner.store, "write_ended_days", outage)
+    morning = evening + timedelta(minutes=15)
+    outcome = await runner.run(morning)
+    assert outcome is not None and runner.store.latest_run() == runner.store.run(outcome.run_id)
+    written = bucket_of(morning if writing == "works" else evening, DAY)
+    assert first_open_day(runner.store) == written
 
 
 async def test_a_run_that_fails_is_recorded_and_never_visible(

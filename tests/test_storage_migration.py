@@ -4,7 +4,7 @@ A store at revision 0005 is filled the way that version wrote it (every result's
 its metrics, one samples row per metric), upgraded by opening it, and read back: every result
 gives exactly what it gave before, details are stored once per content, the curves come from
 the packed samples. Downgrading gives the old rows back. Migration 0012 packs the hourly
-rollups a day a row, and back.
+rollups a day a row, and back; 0014 drops four of the results' foreign keys, and back.
 """
 
 from __future__ import annotations
@@ -212,4 +212,35 @@ def test_0012_packs_hourly_rollups_a_day_a_row_and_unpacks_them(database_url: st
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM rollups_hourly")).scalar() == 6
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    engine.dispose()
+
+
+def results_keys(engine: sa.Engine) -> list[str]:
+    """The tables the results' foreign keys reference."""
+    return sorted(fk["referred_table"] for fk in sa.inspect(engine).get_foreign_keys("results"))
+
+
+def test_0014_drops_the_keys_of_results_but_the_details_one_and_keeps_every_row(
+    database_url: str,
+) -> None:
+    migrate(database_url, "0005")
+    fill_as_0005(database_url)
+    migrate(database_url, "0013")
+    engine = sa.create_engine(database_url)
+    query = sa.text("SELECT * FROM results ORDER BY module_id, run_id")
+    with engine.connect() as conn:
+        before = conn.execute(query).all()
+    assert results_keys(engine) == [
+        "categories", "metric_layouts", "modules", "result_details", "runs"]  # fmt: skip
+    migrate(database_url, "0014")
+    with engine.connect() as conn:
+        assert conn.execute(query).all() == before and len(before) == 6
+        if engine.dialect.name == "sqlite":  # the copy is WITHOUT ROWID like the original
+            sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'results'"))
+            assert sql.scalar_one().rstrip().endswith("WITHOUT ROWID")
+    assert results_keys(engine) == ["result_details"]
+    migrate(database_url, "0013", down=True)
+    with engine.connect() as conn:
+        assert conn.execute(query).all() == before
+    assert len(results_keys(engine)) == 5
     engine.dispose()

@@ -19,12 +19,21 @@ T0 = datetime(2024, 3, 1, 22, 0, tzinfo=UTC)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
-def run_at(store: Store, t: datetime, value: float) -> None:
-    """A finished run at `t` whose one module reports `value`."""
+def run_at(store: Store, t: datetime, value: float, write_days: bool = True) -> None:
+    """A finished run at `t` whose one module reports `value` (see run_with)."""
+    run_with(store, t, {"running": value}, write_days)
+
+
+def run_with(store: Store, t: datetime, metrics: dict[str, float], write_days: bool = True) -> None:
+    """A finished run at `t` whose one module reports `metrics`; then, as the runner does,
+    the days it completes are written (unless not `write_days`: as if the process died
+    between the two transactions)."""
     run_id = store.begin_run(t, "host-a", {"site": "test"})
     assert run_id is not None
-    record = ModuleRecord("jobs", "cat", Status.HAPPY, "", Result(metrics={"running": value}))
-    store.finish_run(run_id, [record], {"cat": Status.HAPPY}, t + timedelta(seconds=5))
+    record = ModuleRecord("jobs", "cat", Status.HAPPY, "", Result(metrics=metrics))
+    due = store.finish_run(run_id, [record], {"cat": Status.HAPPY}, t + timedelta(seconds=5))
+    if due is not None and write_days:
+        store.write_ended_days(due)
 
 
 def folded(raw: list[tuple[datetime, float]], width: timedelta) -> list[Point]:
@@ -135,14 +144,6 @@ def test_retention_keeps_what_the_open_buckets_are_computed_from(store: Store) -
         )
 
 
-def run_with(store: Store, t: datetime, metrics: dict[str, float]) -> None:
-    """A finished run at `t` whose one module reports `metrics`."""
-    run_id = store.begin_run(t, "host-a", {"site": "test"})
-    assert run_id is not None
-    record = ModuleRecord("jobs", "cat", Status.HAPPY, "", Result(metrics=metrics))
-    store.finish_run(run_id, [record], {"cat": Status.HAPPY}, t + timedelta(seconds=5))
-
-
 def metric_curve(
     store: Store, metric: str, since: datetime, width: timedelta, count: int
 ) -> list[Point]:
@@ -226,3 +227,29 @@ def test_an_hour_whose_runs_differ_in_their_metrics_is_folded_from_all_of_them(
     run_with(store, day1 + DAY, {"running": 1.0})  # writes the day
     assert_same(metric_curve(store, "running", day1, HOUR, 4), folded(running, HOUR))
     assert_same(metric_curve(store, "queued", day1, HOUR, 4), folded(queued, HOUR))
+
+
+@pytest.mark.parametrize("recovered_by", ["the next run", "the cleanup"])
+def test_a_day_left_unwritten_by_a_process_dying_after_its_run_is_written_later(
+    store: Store, recovered_by: str
+) -> None:
+    day1 = datetime(2024, 3, 1, tzinfo=UTC)
+    since = day1 + timedelta(hours=20)
+    raw = [(since + timedelta(minutes=m), float(m % 7) - 2.5) for m in range(0, 4 * 60, 15)]
+    for t, value in raw:
+        run_at(store, t, value)
+    # the first run of day 2 is stored (its own transaction), then the process dies
+    raw.append((day1 + DAY + timedelta(minutes=5), 9.0))
+    run_at(store, *raw[-1], write_days=False)
+    assert stored_buckets(store, rollups_hourly) == stored_buckets(store, rollups_daily) == []
+    assert_same(curve(store, since, HOUR, 5), folded(raw, HOUR))  # computed from raw meanwhile
+    if recovered_by == "the next run":
+        raw.append((day1 + DAY + timedelta(minutes=20), -1.0))
+        run_at(store, *raw[-1])
+    else:
+        store.cleanup(day1 + DAY + timedelta(hours=1), Retention(results_days=365))
+    first_hour = bucket_of(since, 3600)
+    assert stored_buckets(store, rollups_hourly) == [first_hour + h for h in range(4)]
+    assert stored_buckets(store, rollups_daily) == [bucket_of(day1, 86400)]
+    assert_same(curve(store, since, HOUR, 5), folded(raw, HOUR))
+    assert_same(curve(store, day1, DAY, 2), folded(raw, DAY))

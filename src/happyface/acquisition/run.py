@@ -197,7 +197,9 @@ class Runner:
             # measured from `now`, so a run for a past time (a backfill) keeps its real duration
             finished = now + timedelta(seconds=time.monotonic() - clock)
             records = await publish(feed, records)
-            await off_loop(self.store.finish_run, run_id, records, categories, finished, sources)
+            days_due = await off_loop(
+                self.store.finish_run, run_id, records, categories, finished, sources
+            )
         except BaseException as exc:
             discard(feed)
             reason = _reason(exc, self.site.settings.run_timeout)
@@ -223,7 +225,17 @@ class Runner:
             outcome.errors,
             (finished - now).total_seconds(),
         )
+        if days_due is not None:
+            await self._write_ended_days(days_due)
         return outcome
+
+    async def _write_ended_days(self, now: datetime) -> None:
+        """Roll up the days before the run's, which it completed; the run is stored already,
+        so a failure here only leaves them to the next run or cleanup."""
+        try:
+            await settled(off_loop(self.store.write_ended_days, now))
+        except StorageError as exc:
+            log.warning("the rollups of ended days are left to the next run or cleanup: %s", exc)
 
     async def _fail(self, run_id: int, now: datetime, slot: datetime | None, reason: str) -> None:
         """Record the run as failed; spool that while the database cannot take it."""

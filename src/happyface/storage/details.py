@@ -20,10 +20,16 @@ from .hashed import content_hash, stored_ids
 from .records import details_payload
 from .schema import result_details
 
+# one encoder for every call: json.dumps with options builds a new one each time, and a run
+# encodes every module's details; no cycle check, as results are plain data built from records
+_ENCODER = json.JSONEncoder(
+    separators=(",", ":"), sort_keys=True, ensure_ascii=False, check_circular=False
+)
+
 
 def dumps(value: Any) -> str:
     """Compact, stable JSON: the same content always gives the same text."""
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def details_key(result: Result) -> tuple[str, str] | None:

@@ -74,18 +74,19 @@ def record_statuses(conn: Connection, at: datetime, statuses: Mapping[Subject, S
     """
     t = state_periods.c
     open_rows = conn.execute(
-        select(t.subject_kind, t.subject_id, t.since, t.status).where(t.until.is_(None))
+        select(t.subject_kind, t.subject_id, t.status, t.since).where(t.until.is_(None))
     )
-    current = {(r.subject_kind, r.subject_id): (utc(r.since), r.status) for r in open_rows}
+    # a start stays as read until needed: most subjects keep their status run after run
+    current = {(kind, id_): (code, since) for kind, id_, code, since in open_rows}
     opened = []
     for subject, status in statuses.items():
         code = STATUS_CODES[status]
         found = current.get(subject)
-        if found is not None and (found[1] == code or found[0] >= at):
-            continue
         if found is not None:
+            if found[0] == code or (since := utc(found[1])) >= at:
+                continue
             conn.execute(
-                update(state_periods).where(_is(subject), t.since == found[0]).values(until=at)
+                update(state_periods).where(_is(subject), t.since == since).values(until=at)
             )
         opened.append({"subject_kind": subject[0], "subject_id": subject[1], "since": at,
                        "until": None, "status": code})  # fmt: skip

@@ -2,10 +2,16 @@
 
 Folding every run into its hour and day (an upsert of every series, twice) was the largest
 part of storing a run, and on PostgreSQL each upsert left a dead row behind. A day is now
-written when the first run of a later day begins: its hours from the raw samples packed in
-the results, one row per series and day (hourly_rows.py), and its daily row from those hours.
+written once a run of a later day is stored: its hours from the raw samples packed in the
+results, one row per series and day (hourly_rows.py), and its daily row from those hours.
 Until then the day is *open*, and readers compute its hours from the raw samples (see
 buckets.py), so a curve shows the same points either way.
+
+Writing a day takes half a second at 200 modules, thirty times a run's own work, so it is
+not done in the run's transaction: the run only says that days are due (`record_run`), and
+the caller writes them in a transaction of their own right after (`complete_before`). Until
+that commits the marks stay where they were, so a process that dies in between loses
+nothing: the next run says the days are due again, and the cleanup writes them anyway.
 
 Retention first writes the days whose time has passed though no run began since.
 `meta` records for each level where its written buckets end (`written_key`): the start of
@@ -82,23 +88,25 @@ def open_day(marks: Mapping[str, int]) -> int | None:
     return min(marks[table.name] * width // DAY for table, width in LEVELS)
 
 
-def record_run(conn: Connection, t: datetime, samples: Sequence[tuple[int, float]]) -> None:
-    """Bring both levels up to a run started at `t` with `samples` (series id, value).
+def record_run(conn: Connection, t: datetime, samples: Sequence[tuple[int, float]]) -> bool:
+    """Bring both levels up to a run started at `t` with `samples` (series id, value), but
+    for the days it completes: True when there are such days, for `complete_before(t)`.
 
-    Writes the days the run completes, or folds the samples of a run whose day is already
-    written into it. The first run (also the first after a store lost its marks) only marks
-    its own day as the first open one.
+    Folds the samples of a run whose day is already written into it. The first run (also
+    the first after a store lost its marks) only marks its own day as the first open one.
     """
     day, first_open = bucket_of(t, DAY), open_day(written_until(conn))
-    if first_open is not None and day < first_open:
+    if first_open is None:
+        _advance(conn, None, day)
+    elif day < first_open:
         _fold(conn, t, samples)
-    elif first_open != day:
-        _advance(conn, first_open, day)
+    return first_open is not None and day > first_open
 
 
 def complete_before(conn: Connection, t: datetime) -> None:
-    """Write the days that ended before `t`, though no run has begun since (retention's
-    first step: what is complete is rolled up before the raw samples may go)."""
+    """Write the days that ended before `t`: after a run that `record_run` said completes
+    days, and as retention's first step (what is complete is rolled up before the raw
+    samples may go, also when no run has begun since)."""
     day, first_open = bucket_of(t, DAY), open_day(written_until(conn))
     if first_open is not None and day > first_open:
         _advance(conn, first_open, day)

@@ -12,7 +12,7 @@ from ..errors import StorageError
 from ..quality import SourceReport
 from ..status import Status
 from . import lock, rollup
-from .bulk import insert_rows
+from .bulk import Rows, insert_together
 from .catalogue import Catalogue
 from .details import details_ids, details_key, dumps
 from .hashed import content_hash
@@ -78,20 +78,27 @@ def finish_run(
     category_statuses: Mapping[str, Status],
     finished_at: datetime,
     sources: Sequence[SourceReport] = (),
-) -> None:
+) -> datetime | None:
     """Store every result, category status and sample of a run, mark it 'ok', roll up.
 
-    The caller commits; nothing of the run is visible to readers before that.
+    The caller commits; nothing of the run is visible to readers before that. Returns when
+    the run started if it completes days whose rollups are still to be written: the caller
+    writes them with `rollup.complete_before` in a transaction of its own once this one has
+    committed (see rollup.py).
     """
     started_at = _mark_ok(conn, run_id, finished_at)
     module_ids = catalogue.module_ids(conn, (r.module_id for r in records))
     category_ids = catalogue.category_ids(
         conn, [r.category_id for r in records] + list(category_statuses)
     )
-    _store_results(conn, catalogue, run_id, records, module_ids, category_ids)
-    rows = [(run_id, category_ids[c], STATUS_CODES[s]) for c, s in category_statuses.items()]
-    insert_rows(conn, run_categories, ("run_id", "category_id", "status"), rows)
-    _store_rollups(conn, catalogue, started_at, records, module_ids)
+    rows = _result_rows(conn, catalogue, run_id, records, module_ids, category_ids)
+    statuses = [(run_id, category_ids[c], STATUS_CODES[s]) for c, s in category_statuses.items()]
+    # one statement on PostgreSQL: each round trip waits for the server to be scheduled
+    insert_together(
+        conn,
+        [Rows(results, RESULT_COLUMNS, rows), Rows(run_categories, CATEGORY_COLUMNS, statuses)],
+    )
+    days_due = _store_rollups(conn, catalogue, started_at, records, module_ids)
     record_statuses(
         conn,
         started_at,
@@ -99,6 +106,7 @@ def finish_run(
         | {("category", c): s for c, s in category_statuses.items()},
     )
     write_source_quality(conn, run_id, started_at, sources)
+    return started_at if days_due else None
 
 
 def _mark_ok(conn: Connection, run_id: int, finished_at: datetime) -> datetime:
@@ -135,22 +143,24 @@ RESULT_COLUMNS = (
     "extract_seconds",
     "error",
 )
+CATEGORY_COLUMNS = ("run_id", "category_id", "status")
 
 
-def _store_results(
+def _result_rows(
     conn: Connection,
     catalogue: Catalogue,
     run_id: int,
     records: Sequence[ModuleRecord],
     module_ids: Mapping[str, int],
     category_ids: Mapping[str, int],
-) -> None:
-    """One row per module: its status, packed metrics and a reference to its details."""
+) -> list[tuple[object, ...]]:
+    """One row per module (RESULT_COLUMNS): its status, packed metrics and a reference to its
+    details, stored first when new."""
     keys = [details_key(r.result) for r in records]
     detail_ids = details_ids(conn, dict(k for k in keys if k is not None))
     packed = [pack_metrics(r.result.metrics) if r.result.metrics else None for r in records]
     layout_ids = catalogue.layout_ids(conn, (p[0] for p in packed if p is not None))
-    rows = [
+    return [
         (
             module_ids[r.module_id],
             run_id,
@@ -167,7 +177,6 @@ def _store_results(
         )
         for r, p, k in zip(records, packed, keys, strict=True)
     ]
-    insert_rows(conn, results, RESULT_COLUMNS, rows)
 
 
 def _store_rollups(
@@ -176,8 +185,9 @@ def _store_rollups(
     started_at: datetime,
     records: Sequence[ModuleRecord],
     module_ids: Mapping[str, int],
-) -> None:
-    """Give each metric its series, then bring the rollups up to this run."""
+) -> bool:
+    """Give each metric its series, then bring the rollups up to this run; True when it
+    completes days still to be written."""
     keyed = [
         ((module_ids[r.module_id], name), value)
         for r in records
@@ -185,7 +195,7 @@ def _store_rollups(
     ]
     series_ids = catalogue.series_ids(conn, (key for key, _ in keyed))
     samples = [(series_ids[key], value) for key, value in keyed]
-    rollup.record_run(conn, started_at, samples)
+    return rollup.record_run(conn, started_at, samples)
 
 
 def fail_run(conn: Connection, run_id: int, finished_at: datetime, error: str) -> None:
