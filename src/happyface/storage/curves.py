@@ -19,9 +19,10 @@ from sqlalchemy import Connection, Table, select
 
 from ..status import Status
 from .buckets import level_points
+from .points import Points
 from .raw import SeriesRef, raw_points
 from .read import config_spans, ok_run_span
-from .records import STATUS_OF_CODE, Point, utc
+from .records import STATUS_OF_CODE, utc
 from .rollup import LEVELS, bucket_of, written_until
 from .schema import meta, modules, series
 from .stored import timed_samples
@@ -60,7 +61,7 @@ def metric_series(
     until: datetime,
     max_points: int,
     excluded: Collection[int] = (),
-) -> list[Point]:
+) -> Points:
     """A metric's points in [since, until]: raw, hourly or daily, the finest that fits."""
     since, until = utc(since), utc(until)
     find = (
@@ -70,13 +71,13 @@ def metric_series(
     )
     found = conn.execute(find).first()
     if found is None or until < since:
-        return []
+        return Points.of(())
     ref = SeriesRef(found.id, found.module_id, metric)
     complete_from = horizons(conn)
     if _covers(complete_from.get(SAMPLES_FROM), since):
         span = ok_run_span(conn, since, until)
         if span.total <= max_points:
-            return raw_points(conn, ref, since, until, excluded)
+            return raw_points(conn, ref, since, until, excluded, span.ids)
     spans = config_spans(conn, excluded)
     marks = written_until(conn)
     chosen = len(LEVELS) - 1  # when nothing fits: the coarsest there is
@@ -90,14 +91,12 @@ def metric_series(
     return _outside(level_points(conn, chosen, ref, first, last, marks), width, spans)
 
 
-def _outside(
-    points: list[Point], width: int, spans: list[tuple[datetime, datetime]]
-) -> list[Point]:
+def _outside(points: Points, width: int, spans: list[tuple[datetime, datetime]]) -> Points:
     """The buckets (`width` seconds long) that overlap none of the `spans`."""
     if not spans:
         return points
     length = timedelta(seconds=width)
-    return [p for p in points if all(p.t + length <= a or p.t > b for a, b in spans)]
+    return Points.of(p for p in points if all(p.t + length <= a or p.t > b for a, b in spans))
 
 
 def _covers(complete_from: datetime | None, since: datetime) -> bool:

@@ -365,6 +365,13 @@ class RunSpan(NamedTuple):
     first_id: int | None
     last_id: int | None
 
+    @property
+    def ids(self) -> tuple[int, int] | None:
+        """The first and last id, or None when no run started in the span."""
+        if self.first_id is None or self.last_id is None:
+            return None
+        return self.first_id, self.last_id
+
 
 def ok_run_span(conn: Connection, since: datetime, until: datetime) -> RunSpan:
     """How many visible runs started in [since, until], with their id bounds: one index range.
