@@ -373,13 +373,15 @@ class RunSpan(NamedTuple):
         return self.first_id, self.last_id
 
 
-def ok_run_span(conn: Connection, since: datetime, until: datetime) -> RunSpan:
-    """How many visible runs started in [since, until], with their id bounds: one index range.
+def ok_run_span(since: datetime, until: datetime) -> Select[int, Any, Any]:
+    """How many visible runs started in [since, until], with their id bounds (the columns of
+    a `RunSpan`): one index range.
 
     The count keeps PostgreSQL from answering min(id) by walking the runs' key from the start
     and filtering (a walk that grew with the history).
     """
     in_span = _OK, runs.c.started_at.between(since, until)
-    stmt = select(func.count(), func.min(runs.c.id), func.max(runs.c.id)).where(*in_span)
-    count, first, last = conn.execute(stmt).one()
-    return RunSpan(int(count), first, last)
+    total, first, last = func.count(), func.min(runs.c.id), func.max(runs.c.id)
+    return select(total.label("total"), first.label("first_id"), last.label("last_id")).where(
+        *in_span
+    )
