@@ -89,8 +89,9 @@ def metric_series(
 
 
 def _found(module_id: str, metric: str, since: datetime, until: datetime) -> Select[Any]:
-    """The series' ids, from when raw samples are complete and the visible runs in [since,
-    until]: all that decides between raw samples and rollups, in one round trip."""
+    """The series' ids, from when raw samples are complete (None: from the first run), and
+    the count and id range of the visible runs in [since, until]: all that decides between
+    raw samples and rollups, in one round trip."""
     span = ok_run_span(since, until).subquery()
     samples_from = select(meta.c.value).where(meta.c.key == SAMPLES_FROM).scalar_subquery()
     return (
