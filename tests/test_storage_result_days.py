@@ -195,3 +195,38 @@ def test_a_cleanup_packs_at_most_a_week_oldest_first(store: Store) -> None:
     store.cleanup(now, Retention())
     assert counted(store, "results") == 0
     assert everything(store, ids, now) == before
+
+
+def widths(i: int) -> list[ModuleRecord]:
+    """Metrics of every width (2, 4 and 8 bytes) at uneven offsets; from run 16 on, some runs
+    leave out `half` and another run is `tiny`, so that a day mixes layouts."""
+    metrics = {"count": float(i), "half": i + 0.5, "third": i + 1 / 3, "tiny": 1e-3 * (i + 1)}
+    if i >= 16 and i % 3:
+        del metrics["half"]
+    if i >= 16 and i % 3 != 1:
+        del metrics["tiny"]
+    result = Result(metrics=metrics)
+    return [ModuleRecord("pools", "storage", Status.HAPPY, "", result)]
+
+
+@pytest.mark.parametrize("metric", ["count", "half", "third", "tiny"])
+def test_a_raw_curve_is_read_from_packed_days_exactly(store: Store, metric: str) -> None:
+    """Two days of one layout (read whole) and a day of mixed layouts (read run by run)."""
+    times = [T0 + i * STEP for i in range(8 * 3 + 1)]
+    for i, t in enumerate(times):
+        run_id = store.begin_run(t, "h", CONFIG)
+        assert run_id is not None
+        store.finish_run(run_id, widths(i), {"storage": Status.HAPPY}, t)
+    expected = [
+        (t, m[metric]) for t, m in ((t, widths(i)[0].result.metrics) for i, t in enumerate(times))
+        if metric in m
+    ]  # fmt: skip
+    store.cleanup(times[-1], Retention())
+    assert counted(store, "result_days") == 3
+    curve = store.metric_series("pools", metric, T0, times[-1])
+    assert [(p.t, p.value) for p in curve] == expected
+    assert all(p.min == p.value == p.max for p in curve)
+    part = store.metric_series("pools", metric, times[3], times[-3])
+    assert [(p.t, p.value) for p in part] == [
+        (t, v) for t, v in expected if times[3] <= t <= times[-3]
+    ]

@@ -8,27 +8,31 @@ and the open one it was before hold the same runs.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping
 
 from sqlalchemy import Connection, select
 
 from .aggregates import Aggregate, fold_into
 from .hourly_rows import series_hours
+from .points import Points
 from .raw import SeriesRef, raw_points
-from .records import INSTANT, Point
-from .rollup import LEVELS, bucket_of, bucket_start
+from .records import INSTANT
+from .rollup import LEVELS, bucket_start
 
 
 def level_points(
     conn: Connection, level: int, ref: SeriesRef, first: int, last: int, marks: Mapping[str, int]
-) -> list[Point]:
+) -> Points:
     """The points of buckets [first, last] of a level, oldest first; `marks`: written_until."""
     _, width = LEVELS[level]
-    folded = _aggregates(conn, level, ref, first, last, marks)
-    return [
-        Point(bucket_start(bucket, width), total / n, low, high)
-        for bucket, (n, total, low, high) in sorted(folded.items())
-    ]
+    folded = sorted(_aggregates(conn, level, ref, first, last, marks).items())
+    return Points(
+        array("q", [bucket * width * 1_000_000 for bucket, _ in folded]),
+        array("d", [total / n for _, (n, total, _, _) in folded]),
+        array("d", [low for _, (_, _, low, _) in folded]),
+        array("d", [high for _, (_, _, _, high) in folded]),
+    )
 
 
 def _aggregates(
@@ -43,8 +47,9 @@ def _aggregates(
     open_first = max(first, mark)
     if level == 0:
         since, until = bucket_start(open_first, width), bucket_start(last + 1, width) - INSTANT
-        for p in raw_points(conn, ref, since, until):
-            fold_into(folded, bucket_of(p.t, width), 1, p.value, p.value, p.value)
+        samples = raw_points(conn, ref, since, until)
+        for t, value in zip(samples.micros, samples.values, strict=True):
+            fold_into(folded, t // (width * 1_000_000), 1, value, value, value)
         return folded
     ratio = width // LEVELS[level - 1][1]
     finer = _aggregates(conn, level - 1, ref, open_first * ratio, (last + 1) * ratio - 1, marks)

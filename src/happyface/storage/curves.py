@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Select, Table, select, true
 
 from ..status import Status
 from .buckets import level_points
+from .points import Points
 from .raw import SeriesRef, raw_points
-from .read import config_spans, ok_runs_up_to
-from .records import STATUS_OF_CODE, Point, utc
+from .read import RunSpan, config_spans, ok_run_span
+from .records import STATUS_OF_CODE, utc
 from .rollup import LEVELS, bucket_of, written_until
 from .schema import meta, modules, series
 from .stored import timed_samples
@@ -60,22 +62,19 @@ def metric_series(
     until: datetime,
     max_points: int,
     excluded: Collection[int] = (),
-) -> list[Point]:
+) -> Points:
     """A metric's points in [since, until]: raw, hourly or daily, the finest that fits."""
     since, until = utc(since), utc(until)
-    find = (
-        select(series.c.id, series.c.module_id)
-        .join(modules, modules.c.id == series.c.module_id)
-        .where(modules.c.name == module_id, series.c.name == metric)
-    )
-    found = conn.execute(find).first()
+    found = conn.execute(_found(module_id, metric, since, until, max_points + 1)).first()
     if found is None or until < since:
-        return []
+        return Points.of(())
     ref = SeriesRef(found.id, found.module_id, metric)
+    span = RunSpan(found.total, found.first_id, found.last_id)
+    text = found.samples_from  # None: complete since the first run
+    samples_from = None if text is None else datetime.fromisoformat(text)
+    if span.total <= max_points and _covers(samples_from, since):
+        return raw_points(conn, ref, since, until, excluded, span.ids)
     complete_from = horizons(conn)
-    raw = _covers(complete_from.get(SAMPLES_FROM), since)
-    if raw and ok_runs_up_to(conn, since, until, max_points + 1) <= max_points:
-        return raw_points(conn, ref, since, until, excluded)
     spans = config_spans(conn, excluded)
     marks = written_until(conn)
     chosen = len(LEVELS) - 1  # when nothing fits: the coarsest there is
@@ -89,14 +88,28 @@ def metric_series(
     return _outside(level_points(conn, chosen, ref, first, last, marks), width, spans)
 
 
-def _outside(
-    points: list[Point], width: int, spans: list[tuple[datetime, datetime]]
-) -> list[Point]:
+def _found(
+    module_id: str, metric: str, since: datetime, until: datetime, limit: int
+) -> Select[Any]:
+    """The series' ids, from when raw samples are complete (None: from the first run), and
+    the count (up to `limit`) and id range of the visible runs in [since, until]: all that
+    decides between raw samples and rollups, in one round trip."""
+    span = ok_run_span(since, until, limit).subquery()
+    samples_from = select(meta.c.value).where(meta.c.key == SAMPLES_FROM).scalar_subquery()
+    return (
+        select(series.c.id, series.c.module_id, samples_from.label("samples_from"), *span.c)
+        .join(modules, modules.c.id == series.c.module_id)
+        .join(span, true())
+        .where(modules.c.name == module_id, series.c.name == metric)
+    )
+
+
+def _outside(points: Points, width: int, spans: list[tuple[datetime, datetime]]) -> Points:
     """The buckets (`width` seconds long) that overlap none of the `spans`."""
     if not spans:
         return points
     length = timedelta(seconds=width)
-    return [p for p in points if all(p.t + length <= a or p.t > b for a, b in spans)]
+    return Points.of(p for p in points if all(p.t + length <= a or p.t > b for a, b in spans))
 
 
 def _covers(complete_from: datetime | None, since: datetime) -> bool:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Collection
 from datetime import datetime
-from itertools import pairwise
 from typing import NamedTuple
 
 from sqlalchemy import Connection
 
-from .records import Point
+from .points import Points
 from .result_days import micros
 from .stored import excluded_runs, hot_samples, layouts_by_id, packed_days
 
@@ -28,24 +28,34 @@ def raw_points(
     since: datetime,
     until: datetime,
     excluded: Collection[int] = (),
-) -> list[Point]:
-    """The metric's value in every visible run started in [since, until], oldest first.
+    run_ids: tuple[int, int] | None = None,
+) -> Points:
+    """The metric's value in every visible run started in [since, until], oldest first;
+    `run_ids`, when known: the first and last id of those runs.
 
-    Read straight from the packed days (a month is thirty of them): no tuple per result.
+    Read straight from the packed days (a month is thirty of them) into columns: no tuple
+    per result.
     """
     module = [ref.module]
     days = list(packed_days(conn, since, until, module))
-    hot = hot_samples(conn, since, until, module, excluded)
+    hot = hot_samples(conn, since, until, module, excluded, run_ids)
     used = {s[4] for s in hot if s[4] is not None}.union(*(d.layout_ids() for d in days))
     fields = {i: layout.fields.get(ref.metric) for i, layout in layouts_by_id(conn, used).items()}
     skipped = excluded_runs(conn, since, until, excluded)
     first, last = micros(since), micros(until)
-    points = [p for day in days for p in day.points(first, last, skipped, fields)]
+    columns = times, values = array("q"), array("d")
+    for day in days:
+        day.metric(first, last, skipped, fields, columns)
     for t, _, _, _, layout, packed in hot:
         field = None if layout is None else fields[layout]
         if field is not None and packed is not None:  # None: not reported in that run
-            value = float(field[1].unpack_from(packed, field[0])[0])
-            points.append(Point(t, value, value, value))
-    if any(a.t > b.t for a, b in pairwise(points)):
-        points.sort()  # days and rows come in time order, but for runs stored late
-    return points
+            times.append(micros(t))
+            values.append(field[1].unpack_from(packed, field[0])[0])
+    if list(times) != sorted(times):  # days and rows come in time order, but for runs stored late
+        return _sorted(times, values)
+    return Points(times, values)
+
+
+def _sorted(times: array[int], values: array[float]) -> Points:
+    order = sorted(range(len(times)), key=lambda i: (times[i], values[i]))
+    return Points(array("q", [times[i] for i in order]), array("d", [values[i] for i in order]))

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any, NamedTuple
 
-from .records import EPOCH, INSTANT, Point
+from .records import EPOCH, INSTANT
 
 VERSION = 2
 _HEAD = struct.Struct("<BI")
@@ -177,30 +177,29 @@ class PackedDay:
         """The metric layouts this day's results use (0: none)."""
         return set(self._column(_LAYOUTS))
 
-    def points(
+    def metric(
         self,
         first: int,
         last: int,
         excluded: Collection[int],
         fields: Mapping[int, tuple[int, struct.Struct] | None],
-    ) -> list[Point]:
-        """One metric's points in the runs started in [first, last] (microseconds since
-        1970), but the `excluded` runs; `fields`: where each layout holds it (None: not)."""
-        layouts, started = self._column(_LAYOUTS), self._column(_STARTED)
-        whole = self._whole_day(first, last, excluded, fields)
-        if whole is not None:
-            return whole
-        ends = self._ends()
-        ids, raw, base, epoch, delta = self.run_ids, self._raw, self._base, EPOCH, timedelta
-        points = []
+        into: tuple[array[int], array[float]],
+    ) -> None:
+        """Append one metric's samples of the runs started in [first, last] (microseconds
+        since 1970), but the `excluded` runs, to the columns `into` (times, values);
+        `fields`: where each layout holds the metric (None: not)."""
+        if self._whole_day(first, last, excluded, fields, into):
+            return
+        layouts, started, ends = self._column(_LAYOUTS), self._column(_STARTED), self._ends()
+        ids, raw, base = self.run_ids, self._raw, self._base
+        times, values = into
         for i, t in enumerate(started):
             field = fields.get(layouts[i])
             if field is None or t < first or t > last or ids[i] in excluded:
                 continue
             offset, unpacker = field
-            value = float(unpacker.unpack_from(raw, base + (ends[i - 1] if i else 0) + offset)[0])
-            points.append(Point(epoch + delta(0, 0, t), value, value, value))
-        return points
+            times.append(t)
+            values.append(unpacker.unpack_from(raw, base + (ends[i - 1] if i else 0) + offset)[0])
 
     def _whole_day(
         self,
@@ -208,27 +207,32 @@ class PackedDay:
         last: int,
         excluded: Collection[int],
         fields: Mapping[int, tuple[int, struct.Struct] | None],
-    ) -> list[Point] | None:
-        """`points` for the common case, unpacked by one C call: every run of the day in
-        range, none excluded, one layout holding the metric. None when that is not so."""
+        into: tuple[array[int], array[float]],
+    ) -> bool:
+        """`metric` for the common case, in C calls but for a few per day: every run of the
+        day in range, none excluded, one layout holding the metric, every result's metrics
+        of one size. False, with nothing appended, when that is not so."""
         n, layouts, started = self._n, self._column(_LAYOUTS), self._column(_STARTED)
         if not n or excluded or min(started) < first or max(started) > last:
-            return None
+            return False
         if len(set(layouts)) != 1 or fields.get(layouts[0]) is None:
-            return None
+            return False
         offset, unpacker = fields[layouts[0]]  # type: ignore[misc]
         sizes = self._column(_LENGTHS)[:n]
         size = sizes[0]
         if len(set(sizes)) != 1:
-            return None
-        # the metrics are the first blobs, n of `size` bytes: one record each
-        record = struct.Struct(f"<{offset}x{unpacker.format[-1]}{size - offset - unpacker.size}x")
-        area = self._raw[self._base : self._base + n * size]
-        values = [float(v) for (v,) in record.iter_unpack(area)]
-        epoch, delta = EPOCH, timedelta
-        return [
-            Point(epoch + delta(0, 0, t), v, v, v) for t, v in zip(started, values, strict=True)
-        ]
+            return False
+        # the metrics are the first blobs, n records of `size` bytes: the value's bytes are
+        # gathered by strided slices, one per byte of the value, into one array
+        records = self._raw[self._base : self._base + n * size]
+        width = unpacker.size
+        gathered = bytearray(n * width)
+        for k in range(width):
+            gathered[k::width] = records[offset + k :: size]
+        times, values = into
+        times.frombytes(memoryview(started).cast("B"))  # type: ignore[arg-type]
+        values.fromlist(_little(array(unpacker.format[-1], gathered)).tolist())
+        return True
 
     def result(self, i: int) -> StoredResult:
         """The `i`-th result, whole."""

@@ -19,10 +19,11 @@ from .changes import ChangePoint
 from .engine import make_engine, parse_url, translated, upgrade
 from .lock import LockHolder, LockInfo
 from .periods import Period, Subject
+from .points import Points
 from .quality import read as quality_read
 from .quality.read import SourceState
 from .read import MetricsAt
-from .records import ModuleRecord, Point, ResultRow, RunInfo, utc
+from .records import ModuleRecord, ResultRow, RunInfo, utc
 from .retention import cleanup as cleanup_history
 from .shift_notes import ShiftNote
 
@@ -312,7 +313,7 @@ class Store:
         until: datetime,
         max_points: int = 2000,
         excluded: Collection[int] = (),
-    ) -> list[Point]:
+    ) -> Points:
         """A metric over [since, until] at the finest resolution with at most `max_points`."""
         return self.read(
             "reading a metric",

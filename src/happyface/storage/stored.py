@@ -76,12 +76,15 @@ def hot_samples(
     until: datetime,
     module_ids: Sequence[int] | None,
     excluded: Collection[int] = (),
+    run_ids: tuple[int, int] | None = None,
 ) -> list[TimedSample]:
-    """`timed_samples` of the results still in rows (the current day's, and late ones).
+    """`timed_samples` of the results still in rows (the current day's, and late ones);
+    `run_ids`, when known: the first and last id of the visible runs in [since, until].
 
-    Of given modules: their rows first (a key range each, a day's worth), then those rows'
-    runs; joined the other way round, the database would walk every run of a month's curve
-    to find the few with rows.
+    Of given modules: their rows first (a key range each, a day's worth, or none of a span
+    that ended before the current day when `run_ids` says so), then those rows' runs;
+    joined the other way round, the database would walk every run of a month's curve to
+    find the few with rows.
     """
     visible = [runs.c.state == "ok", runs.c.started_at.between(since, until)]
     if excluded:
@@ -92,15 +95,19 @@ def hot_samples(
             runs, runs.c.id == results.c.run_id
         )
         return [(utc(t), *rest) for t, *rest in conn.execute(stmt.where(*visible))]
-    rows = conn.execute(
-        select(*columns, results.c.metrics).where(results.c.module_id.in_(module_ids))
-    ).all()
+    of_modules = select(*columns, results.c.metrics).where(results.c.module_id.in_(module_ids))
+    if run_ids is not None:
+        of_modules = of_modules.where(results.c.run_id.between(*run_ids))
+    rows = conn.execute(of_modules).all()
     if not rows:
         return []
-    started: dict[int, datetime] = {}
-    for batch in in_batches(sorted({row.run_id for row in rows})):
-        of_rows = select(runs.c.id, runs.c.started_at).where(runs.c.id.in_(batch), *visible)
-        started.update((run_id, utc(t)) for run_id, t in conn.execute(of_rows))
+    # the rows' runs by their id range, not a list of ids: one statement the database has
+    # seen before, for runs that are mostly the current day's, in a row
+    ids = [row.run_id for row in rows]
+    of_rows = select(runs.c.id, runs.c.started_at).where(
+        runs.c.id.between(min(ids), max(ids)), *visible
+    )
+    started = {run_id: utc(t) for run_id, t in conn.execute(of_rows)}
     return [(started[row[0]], *row) for row in rows if row[0] in started]
 
 
@@ -148,10 +155,11 @@ def _packed(
     """The packed days of these days (ascending), of these modules (or of all)."""
     if not days:
         return
-    # a long span's days as a range: an IN list of hundreds costs more than the gaps it skips
+    # a long span's days as a range: an IN list of hundreds costs more than the gaps it skips;
+    # days without gaps (a curve's) too: one statement for every span, prepared once
     in_days = (
         result_days.c.day.in_(list(days))
-        if len(days) <= 64
+        if len(days) <= 64 and days[-1] - days[0] + 1 > len(days)
         else result_days.c.day.between(days[0], days[-1])
     )
     stmt = select(result_days.c.module_id, result_days.c.data).where(in_days)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...config.site import ModuleInstance, Site
 from ...status import Algorithm, Kind, Rated, Status, category_status
+from ...storage.points import Points
 from ...storage.store import BEGINNING, END
 from .policy import Policy, Sight
 from .snapshots import ConfigSight, Snapshots, StoredConfig, filter_snapshot
@@ -24,7 +25,7 @@ from .sourcescope import visible_sources
 from .versions import StoredAccess
 
 if TYPE_CHECKING:
-    from ...storage import Point, ResultRow, RunInfo, Store
+    from ...storage import ResultRow, RunInfo, Store
     from ...storage.changes import ChangePoint
     from ...storage.periods import Period, Subject
     from ...storage.quality.read import SourceState
@@ -266,11 +267,11 @@ class ScopedStore:
         until: datetime,
         max_points: int = 2000,
         excluded: Collection[int] = (),
-    ) -> list[Point]:
+    ) -> Points:
         """A metric of the module, none of runs that withheld it."""
         past = self._past(module_id, excluded)
         if past is None:
-            return []
+            return Points.of(())
         return self._store.metric_series(module_id, name, since, until, max_points, past)
 
     def status_series(
