@@ -3,14 +3,19 @@ before a day is written (computed on read) and after, across hour and day bounda
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from happyface import Result, Status
-from happyface.storage import ModuleRecord, Point, Retention, Store
+from happyface.storage import ModuleRecord, Point, Retention, Store, open_store
+from happyface.storage import write as storing
 from happyface.storage.packed_hours import pack_hours, unpack_hours
 from happyface.storage.rollup import bucket_of, written_key
 from happyface.storage.schema import meta, rollups_daily, rollups_hourly, series
@@ -253,3 +258,59 @@ def test_a_day_left_unwritten_by_a_process_dying_after_its_run_is_written_later(
     assert stored_buckets(store, rollups_daily) == [bucket_of(day1, 86400)]
     assert_same(curve(store, since, HOUR, 5), folded(raw, HOUR))
     assert_same(curve(store, day1, DAY, 2), folded(raw, DAY))
+
+
+def waiting_on_a_lock(url: str, thread: threading.Thread) -> None:
+    """Return once `thread` is done or a session of the database at `url` waits for a lock."""
+    engine = sa.create_engine(url)
+    waiting = sa.text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        deadline = time.monotonic() + 60  # not an expectation: only never to hang
+        while thread.is_alive() and time.monotonic() < deadline:
+            with engine.connect() as conn:
+                if conn.execute(waiting).scalar_one():
+                    return
+            time.sleep(0.01)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_cleanup_does_not_write_a_day_whose_run_is_being_stored(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a run's transaction and the cleanup's interleave (a SQLite writer takes
+    the lock at BEGIN): the day the cleanup writes must hold the run that was being stored
+    while it began, or that run's sample never reaches the day's rollups."""
+    store = open_store(postgres_url)
+    day1 = datetime(2024, 3, 1, tzinfo=UTC)
+    raw = [(day1 + timedelta(hours=22), 1.0), (day1 + timedelta(hours=23, minutes=59), 5.0)]
+    failed: list[BaseException] = []
+
+    def clean() -> None:
+        try:
+            store.cleanup(day1 + DAY + timedelta(minutes=30), Retention(results_days=365))
+        except BaseException as exc:
+            failed.append(exc)
+
+    cleanup = threading.Thread(target=clean)
+    original: Callable[..., None] = storing.write_source_quality
+
+    def then_the_cleanup(*args: Any) -> None:  # the run's last step, before its commit
+        original(*args)
+        cleanup.start()
+        waiting_on_a_lock(postgres_url, cleanup)
+
+    try:
+        run_at(store, *raw[0])
+        monkeypatch.setattr(storing, "write_source_quality", then_the_cleanup)
+        run_at(store, *raw[1])  # stored late, committed after the cleanup began
+        cleanup.join()
+        assert failed == []
+        assert stored_buckets(store, rollups_daily) == [bucket_of(day1, 86400)]
+        assert_same(curve(store, day1, DAY, 1), folded(raw, DAY))
+    finally:
+        store.close()

@@ -65,10 +65,20 @@ def written_key(table: Table) -> str:
     return f"{table.name}_written_until"
 
 
-def written_until(conn: Connection) -> dict[str, int]:
-    """For each level (by table name), the first bucket not written yet; absent: all are."""
+def written_until(conn: Connection, moving: bool = False) -> dict[str, int]:
+    """For each level (by table name), the first bucket not written yet; absent: all are.
+
+    `moving`: read by a transaction that may write days or fold a run by them, which keeps
+    their rows locked until it ends. On PostgreSQL a run's transaction and the cleanup's (or
+    the runner's write of the ended days) would otherwise decide on the same marks at once:
+    the cleanup writing a day without the run of that day being stored, which then is never
+    folded into it. SQLite's writers never overlap (they take the lock at BEGIN).
+    """
     keys = {written_key(table): (table, width) for table, width in LEVELS}
-    rows = conn.execute(select(meta.c.key, meta.c.value).where(meta.c.key.in_(sorted(keys))))
+    stmt = select(meta.c.key, meta.c.value).where(meta.c.key.in_(sorted(keys)))
+    if moving:  # in key order, the same in every transaction: no deadlock between two
+        stmt = stmt.order_by(meta.c.key).with_for_update()
+    rows = conn.execute(stmt)
     marks = {}
     for key, value in rows:
         table, width = keys[key]
@@ -95,7 +105,7 @@ def record_run(conn: Connection, t: datetime, samples: Sequence[tuple[int, float
     Folds the samples of a run whose day is already written into it. The first run (also
     the first after a store lost its marks) only marks its own day as the first open one.
     """
-    day, first_open = bucket_of(t, DAY), open_day(written_until(conn))
+    day, first_open = bucket_of(t, DAY), open_day(written_until(conn, moving=True))
     if first_open is None:
         _advance(conn, None, day)
     elif day < first_open:
@@ -107,7 +117,7 @@ def complete_before(conn: Connection, t: datetime) -> None:
     """Write the days that ended before `t`: after a run that `record_run` said completes
     days, and as retention's first step (what is complete is rolled up before the raw
     samples may go, also when no run has begun since)."""
-    day, first_open = bucket_of(t, DAY), open_day(written_until(conn))
+    day, first_open = bucket_of(t, DAY), open_day(written_until(conn, moving=True))
     if first_open is not None and day > first_open:
         _advance(conn, first_open, day)
 
