@@ -270,3 +270,25 @@ def test_a_database_failure_in_cleanup_is_raised_by_clean_and_logged_by_the_sche
     maintenance.last_clean = None
     maintenance.maybe_clean(T0)  # the scheduler goes on
     assert "cleanup failed: database sqlite:///x.db is unreachable" in caplog.text
+
+
+def test_a_curve_of_exactly_its_cap_in_runs_is_raw_and_reads_each_packed_late_and_hot_run(
+    store: Store,
+) -> None:
+    """The runs in the span are counted no further than the cap: cap runs read raw, every one
+    of them (packed days, a late row of a packed day, today's rows); one more goes to rollups."""
+    raw = [(T0 + i * QUARTER, float(i % 11)) for i in range(3 * 96)]  # three days
+    for t, value in raw[:-10]:
+        run_with(store, t, {"jobs": {"running": value}})
+    store.cleanup(raw[-10][0], Retention(results_days=365))  # the first two days packed
+    late = (T0 + timedelta(hours=5, minutes=7), 42.0)  # stored after its day was packed
+    run_with(store, late[0], {"jobs": {"running": late[1]}})
+    for t, value in raw[-10:]:
+        run_with(store, t, {"jobs": {"running": value}})
+    raw = sorted([*raw, late])
+    since, until = raw[1][0], raw[-2][0]  # the first and last run left out
+    inside = raw[1:-1]
+    exact = store.metric_series("jobs", "running", since, until, max_points=len(inside))
+    assert exact == [Point(t, v, v, v) for t, v in inside]
+    fewer = store.metric_series("jobs", "running", since, until, max_points=len(inside) - 1)
+    assert len(fewer) == 72 and fewer[1].t - fewer[0].t == timedelta(hours=1)
