@@ -15,9 +15,10 @@ import sqlalchemy as sa
 
 from happyface import Result, Status
 from happyface.storage import ModuleRecord, Point, Retention, Store, open_store
+from happyface.storage import retention as retaining
 from happyface.storage import write as storing
 from happyface.storage.packed_hours import pack_hours, unpack_hours
-from happyface.storage.rollup import bucket_of, written_key
+from happyface.storage.rollup import bucket_of, open_day, written_key, written_until
 from happyface.storage.schema import meta, rollups_daily, rollups_hourly, series
 
 T0 = datetime(2024, 3, 1, 22, 0, tzinfo=UTC)
@@ -312,5 +313,42 @@ def test_a_cleanup_does_not_write_a_day_whose_run_is_being_stored(
         assert failed == []
         assert stored_buckets(store, rollups_daily) == [bucket_of(day1, 86400)]
         assert_same(curve(store, day1, DAY, 1), folded(raw, DAY))
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_the_runner_writing_ended_days_during_a_later_cleanup_leaves_the_marks_ahead(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner writes the days before its run's (a day late, say) while the cleanup of the
+    day after writes those and one more: the marks stay where the later one put them."""
+    store = open_store(postgres_url)
+    day1 = datetime(2024, 3, 1, tzinfo=UTC)
+    failed: list[BaseException] = []
+
+    def write_days() -> None:
+        try:
+            store.write_ended_days(day1 + DAY + timedelta(hours=23))
+        except BaseException as exc:
+            failed.append(exc)
+
+    runner = threading.Thread(target=write_days)
+    original: Callable[..., None] = retaining.complete_before
+
+    def then_the_runner(*args: Any) -> None:  # the cleanup's write, before its commit
+        original(*args)
+        runner.start()
+        waiting_on_a_lock(postgres_url, runner)
+
+    try:
+        run_at(store, day1 + 22 * HOUR, 1.0)
+        run_at(store, day1 + DAY + 23 * HOUR, 2.0, write_days=False)
+        monkeypatch.setattr(retaining, "complete_before", then_the_runner)
+        store.cleanup(day1 + 2 * DAY + timedelta(minutes=30), Retention(results_days=365))
+        runner.join()
+        assert failed == []
+        marks = store.read("reading the marks", written_until)
+        assert open_day(marks) == bucket_of(day1 + 2 * DAY, 86400)
     finally:
         store.close()
