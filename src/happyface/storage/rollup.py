@@ -72,7 +72,8 @@ def written_until(conn: Connection, moving: bool = False) -> dict[str, int]:
     their rows locked until it ends. On PostgreSQL a run's transaction and the cleanup's (or
     the runner's write of the ended days) would otherwise decide on the same marks at once:
     the cleanup writing a day without the run of that day being stored, which then is never
-    folded into it. SQLite's writers never overlap (they take the lock at BEGIN).
+    folded into it, or the runner putting the marks back behind a later cleanup's (that day
+    read as open again). SQLite's writers never overlap (they take the lock at BEGIN).
     """
     keys = {written_key(table): (table, width) for table, width in LEVELS}
     stmt = select(meta.c.key, meta.c.value).where(meta.c.key.in_(sorted(keys)))
