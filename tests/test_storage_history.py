@@ -159,6 +159,9 @@ def test_metric_series_picks_the_finest_resolution_that_fits(store: Store) -> No
     assert store.metric_names("jobs") == ["running"]
     assert store.metric_series("jobs", "missing", T0, end) == []
     assert store.metric_series("jobs", "running", end, T0) == []
+    before = T0 - timedelta(hours=3)  # raw (a few buckets), but no run in the window
+    assert store.metric_series("jobs", "running", before, T0 - timedelta(seconds=1)) == []
+    assert len(store.metric_series("jobs", "running", before, T0)) == 1
 
 
 # -- retention ------------------------------------------------------------------------------

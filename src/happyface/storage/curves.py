@@ -73,6 +73,8 @@ def metric_series(
     text = found.samples_from  # None: complete since the first run
     samples_from = None if text is None else datetime.fromisoformat(text)
     if span.total <= max_points and _covers(samples_from, since):
+        if span.ids is None:  # no run in the span: nothing to read
+            return Points.of(())
         return raw_points(conn, ref, since, until, excluded, span.ids)
     complete_from = horizons(conn)
     spans = config_spans(conn, excluded)
