@@ -7,13 +7,15 @@ import subprocess
 import sys
 import time
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from happyface import Result, Status
 from happyface.cli.main import main
-from happyface.storage import open_store
+from happyface.storage import ModuleRecord, open_store
 from tests.fixtures.site import write_site
 
 BROKEN = """
@@ -48,6 +50,56 @@ def test_init_creates_a_site_that_checks_and_runs(
         assert "load.5m" in result.metrics
     finally:
         store.close()
+
+
+def test_acquire_from_cron_cleans_the_store_at_most_hourly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without `serve` nothing else packs ended days or applies retention: each `acquire`
+    does, once no process has cleaned the store for an hour."""
+    site = tmp_path / "site"
+    assert main(["init", str(site)]) == 0
+    url = f"sqlite:///{site / 'happyface.db'}"
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    store = open_store(url)
+    try:  # a run of an ended day, stored as a row
+        run = store.begin_run(two_days_ago, "earlier", {})
+        assert run is not None
+        result = Result(message="ok")
+        record = ModuleRecord("host_health", "system", Status.HAPPY, "ok", result)
+        store.finish_run(run, [record], {"system": Status.HAPPY}, two_days_ago)
+        assert store.last_cleanup() is None
+    finally:
+        store.close()
+    assert main(["-c", str(site), "acquire"]) == 0
+    store = open_store(url)
+    try:
+        cleaned = store.last_cleanup()
+        assert cleaned is not None and datetime.now(UTC) - cleaned < timedelta(minutes=1)
+        with store.engine.connect() as conn:  # the ended day is packed, today's run is a row
+            assert conn.execute(sa.text("SELECT count(*) FROM result_days")).scalar() == 1
+            assert conn.execute(sa.text("SELECT count(*) FROM results")).scalar() == 1
+    finally:
+        store.close()
+    assert main(["-c", str(site), "acquire"]) == 0  # within the hour: no cleanup again
+    store = open_store(url)
+    try:
+        assert store.last_cleanup() == cleaned
+        ahead = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        with store.engine.begin() as conn:  # as if written by a clock a day fast
+            conn.execute(
+                sa.text("UPDATE meta SET value = :v WHERE key = 'cleaned_at'"), {"v": ahead}
+            )
+    finally:
+        store.close()
+    assert main(["-c", str(site), "acquire"]) == 0  # a clean-up "from the future" is no reason
+    store = open_store(url)
+    try:
+        again = store.last_cleanup()
+        assert again is not None and abs(datetime.now(UTC) - again) < timedelta(minutes=1)
+    finally:
+        store.close()
+    capsys.readouterr()
 
 
 def test_init_refuses_an_existing_site(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,6 +34,16 @@ class Maintenance:
             except StorageError as exc:
                 log.error("cleanup failed: %s", exc)
 
+    def clean_if_due(self, now: datetime) -> None:
+        """Clean if no process has cleaned the store for an hour: for a one-off `acquire`
+        from cron, which remembers nothing between runs. A failure is logged, not raised."""
+        try:
+            last = self.store.last_cleanup()
+            if last is None or not timedelta(0) <= now - last < CLEAN_EVERY:  # or from ahead
+                self.clean(now)
+        except StorageError as exc:
+            log.error("cleanup failed: %s", exc)
+
     def clean(self, now: datetime) -> dict[str, int]:
         """Delete what the retention settings no longer keep; the counts of what went.
 

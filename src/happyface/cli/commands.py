@@ -103,7 +103,12 @@ async def _acquire(site: Site) -> RunOutcome | None:
         raise StorageError(message) from exc
     try:
         with RunProgress(len(site.modules), enabled=sys.stderr.isatty()) as progress:
-            return await service.acquire_once(progress.advance)
+            outcome = await service.acquire_once(progress.advance)
+        # without `serve`, nothing else applies retention or packs ended days
+        maintenance = service.scheduler.maintenance
+        if maintenance is not None:
+            await asyncio.to_thread(maintenance.clean_if_due, datetime.now(UTC))
+        return outcome
     finally:
         await service.aclose()
 

@@ -32,7 +32,7 @@ class ArchiveSettings(BaseModel):
 
 
 class RetentionSettings(BaseModel):
-    """How long history is kept; applied after every run and by `happyface cleanup`."""
+    """How long history is kept; applied hourly by `serve` and `acquire`, at once by `cleanup`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

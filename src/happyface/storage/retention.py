@@ -39,6 +39,8 @@ from .schema import (
 )
 from .stored import day_of, layouts_by_id
 
+#: the `meta` key of when the last cleanup finished: a cron `acquire` has no memory of its own
+CLEANED_AT = "cleaned_at"
 # runs, or series, handled per transaction
 RUNS_PER_TRANSACTION = 500
 SERIES_PER_TRANSACTION = 50
@@ -91,7 +93,16 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
         used = select(runs.c.config_id).where(runs.c.config_id.is_not(None)).distinct()
         gone = conn.execute(delete(config_versions).where(config_versions.c.id.not_in(used)))
         counts["configs"] = gone.rowcount
+        stmt = dialect_insert(conn, meta).values(key=CLEANED_AT, value=now.isoformat())
+        set_now = {"value": now.isoformat()}  # also back: the clock may have been wrong
+        conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_=set_now))
     return counts
+
+
+def cleaned_at(conn: Connection) -> datetime | None:
+    """When a cleanup of this store last finished, by any process; None: never."""
+    value = conn.execute(select(meta.c.value).where(meta.c.key == CLEANED_AT)).scalar()
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def _cut(now: datetime, days: float) -> datetime | None:

@@ -24,6 +24,7 @@ from .quality import read as quality_read
 from .quality.read import SourceState
 from .read import MetricsAt
 from .records import ModuleRecord, ResultRow, RunInfo, utc
+from .retention import cleaned_at
 from .retention import cleanup as cleanup_history
 from .shift_notes import ShiftNote
 
@@ -399,6 +400,10 @@ class Store:
         return self.read("reading the newest changes", changes.latest_changes)
 
     # -- retention --------------------------------------------------------------------------
+
+    def last_cleanup(self) -> datetime | None:
+        """When a cleanup of this store last finished, by any process; None: never."""
+        return self.read("reading when the store was last cleaned", cleaned_at)
 
     def cleanup(self, now: datetime, retention: Retention) -> dict[str, int]:
         """Delete history `retention` no longer keeps, in small batches; counts per kind."""
