@@ -21,7 +21,7 @@ def test_points_read_as_the_list_they_hold() -> None:
         assert list(points[part]) == POINTS[part]
     assert points == POINTS and points != POINTS[1:] and points != 7
     assert POINTS == points  # noqa: SIM300 (the list's side: compared the other way round)
-    assert Points.of([]) == []
+    assert Points.of([]) == [] and Points.of([]) != ""  # a string is a sequence, not a curve
 
 
 def test_a_raw_sample_is_its_own_mean_minimum_and_maximum() -> None:

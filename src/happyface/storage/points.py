@@ -78,8 +78,8 @@ class Points(Sequence[Point]):
         return (self[i] for i in range(len(self) - 1, -1, -1))
 
     def __eq__(self, other: object) -> bool:
-        """Equal to any sequence of the same points (a list of them, say)."""
-        if not isinstance(other, Sequence):
+        """Equal to a list, tuple or `Points` of the same points."""
+        if not isinstance(other, Points | list | tuple):
             return NotImplemented
         return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
 

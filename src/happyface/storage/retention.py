@@ -93,9 +93,7 @@ def cleanup(engine: Engine, now: datetime, retention: Retention) -> dict[str, in
         used = select(runs.c.config_id).where(runs.c.config_id.is_not(None)).distinct()
         gone = conn.execute(delete(config_versions).where(config_versions.c.id.not_in(used)))
         counts["configs"] = gone.rowcount
-        stmt = dialect_insert(conn, meta).values(key=CLEANED_AT, value=now.isoformat())
-        set_now = {"value": now.isoformat()}  # also back: the clock may have been wrong
-        conn.execute(stmt.on_conflict_do_update(index_elements=[meta.c.key], set_=set_now))
+        _put_meta(conn, CLEANED_AT, now)  # also back: the clock may have been wrong
     return counts
 
 
@@ -243,9 +241,13 @@ def _advance(engine: Engine, key: str, cut: datetime) -> None:
 
 def _set_meta(conn: Connection, key: str, cut: datetime) -> None:
     current = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
-    if current is not None and datetime.fromisoformat(current) >= cut:
-        return
-    stmt = dialect_insert(conn, meta).values(key=key, value=cut.isoformat())
+    if current is None or datetime.fromisoformat(current) < cut:
+        _put_meta(conn, key, cut)
+
+
+def _put_meta(conn: Connection, key: str, at: datetime) -> None:
+    """Set the time `key` of `meta` to `at`, whatever it was."""
+    stmt = dialect_insert(conn, meta).values(key=key, value=at.isoformat())
     conn.execute(
-        stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": cut.isoformat()})
+        stmt.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": at.isoformat()})
     )
